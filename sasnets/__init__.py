@@ -1,0 +1,37 @@
+"""sasnets: which scattering model is this small-angle scattering curve?
+
+The public API is imported lazily, so ``import sasnets`` stays fast and never
+imports TensorFlow; each name below is loaded on first access.
+"""
+from __future__ import annotations
+
+import importlib
+
+__version__ = "0.1.0"
+
+#: public name -> "module:attribute"
+_API = {
+    "SasnetsError": "sasnets.errors:SasnetsError",
+    "Curve": "sasnets.data.curves:Curve",
+    "CurveBatch": "sasnets.data.curves:CurveBatch",
+    "Store": "sasnets.stores.base:Store",
+    "open_store": "sasnets.stores.base:open_store",
+    "get_registry": "sasnets.plugins:get_registry",
+}
+
+__all__ = sorted(_API) + ["__version__"]
+
+
+def __getattr__(name):
+    try:
+        target = _API[name]
+    except KeyError:
+        raise AttributeError(f"module 'sasnets' has no attribute {name!r}") from None
+    module, _, attr = target.partition(":")
+    value = getattr(importlib.import_module(module), attr)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return __all__
