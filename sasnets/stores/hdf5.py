@@ -62,18 +62,21 @@ class HDF5Store(Store):
     # -- file handling ----------------------------------------------------
     def _open(self, mode: str):
         h5py = _h5py()
-        try:
-            if mode == "a":
-                parent = os.path.dirname(os.path.abspath(self.path))
+        if mode == "a":
+            parent = os.path.dirname(os.path.abspath(self.path))
+            try:
                 os.makedirs(parent, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(f"Cannot create the directory for store file {self.path!r} ({exc.strerror}); choose another output path.") from None
+            if not os.access(parent, os.W_OK) or (os.path.exists(self.path) and not os.access(self.path, os.W_OK)):
+                raise StoreError(f"Cannot write store file {self.path!r} (permission denied); choose another output path.")
+        try:
             f = h5py.File(self.path, mode)
         except FileNotFoundError:
             raise StoreError(f"Store file {self.path!r} does not exist.") from None
         except PermissionError:
             raise StoreError(f"Cannot write store file {self.path!r} (permission denied); choose another output path.") from None
         except OSError as exc:
-            if mode == "a" and not os.access(os.path.dirname(os.path.abspath(self.path)) or ".", os.W_OK):
-                raise StoreError(f"Cannot write store file {self.path!r} (directory not writable); choose another output path.") from None
             raise StoreError(f"{self.path!r} is not a readable HDF5 store ({str(exc).splitlines()[0]}).") from None
         if mode == "a" and "sasnets_format" not in f.attrs:
             if len(f.keys()):
