@@ -1,0 +1,789 @@
+"""Fit candidate scattering models to a curve with sasmodels + bumps, and rank them.
+
+A network says which scattering models a curve probably comes from; a scientist
+needs the model *and* its fitted parameters, checked against the data.  This
+module fits each candidate on the curve's own q points (with its resolution) and
+re-ranks the candidates by combining fit quality with the network probability.
+
+How one fit works (:func:`fit_model`)
+------------------------------------
+1. **Data.** Points with non-finite values, ``q <= 0`` or ``diq <= 0`` are
+   dropped.  A curve without intensity errors gets ``diq = 2 % * |I(q)|`` (the
+   fit still ranks candidates, but chi-square is then only relative).
+   Resolution: ``resolution`` (1-sigma dQ/Q, a fraction) when given, otherwise
+   the curve's own ``dq`` (1-sigma, 1/Å), otherwise none.
+2. **Which parameters are fitted.** ``scale`` and ``background`` always.  Of the
+   model's 1D parameters (orientation, magnetic, vector and choice parameters
+   excluded) a parameter is fitted only when it changes the *shape* of I(q) on
+   the curve's q points: a parameter whose effect is a pure multiplicative
+   factor (the SLD contrast of a homogeneous particle, a volume fraction that
+   multiplies the form factor) is degenerate with ``scale`` and stays at its
+   default.  This is decided numerically: the derivatives of log I(q) are added
+   one by one (solvent SLDs last) and a parameter is kept only if its
+   derivative is not a linear combination of the constant (scale) direction and
+   the parameters already kept.  So for ``core_shell_sphere`` the radius,
+   thickness and the core SLD are fitted (the contrast *ratio*), while the
+   overall contrast lives in ``scale``.  ``fit_params`` overrides the choice
+   (polydispersity parameters such as ``radius_pd`` may be named there).
+3. **Bounds.** Lengths (Å): 1 Å to ``max(1000 Å, 2π/qmin)``, searched in log
+   space; parameters with finite limits in the model table use those limits;
+   other positive parameters span default/100 .. default*100 (log); SLDs
+   -10 .. 20 (1e-6/Å²); polydispersities 0 .. 0.5; anything else default ±
+   5·max(1, |default|).  ``scale >= 0``; background between
+   ``min(0, min(I - 2 dI))`` and ``max(I)``.
+4. **Global search.** :func:`scipy.optimize.differential_evolution` over the
+   shape parameters only (seeded, starting population includes the model
+   defaults).  ``scale`` and ``background`` enter I(q) linearly, so for every
+   trial shape they are solved exactly by bounded weighted least squares
+   (variable projection): the search space stays one to four dimensional and
+   does not stop in a local minimum of the scale.
+5. **Local polish and uncertainties.** From the ``starts`` best distinct
+   points of the final population, bumps' Levenberg-Marquardt fitter refines
+   *all* fitted parameters, scale and background included, on a
+   :class:`sasmodels.bumps_model.Experiment`.  The best polish is kept;
+   uncertainties are bumps' standard errors from the LM covariance (the
+   inverse of JᵀJ of the error-weighted residuals, i.e. assuming the data
+   errors are right; they are not rescaled by the reduced chi-square).
+6. **Budget.** ``budget_s`` caps the wall-clock time of one fit: the global
+   search stops at 80 % of it (``FitResult.stopped_on_budget`` says so) and the
+   polish runs a bounded number of LM steps.  Within the budget the same seed
+   gives the same result.
+
+Goodness of fit: ``chi2 = Σ((I - I_fit)/dI)²``, ``dof = npoints - nparams``
+(``nparams`` counts scale and background), ``reduced_chi2 = chi2/dof``,
+``aic = chi2 + 2·nparams`` and ``bic = chi2 + nparams·ln(npoints)`` (the
+Gaussian log-likelihood up to a constant shared by all candidates).
+
+Ranking rule (:func:`rank_fits`)
+--------------------------------
+``score = ln(p) - BIC/2`` where ``p`` is the network probability (clipped below
+at 1e-6; all candidates get the same ``p`` when there is no network).  This is
+the log of a posterior probability with the network output as the prior and
+``exp(-BIC/2)`` as the Schwarz approximation of the evidence; ``posterior`` is
+``softmax(score)`` over the candidates.  Candidates are ranked by ``score``
+(highest first); failed fits go last.  A fit with ``reduced_chi2 < 2`` is
+marked ``acceptable``.
+
+Fits of several candidates run in parallel processes (:func:`map_fits`); the
+workers import sasmodels and bumps only, never TensorFlow.
+"""
+from __future__ import annotations
+
+import math
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Iterator, Sequence
+
+import numpy as np
+
+from ..errors import DataError, UsageError
+
+__all__ = [
+    "FitResult",
+    "FitJob",
+    "fit_model",
+    "fit_candidates",
+    "map_fits",
+    "rank_fits",
+    "fit_verified_accuracy",
+    "verify_curve",
+    "ACCEPTABLE_REDUCED_CHI2",
+    "MIN_PROBABILITY",
+]
+
+#: A fit with a reduced chi-square below this is marked acceptable.
+ACCEPTABLE_REDUCED_CHI2 = 2.0
+#: Network probabilities are clipped below at this value before taking the log.
+MIN_PROBABILITY = 1e-6
+#: Relative error assumed for curves that carry no intensity errors.
+DEFAULT_RELATIVE_ERROR = 0.02
+
+_SLD_RANGE = (-10.0, 20.0)
+_PD_RANGE = (0.0, 0.5)
+_MIN_LENGTH = 1.0
+_DEGENERACY_TOL = 1e-4
+
+
+@dataclass
+class FitResult:
+    """One scattering model fitted to one curve.
+
+    ``parameters`` maps each fitted parameter (``scale`` and ``background``
+    included) to ``(value, uncertainty)``; ``fixed`` holds the parameters kept
+    at their defaults.  ``q``/``iq_fit`` are the best-fit curve on the data's
+    own (cleaned) q points, for plotting.  ``probability`` is the network's
+    probability for this model (``None`` when no network was asked);
+    ``score``, ``posterior`` and ``rank`` are set by :func:`rank_fits`.
+    """
+
+    model: str
+    chi2: float = math.nan
+    dof: int = 0
+    npoints: int = 0
+    nparams: int = 0
+    parameters: dict = field(default_factory=dict)
+    fixed: dict = field(default_factory=dict)
+    success: bool = False
+    message: str = ""
+    elapsed: float = 0.0
+    stopped_on_budget: bool = False
+    q: np.ndarray | None = None
+    iq_fit: np.ndarray | None = None
+    probability: float | None = None
+    score: float = -math.inf
+    posterior: float | None = None
+    rank: int = 0
+
+    @property
+    def reduced_chi2(self) -> float:
+        return self.chi2 / self.dof if self.dof > 0 else math.nan
+
+    @property
+    def aic(self) -> float:
+        return self.chi2 + 2.0 * self.nparams
+
+    @property
+    def bic(self) -> float:
+        return self.chi2 + self.nparams * math.log(max(self.npoints, 1))
+
+    @property
+    def acceptable(self) -> bool:
+        return bool(self.success and self.reduced_chi2 < ACCEPTABLE_REDUCED_CHI2)
+
+    def to_dict(self, curve: bool = False) -> dict:
+        """A JSON-ready dict (non-finite numbers become ``None``); ``curve``
+        adds the best-fit ``q`` and ``iq_fit`` arrays."""
+        out = {
+            "model": self.model,
+            "rank": self.rank,
+            "reduced_chi2": _finite(self.reduced_chi2),
+            "probability": _finite(self.probability),
+            "posterior": _finite(self.posterior),
+            "score": _finite(self.score),
+            "acceptable": self.acceptable,
+            "chi2": _finite(self.chi2),
+            "dof": self.dof,
+            "npoints": self.npoints,
+            "nparams": self.nparams,
+            "aic": _finite(self.aic),
+            "bic": _finite(self.bic),
+            "parameters": {k: [_finite(v), _finite(u)] for k, (v, u) in self.parameters.items()},
+            "fixed": {k: _finite(v) for k, v in self.fixed.items()},
+            "success": self.success,
+            "message": self.message,
+            "stopped_on_budget": self.stopped_on_budget,
+            "elapsed_s": round(self.elapsed, 3),
+        }
+        if curve and self.q is not None:
+            out["q"] = [float(v) for v in self.q]
+            out["iq_fit"] = [_finite(v) for v in self.iq_fit]
+        return out
+
+
+def _finite(value):
+    if value is None:
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+# --------------------------------------------------------------------------
+# data preparation
+# --------------------------------------------------------------------------
+@dataclass
+class _Prepared:
+    q: np.ndarray
+    iq: np.ndarray
+    diq: np.ndarray
+    dq: np.ndarray | None
+    note: str
+
+
+def _prepare(curve, resolution: float | None) -> _Prepared:
+    """float64 arrays of the usable points, errors and 1-sigma dq."""
+    q = np.asarray(curve.q, dtype=np.float64)
+    iq = np.asarray(curve.iq, dtype=np.float64)
+    notes = []
+    if curve.diq is None or not np.any(np.asarray(curve.diq) > 0):
+        diq = DEFAULT_RELATIVE_ERROR * np.abs(iq)
+        notes.append(f"no intensity errors: assumed {DEFAULT_RELATIVE_ERROR:.0%} of I(q)")
+    else:
+        diq = np.asarray(curve.diq, dtype=np.float64)
+    if resolution is not None:
+        if not (0 <= resolution < 1):
+            raise UsageError(f"The resolution dQ/Q must be a fraction between 0 and 1, got {resolution}.")
+        dq = resolution * q
+    elif curve.dq is not None and np.any(np.asarray(curve.dq) > 0):
+        dq = np.asarray(curve.dq, dtype=np.float64)
+    else:
+        dq = None
+    ok = np.isfinite(q) & np.isfinite(iq) & np.isfinite(diq) & (q > 0) & (diq > 0)
+    if dq is not None:
+        ok &= np.isfinite(dq) & (dq >= 0)
+    if ok.sum() < 8:
+        name = getattr(curve, "source", None) or "the curve"
+        raise DataError(f"{name} has only {int(ok.sum())} usable points (finite q > 0, I and dI > 0); at least 8 are needed to fit.")
+    order = np.argsort(q[ok], kind="stable")
+    sel = lambda a: None if a is None else a[ok][order]  # noqa: E731
+    dq = sel(dq)
+    if dq is not None and not np.any(dq > 0):
+        dq = None
+    return _Prepared(sel(q), sel(iq), sel(diq), dq, "; ".join(notes))
+
+
+# --------------------------------------------------------------------------
+# parameters
+# --------------------------------------------------------------------------
+@dataclass
+class _Param:
+    name: str
+    default: float
+    lo: float
+    hi: float
+    log: bool
+
+    def to_search(self, value: float) -> float:
+        value = min(max(value, self.lo), self.hi)
+        return math.log10(value) if self.log else value
+
+    def from_search(self, x: float) -> float:
+        return 10.0 ** x if self.log else x
+
+    @property
+    def search_bounds(self) -> tuple[float, float]:
+        return (math.log10(self.lo), math.log10(self.hi)) if self.log else (self.lo, self.hi)
+
+
+def _candidate_parameters(model_info) -> list:
+    """The model's 1D scalar parameters that could change I(q), solvent SLDs last."""
+    table = model_info.parameters
+    controls = {p.length_control for p in table.kernel_parameters if p.length_control}
+    keep = []
+    for p in table.kernel_parameters:
+        if p.length != 1 or p.type in ("orientation", "magnetic") or p.choices or p.name in controls:
+            continue
+        keep.append(p)
+    return sorted(keep, key=lambda p: (p.type == "sld" and "solvent" in p.name,))
+
+
+def _bounds_for(p, qmin: float) -> _Param:
+    lo, hi = (float(v) for v in p.limits)
+    default = float(p.default)
+    units = (p.units or "").strip()
+    if p.type == "sld":
+        lo, hi, log = max(lo, _SLD_RANGE[0]), min(hi, _SLD_RANGE[1]), False
+    elif units in ("Ang", "A", "Å") and lo >= -1e-12:
+        lo, hi, log = max(lo, _MIN_LENGTH), min(hi, max(1000.0, 2 * math.pi / qmin)), True
+    elif units in ("Ang", "A", "Å"):  # a length with no sign limit (guinier rg)
+        lo, hi, log = _MIN_LENGTH, max(1000.0, 2 * math.pi / qmin), True
+    elif math.isfinite(lo) and math.isfinite(hi):
+        log = lo > 0 and hi / lo > 100
+    elif lo >= 0 and default > 0:
+        lo, hi, log = max(lo, default / 100), min(hi, default * 100), True
+    else:
+        span = 5 * max(1.0, abs(default))
+        lo, hi, log = max(lo, default - span), min(hi, default + span), False
+    if not lo < hi:
+        hi = lo + max(1.0, abs(lo))
+    return _Param(p.name, min(max(default, lo), hi), lo, hi, log)
+
+
+def _pd_param(name: str, defaults: dict) -> _Param:
+    return _Param(name, float(defaults.get(name, 0.1) or 0.1), *_PD_RANGE, False)
+
+
+def _shape_parameters(model_info, calc, prep, fit_params) -> tuple[list, dict]:
+    """(fitted shape parameters, fixed parameter values)."""
+    defaults = dict(model_info.parameters.defaults)
+    qmin = float(prep.q.min())
+    candidates = {p.name: p for p in _candidate_parameters(model_info)}
+    if fit_params is not None:
+        names = [n for n in fit_params if n not in ("scale", "background")]
+        chosen = []
+        for name in names:
+            if name in candidates:
+                chosen.append(_bounds_for(candidates[name], qmin))
+            elif name.endswith("_pd") and name[:-3] in defaults:
+                chosen.append(_pd_param(name, defaults))
+            else:
+                known = ", ".join(sorted(candidates))
+                raise UsageError(f"{model_info.id} has no fittable parameter {name!r}; choose from: {known}.")
+    else:
+        chosen = _non_degenerate([_bounds_for(p, qmin) for p in candidates.values()], calc, defaults)
+    fitted = {p.name for p in chosen}
+    fixed = {k: float(v) for k, v in defaults.items()
+             if k not in fitted and k not in ("scale", "background") and k in candidates}
+    return chosen, fixed
+
+
+def _non_degenerate(params: list, calc, defaults: dict) -> list:
+    """Drop parameters whose effect on log I(q) is a combination of a constant
+    factor (degenerate with scale) and the effects of parameters kept earlier."""
+    base = {k: v for k, v in defaults.items()}
+    base.update({p.name: p.default for p in params})
+    base.update(scale=1.0, background=0.0)
+    i0 = calc(**base)
+    if not np.all(np.isfinite(i0)) or np.any(i0 <= 0):
+        return params  # cannot linearise in log space here: keep them all
+    log0 = np.log(i0)
+    basis = [np.ones_like(log0) / math.sqrt(log0.size)]
+    kept = []
+    for p in params:
+        step = 1e-4 * max(abs(p.default), 1e-3 * (p.hi - p.lo), 1e-6)
+        up, down = calc(**{**base, p.name: p.default + step}), calc(**{**base, p.name: p.default - step})
+        if not (np.all(np.isfinite(up)) and np.all(np.isfinite(down)) and np.all(up > 0) and np.all(down > 0)):
+            kept.append(p)
+            continue
+        column = np.log(up) - np.log(down)  # central difference: the degeneracy test needs accuracy
+        norm = np.linalg.norm(column)
+        if norm == 0:
+            continue
+        column = column / norm
+        B = np.array(basis).T
+        residual = column - B @ (B.T @ column)
+        rnorm = np.linalg.norm(residual)
+        if rnorm > _DEGENERACY_TOL:
+            basis.append(residual / rnorm)
+            kept.append(p)
+    return kept
+
+
+# --------------------------------------------------------------------------
+# scale and background by bounded weighted least squares
+# --------------------------------------------------------------------------
+def _linear_scale_background(P, y, w, blo, bhi):
+    """(scale, background, chi2) minimising Σ w (y - s P - b)² with s >= 0, blo <= b <= bhi."""
+    Sw, SP, SPP = w.sum(), (w * P).sum(), (w * P * P).sum()
+    Sy, SPy = (w * y).sum(), (w * P * y).sum()
+    options = []
+    det = SPP * Sw - SP * SP
+    if det > 0:
+        s = (SPy * Sw - SP * Sy) / det
+        b = (SPP * Sy - SP * SPy) / det
+        if s >= 0 and blo <= b <= bhi:
+            options.append((s, b))
+    options.append((0.0, min(max(Sy / Sw, blo), bhi)))
+    for b in (blo, bhi):
+        s = max(0.0, (SPy - b * SP) / SPP) if SPP > 0 else 0.0
+        options.append((s, b))
+    best = None
+    for s, b in options:
+        chi2 = float((w * (y - s * P - b) ** 2).sum())
+        if best is None or chi2 < best[2]:
+            best = (s, b, chi2)
+    return best
+
+
+# --------------------------------------------------------------------------
+# one fit
+# --------------------------------------------------------------------------
+def _kernel(model_name: str):
+    from sasmodels import core
+
+    try:
+        info = core.load_model_info(model_name)
+    except Exception as exc:  # sasmodels raises ImportError/ValueError for unknown names
+        raise UsageError(f"Unknown scattering model {model_name!r}; `sasnets models` lists them ({exc}).") from None
+    return info, core.build_model(info, dtype="double", platform="dll")
+
+
+def check_models(models: Iterable[str]) -> None:
+    """Load (and, the first time, compile) each model in this process, so that
+    unknown names fail early and parallel workers find compiled kernels."""
+    for name in dict.fromkeys(models):
+        _kernel(name)
+
+
+def fit_model(curve, model_name: str, *, resolution: float | None = None, budget_s: float = 30.0,
+              starts: int = 3, seed: int = 0, fit_params: Sequence[str] | None = None,
+              probability: float | None = None) -> FitResult:
+    """Fit ``model_name`` to ``curve`` (a :class:`sasnets.data.Curve`).
+
+    ``resolution`` is a 1-sigma dQ/Q fraction overriding the curve's ``dq``;
+    ``budget_s`` caps the wall-clock time; ``starts`` is the number of local
+    polishes from distinct points of the global search; ``fit_params`` names
+    the shape parameters to fit instead of the automatic choice.  See the
+    module docstring for the method.  Returns a :class:`FitResult` (with
+    ``success=False`` and a message if the fit could not be done).
+    """
+    t0 = time.perf_counter()
+    prep = _prepare(curve, resolution)
+    info, kmodel = _kernel(model_name)
+    result = FitResult(model=model_name, npoints=len(prep.q), probability=probability, q=prep.q)
+    try:
+        _fit(result, prep, info, kmodel, budget_s, max(1, int(starts)), seed, fit_params, t0)
+    except UsageError:
+        raise
+    except Exception as exc:  # a kernel or fitter failure is a result, not a crash
+        result.success = False
+        result.message = f"fit failed: {type(exc).__name__}: {exc}"
+    if prep.note:
+        result.message = "; ".join(m for m in (result.message, prep.note) if m)
+    result.elapsed = time.perf_counter() - t0
+    return result
+
+
+def _fit(result, prep, info, kmodel, budget_s, starts, seed, fit_params, t0):
+    from scipy.optimize import differential_evolution
+    from sasmodels.data import Data1D
+    from sasmodels.direct_model import DirectModel
+
+    data = Data1D(x=prep.q, y=prep.iq, dx=prep.dq, dy=prep.diq)
+    calc = DirectModel(data, kmodel, cutoff=1e-5)
+    shape, fixed = _shape_parameters(info, calc, prep, fit_params)
+    result.fixed = fixed
+    w = 1.0 / prep.diq ** 2
+    y = prep.iq
+    blo = min(0.0, float(np.min(prep.iq - 2 * prep.diq)))
+    bhi = max(float(np.max(prep.iq)), blo + 1e-12)
+
+    def pars_of(x):
+        return {**fixed, **{p.name: p.from_search(v) for p, v in zip(shape, x)}, "scale": 1.0, "background": 0.0}
+
+    def projected(x):
+        P = calc(**pars_of(x))
+        if not np.all(np.isfinite(P)):
+            return None
+        return _linear_scale_background(P, y, w, blo, bhi)
+
+    def objective(x):
+        best = projected(x)
+        return 1e300 if best is None else best[2]
+
+    deadline = t0 + 0.8 * budget_s
+    starts_x = []
+    if shape:
+        bounds = [p.search_bounds for p in shape]
+        x0 = np.array([p.to_search(p.default) for p in shape])
+        stopped = {"flag": False}
+
+        def on_step(intermediate_result):
+            if time.perf_counter() > deadline:
+                stopped["flag"] = True
+                return True
+            return False
+
+        de = differential_evolution(objective, bounds, maxiter=300, popsize=15, tol=1e-6, atol=0,
+                                    rng=np.random.default_rng(seed), x0=x0, polish=False,
+                                    callback=on_step, init="latinhypercube")
+        result.stopped_on_budget = stopped["flag"]
+        starts_x = _distinct_best(de.population, de.population_energies, bounds, starts)
+    else:
+        starts_x = [np.zeros(0)]
+
+    best = None
+    for k, x in enumerate(starts_x):
+        proj = projected(x)
+        if proj is None:
+            continue
+        s, b, _ = proj
+        values = {**{p.name: p.from_search(v) for p, v in zip(shape, x)}, "scale": s, "background": b}
+        polished = _polish(kmodel, data, shape, fixed, values, blo, bhi, t0 + budget_s)
+        if best is None or polished[0] < best[0]:
+            best = polished
+        if time.perf_counter() > t0 + budget_s and k + 1 < len(starts_x):
+            result.stopped_on_budget = True
+            break
+    if best is None:
+        raise RuntimeError("the model returned non-finite intensities everywhere in the search space")
+    chi2, values, errors, iq_fit = best
+    result.chi2 = float(chi2)
+    result.nparams = len(values)
+    result.dof = result.npoints - result.nparams
+    names = ["scale", "background"] + [p.name for p in shape]
+    result.parameters = {n: (float(values[n]), float(errors.get(n, math.nan))) for n in names}
+    result.iq_fit = iq_fit
+    result.success = bool(np.isfinite(chi2))
+    result.message = "stopped on the time budget" if result.stopped_on_budget else "converged"
+
+
+def _distinct_best(population, energies, bounds, n):
+    """The ``n`` lowest-energy population members that differ by more than
+    1 % of the box in some coordinate."""
+    order = np.argsort(energies)
+    width = np.array([hi - lo for lo, hi in bounds])
+    chosen = []
+    for i in order:
+        x = population[i]
+        if all(np.max(np.abs(x - c) / width) > 0.01 for c in chosen):
+            chosen.append(x)
+        if len(chosen) >= n:
+            break
+    return chosen
+
+
+def _polish(kmodel, data, shape, fixed, values, blo, bhi, hard_deadline):
+    """Levenberg-Marquardt (bumps) over every fitted parameter from ``values``.
+
+    Returns (chi2, values, stderr, iq_fit); falls back to the starting point
+    when LM does not improve it.
+    """
+    from bumps.fitproblem import FitProblem
+    from bumps.fitters import FitDriver, LevenbergMarquardtFit
+    from sasmodels.bumps_model import Experiment, Model
+
+    model = Model(kmodel, **fixed, **values)
+    model.scale.range(0.0, math.inf)
+    model.background.range(blo, bhi)
+    for p in shape:
+        getattr(model, p.name).range(p.lo, p.hi)
+    experiment = Experiment(data=data, model=model, cutoff=1e-5)
+    problem = FitProblem(experiment)
+    names = list(problem.labels())
+
+    def chi2_now():
+        r = experiment.residuals()
+        return float(np.sum(r * r))
+
+    start_chi2 = chi2_now()
+    start_x = problem.getp().copy()
+    remaining_h = max(hard_deadline - time.perf_counter(), 0.5) / 3600.0
+    driver = FitDriver(fitclass=LevenbergMarquardtFit, problem=problem, monitors=[], steps=100, time=remaining_h)
+    try:
+        x, _ = driver.fit()
+    except Exception:
+        x = None
+    if x is None:
+        problem.setp(start_x)
+    elif chi2_now() > start_chi2:
+        problem.setp(start_x)
+        x = None
+    chi2 = chi2_now()
+    try:
+        stderr = driver.stderr() if x is not None else _stderr_at(problem)
+    except Exception:
+        stderr = np.full(len(names), math.nan)
+    current = dict(zip(names, problem.getp()))
+    errors = dict(zip(names, np.asarray(stderr, dtype=float)))
+    return chi2, current, errors, np.asarray(experiment.theory(), dtype=np.float64).copy()
+
+
+def _stderr_at(problem):
+    from bumps import lsqerror
+
+    return lsqerror.stderr(problem.cov(problem.getp()))
+
+
+# --------------------------------------------------------------------------
+# many fits, in parallel
+# --------------------------------------------------------------------------
+@dataclass
+class FitJob:
+    """One fit to run: the curve, the model and :func:`fit_model` keywords."""
+
+    curve: object
+    model: str
+    options: dict = field(default_factory=dict)
+
+
+def _run_job(job: FitJob) -> FitResult:
+    try:
+        return fit_model(job.curve, job.model, **job.options)
+    except Exception as exc:  # report, never kill the pool
+        return FitResult(model=job.model, success=False, message=str(exc),
+                         probability=job.options.get("probability"))
+
+
+def _worker_init():
+    # fits are single-threaded; keep numerical libraries from oversubscribing
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, "1")
+
+
+def default_workers() -> int:
+    """The number of CPU cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def map_fits(jobs: Sequence[FitJob], workers: int | None = None) -> Iterator[tuple[int, FitResult]]:
+    """Run ``jobs`` and yield ``(index, FitResult)`` as each finishes.
+
+    ``workers`` processes (default: the usable cores, at most one per job) are
+    started with the *spawn* method, so a parent that has TensorFlow loaded
+    does not fork it; with one worker the fits run in this process.  Models
+    are compiled here first so that workers do not race to compile them.
+    """
+    jobs = list(jobs)
+    if not jobs:
+        return
+    check_models(job.model for job in jobs)
+    workers = min(default_workers() if workers is None else max(1, int(workers)), len(jobs))
+    if workers == 1:
+        for i, job in enumerate(jobs):
+            yield i, _run_job(job)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init) as pool:
+        futures = {pool.submit(_run_job, job): i for i, job in enumerate(jobs)}
+        try:
+            for future in as_completed(futures):
+                yield futures[future], future.result()
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
+
+
+# --------------------------------------------------------------------------
+# ranking
+# --------------------------------------------------------------------------
+def rank_fits(results: Sequence[FitResult]) -> list:
+    """Set ``score``, ``posterior`` and ``rank`` on each result and return them
+    best first: ``score = ln(max(p, 1e-6)) - BIC/2`` (``p = 1`` for every
+    candidate when no probabilities are known), ``posterior = softmax(score)``,
+    failed fits last.  See the module docstring for why."""
+    results = list(results)
+    for r in results:
+        logp = 0.0 if r.probability is None else math.log(max(float(r.probability), MIN_PROBABILITY))
+        r.score = logp - 0.5 * r.bic if r.success and math.isfinite(r.chi2) else -math.inf
+    finite = [r.score for r in results if math.isfinite(r.score)]
+    top = max(finite) if finite else 0.0
+    total = sum(math.exp(s - top) for s in finite)
+    for r in results:
+        r.posterior = math.exp(r.score - top) / total if math.isfinite(r.score) else 0.0
+    ordered = sorted(results, key=lambda r: (-r.score if math.isfinite(r.score) else math.inf,
+                                             -(r.probability or 0.0), r.model))
+    for i, r in enumerate(ordered, 1):
+        r.rank = i
+    return ordered
+
+
+# --------------------------------------------------------------------------
+# classify, then fit
+# --------------------------------------------------------------------------
+def _resolve_classifier(classifier):
+    import sasnets
+
+    if classifier is None:
+        loader = getattr(sasnets, "load_classifier", None) if "load_classifier" in sasnets._API else None
+        if loader is None:
+            raise UsageError("No default classifier is installed; pass --classifier PATH (classifier=) or --model NAME (models=).")
+        return loader()
+    if isinstance(classifier, (str, os.PathLike)):
+        if "load_classifier" not in sasnets._API:
+            raise UsageError("This sasnets cannot load classifiers yet; pass --model NAME (models=) instead.")
+        return sasnets.load_classifier(classifier)
+    return classifier
+
+
+def classifier_probabilities(classifier, curve) -> dict:
+    """{scattering model: probability} from ``classifier.predict_proba``."""
+    proba = classifier.predict_proba(np.asarray(curve.q), np.asarray(curve.iq),
+                                     diq=None if curve.diq is None else np.asarray(curve.diq),
+                                     dq=None if curve.dq is None else np.asarray(curve.dq))
+    proba = np.asarray(proba, dtype=float)
+    if proba.ndim == 2:
+        proba = proba[0]
+    return dict(zip(list(classifier.labels), (float(v) for v in proba)))
+
+
+def candidate_jobs(curve, probabilities: dict | None, *, models: Sequence[str] | None = None, top: int = 3,
+                   **fit_options) -> list:
+    """The fits :func:`fit_candidates` runs: the ``models`` given, or the
+    ``top`` most probable ones."""
+    if models:
+        names = list(dict.fromkeys(models))
+    elif probabilities:
+        names = sorted(probabilities, key=lambda m: -probabilities[m])[:max(1, int(top))]
+    else:
+        raise UsageError("Nothing to fit: pass a classifier or at least one model name (--model NAME).")
+    return [FitJob(curve, name, {**fit_options, "probability": (probabilities or {}).get(name)}) for name in names]
+
+
+def fit_candidates(curve, classifier=None, *, models: Sequence[str] | None = None, top: int = 3,
+                   resolution: float | None = None, budget_s: float = 30.0, starts: int = 3, seed: int = 0,
+                   workers: int | None = None, fit_params: Sequence[str] | None = None) -> list:
+    """Classify ``curve``, fit the candidates and return them ranked (best first).
+
+    ``classifier`` is a loaded classifier (``labels`` + ``predict_proba``) or a
+    path to one; it supplies the candidates (the ``top`` most probable) and
+    their probabilities.  ``models`` fits the named scattering models instead
+    (with the classifier's probabilities when a classifier is also given,
+    ``None`` otherwise).  Without either, the default classifier is used when
+    one is installed.  Candidates fit in parallel over ``workers`` processes.
+    Each result is a :class:`FitResult`; the order follows :func:`rank_fits`.
+    """
+    probabilities = None
+    if classifier is not None or not models:
+        probabilities = classifier_probabilities(_resolve_classifier(classifier), curve)
+    jobs = candidate_jobs(curve, probabilities, models=models, top=top, resolution=resolution,
+                          budget_s=budget_s, starts=starts, seed=seed, fit_params=fit_params)
+    results = [None] * len(jobs)
+    for i, res in map_fits(jobs, workers=workers):
+        results[i] = res
+    return rank_fits(results)
+
+
+# --------------------------------------------------------------------------
+# fit-verified accuracy
+# --------------------------------------------------------------------------
+def verify_curve(true_fit: FitResult | None, candidate_fits: Sequence[FitResult], tolerance: float = 0.1) -> bool:
+    """True when some candidate fits as well as the true model: its reduced
+    chi-square is at most ``(1 + tolerance)`` times the true model's.  A
+    candidate that *is* the true model (``true_fit is None``) always passes."""
+    if true_fit is None:
+        return True
+    good = [f.reduced_chi2 for f in candidate_fits if f.success and math.isfinite(f.reduced_chi2)]
+    if not good:
+        return False
+    if not (true_fit.success and math.isfinite(true_fit.reduced_chi2)):
+        return True
+    return min(good) <= true_fit.reduced_chi2 * (1.0 + tolerance)
+
+
+def fit_verified_accuracy(curves: Sequence, probabilities, labels: Sequence[str], k: int = 3,
+                          tolerance: float = 0.1, *, resolution: float | None = None, budget_s: float = 10.0,
+                          starts: int = 2, seed: int = 0, workers: int | None = None,
+                          progress: Callable[[int, int], None] | None = None) -> float:
+    """Fraction of ``curves`` where a top-``k`` candidate fits as well as the true model.
+
+    ``curves`` carry their true scattering model in ``curve.model``;
+    ``probabilities`` is an ``(n, len(labels))`` array of network outputs.  A
+    curve counts as correct when the true model is among the top ``k``, or
+    when the best reduced chi-square of the top-``k`` candidates is within
+    ``tolerance`` (relative) of the true model's.  This is the honest measure
+    when two scattering models describe the same curve equally well.  Fits
+    run in parallel; ``progress(done, total)`` is called after each fit.
+    """
+    probabilities = np.asarray(probabilities, dtype=float)
+    curves = list(curves)
+    if probabilities.shape != (len(curves), len(labels)):
+        raise UsageError(f"probabilities must have shape ({len(curves)}, {len(labels)}), got {probabilities.shape}.")
+    if not curves:
+        return math.nan
+    labels = list(labels)
+    options = dict(resolution=resolution, budget_s=budget_s, starts=starts, seed=seed)
+    jobs, owner = [], []
+    needs_fit = []
+    for i, (curve, p) in enumerate(zip(curves, probabilities)):
+        topk = [labels[j] for j in np.argsort(-p, kind="stable")[:k]]
+        if curve.model in topk:
+            needs_fit.append(False)
+            continue
+        needs_fit.append(True)
+        for name in [curve.model] + topk:
+            jobs.append(FitJob(curve, name, dict(options)))
+            owner.append((i, name == curve.model))
+    fits = {i: {"true": None, "candidates": []} for i in range(len(curves))}
+    done = 0
+    for j, res in map_fits(jobs, workers=workers):
+        i, is_true = owner[j]
+        if is_true:
+            fits[i]["true"] = res
+        else:
+            fits[i]["candidates"].append(res)
+        done += 1
+        if progress is not None:
+            progress(done, len(jobs))
+    correct = sum(
+        verify_curve(fits[i]["true"], fits[i]["candidates"], tolerance) if needs_fit[i] else True
+        for i in range(len(curves))
+    )
+    return correct / len(curves)
