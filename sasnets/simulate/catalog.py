@@ -1,0 +1,215 @@
+"""Which scattering models exist, and which ones a user's words select.
+
+The catalog is every model of the installed sasmodels plus *user models*:
+the ``*.py`` model files in the directories of ``SAS_MODELPATH`` (one
+directory, as sasmodels reads it, or several separated by ``os.pathsep``) and
+any model file named by its path.  A user model whose name is also a built-in
+name is shadowed by the built-in (a warning says so).
+
+Selecting models (``resolve_models``) understands, per word:
+
+``all``
+    every model in the catalog;
+a model name (``sphere``, ``cylinder``)
+    that model; **a model name always means the model**, even where sasmodels
+    also has a category of that name;
+a category (``shape:sphere``, ``shape:cylinder``, ``shape``,
+``shape-independent``, ``structure-factor``, ``custom``)
+    every model of it; the leaf of a ``shape:*`` category works alone where it
+    is not also a model name (``paracrystal``, ``lamellae``, ``polyhedron``),
+    so write ``shape:sphere`` for all sphere-like models and ``sphere`` for the
+    sphere model;
+a sasmodels kind (``1d``, ``2d``, ``magnetic``, ``nonmagnetic``, ``single``,
+``double``, ``py``, ``c``, ``opencl``, ``dll``), as in ``sasmodels.core.list_models``
+    models of that kind;
+a glob (``*sphere``, ``core_shell_*``)
+    matching model names (and, if it contains ``:``, categories);
+a path to a ``.py`` model file
+    that user model.
+
+An unknown word fails with one line naming the closest names.
+"""
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import functools
+import os
+import warnings
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+from ..errors import UsageError
+
+__all__ = ["ModelEntry", "list_models", "resolve_models", "resolve_model_entries", "load_model_info", "KINDS", "USER_CATEGORY"]
+
+#: category given to user models that declare none
+USER_CATEGORY = "custom"
+#: sasmodels "kinds" (see sasmodels.core.list_models)
+KINDS = ("py", "c", "single", "double", "opencl", "dll", "1d", "2d", "magnetic", "nonmagnetic")
+_GLOB_CHARS = set("*?[")
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """One scattering model: its name, sasmodels category, and where it comes from.
+
+    ``path`` is ``None`` for models built into sasmodels and the model file
+    for user models; :attr:`ref` is what :func:`load_model_info` takes.
+    """
+
+    name: str
+    category: str
+    path: str | None = None
+
+    @property
+    def ref(self) -> str:
+        return self.path or self.name
+
+    @property
+    def builtin(self) -> bool:
+        return self.path is None
+
+
+@functools.lru_cache(maxsize=None)
+def load_model_info(ref: str):
+    """The sasmodels ``ModelInfo`` of a built-in name or a model file path (cached)."""
+    from sasmodels import core
+
+    return core.load_model_info(ref)
+
+
+@functools.lru_cache(maxsize=4)
+def _builtin_entries() -> tuple[ModelEntry, ...]:
+    from sasmodels import core
+
+    return tuple(ModelEntry(name, load_model_info(name).category or "uncategorized")
+                 for name in core.list_models())
+
+
+def _user_entry(path: str) -> ModelEntry | None:
+    name = os.path.splitext(os.path.basename(path))[0]
+    try:
+        info = load_model_info(path)
+    except Exception as exc:  # a broken user model must not hide the others
+        warnings.warn(f"User model {path!r} cannot be loaded and is skipped ({type(exc).__name__}: {exc}).",
+                      stacklevel=3)
+        return None
+    return ModelEntry(name, info.category or USER_CATEGORY, path)
+
+
+def model_path_dirs() -> list[str]:
+    """Directories named by ``SAS_MODELPATH`` (``os.pathsep``-separated)."""
+    value = os.environ.get("SAS_MODELPATH", "")
+    return [os.path.abspath(os.path.expanduser(d)) for d in value.split(os.pathsep) if d.strip()]
+
+
+@functools.lru_cache(maxsize=8)
+def _user_entries(dirs: tuple[str, ...]) -> tuple[ModelEntry, ...]:
+    builtin = {e.name for e in _builtin_entries()}
+    seen: dict[str, ModelEntry] = {}
+    for d in dirs:
+        if not os.path.isdir(d):
+            continue
+        for fname in sorted(os.listdir(d)):
+            if not fname.endswith(".py") or fname.startswith(("_", ".")):
+                continue
+            entry = _user_entry(os.path.join(d, fname))
+            if entry is None:
+                continue
+            if entry.name in builtin:
+                warnings.warn(f"User model {entry.path!r} is shadowed by the built-in sasmodels model {entry.name!r}; rename the file to use it.",
+                              stacklevel=3)
+                continue
+            seen.setdefault(entry.name, entry)
+    return tuple(seen.values())
+
+
+def list_models(include_user: bool = True) -> list[ModelEntry]:
+    """Every scattering model sasmodels knows (plus user models), sorted by name."""
+    entries = list(_builtin_entries())
+    if include_user:
+        entries += list(_user_entries(tuple(model_path_dirs())))
+    return sorted(entries, key=lambda e: e.name)
+
+
+def _category_matches(category: str, word: str) -> bool:
+    return category == word or category.startswith(word + ":") or category.split(":")[-1] == word
+
+
+def _kind_matches(entry: ModelEntry, kind: str) -> bool:
+    info = load_model_info(entry.ref)
+    pars = info.parameters.kernel_parameters
+    compiled = bool(info.compiled)
+    return {
+        "py": not compiled,
+        "c": compiled,
+        "single": compiled and bool(info.single),
+        "double": compiled and not info.single,
+        "opencl": bool(info.opencl),
+        "dll": compiled and not info.opencl,
+        "2d": any(p.type == "orientation" for p in pars),
+        "1d": all(p.type != "orientation" for p in pars),
+        "magnetic": any(p.type == "sld" for p in pars),
+        "nonmagnetic": not any(p.type == "sld" for p in pars),
+    }[kind]
+
+
+def _select(word: str, catalog: Sequence[ModelEntry], option: str) -> list[ModelEntry]:
+    by_name = {e.name: e for e in catalog}
+    if word == "all":
+        return list(catalog)
+    if word in by_name:
+        return [by_name[word]]
+    if word.endswith(".py"):
+        if not os.path.isfile(word):
+            raise UsageError(f"Model file {word!r} ({option}) does not exist.")
+        entry = _user_entry(os.path.abspath(word))
+        if entry is None:
+            raise UsageError(f"Model file {word!r} ({option}) is not a loadable sasmodels model.")
+        return [entry]
+    if any(c in _GLOB_CHARS for c in word):
+        return [e for e in catalog if fnmatch.fnmatchcase(e.name, word)
+                or (":" in word and fnmatch.fnmatchcase(e.category, word))]
+    in_category = [e for e in catalog if _category_matches(e.category, word)]
+    if in_category:
+        return in_category
+    if word in KINDS:
+        return [e for e in catalog if _kind_matches(e, word)]
+    categories = {c for e in catalog for c in (e.category, e.category.split(":")[0], e.category.split(":")[-1])}
+    vocabulary = sorted(set(by_name) | categories | {"all"})
+    close = difflib.get_close_matches(word, vocabulary, n=3, cutoff=0.6)
+    hint = f"; did you mean {', '.join(close)}?" if close else "; run 'sasnets models' to list them."
+    raise UsageError(f"Unknown scattering model or category {word!r} ({option}){hint}")
+
+
+def resolve_models(patterns: Iterable[str], exclude: Iterable[str] = ()) -> list[str]:
+    """Names of the models selected by ``patterns`` minus those selected by ``exclude``.
+
+    See the module docstring for the words understood.  The result is sorted
+    and has no duplicates; selecting nothing is a :class:`UsageError`.
+    """
+    return [e.name for e in resolve_model_entries(patterns, exclude)]
+
+
+def resolve_model_entries(patterns: Iterable[str], exclude: Iterable[str] = (), *,
+                          catalog: Sequence[ModelEntry] | None = None) -> list[ModelEntry]:
+    """Like :func:`resolve_models`, but the :class:`ModelEntry` of each model
+    (user models carry their file path)."""
+    patterns = [p for p in patterns]
+    if not patterns:
+        raise UsageError("Name at least one scattering model, category or pattern (or 'all').")
+    catalog = list_models() if catalog is None else list(catalog)
+    chosen: dict[str, ModelEntry] = {}
+    for word in patterns:
+        selected = _select(word, catalog, "MODELS")
+        if not selected:
+            raise UsageError(f"Pattern {word!r} matches no scattering model; run 'sasnets models' to list them.")
+        for entry in selected:
+            chosen.setdefault(entry.name, entry)
+    for word in exclude:
+        for entry in _select(word, catalog, "--exclude"):
+            chosen.pop(entry.name, None)
+    if not chosen:
+        raise UsageError("Every selected scattering model is excluded (--exclude); nothing to generate.")
+    return sorted(chosen.values(), key=lambda e: e.name)
