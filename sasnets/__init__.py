@@ -17,6 +17,10 @@ _API = {
     "Store": "sasnets.stores.base:Store",
     "open_store": "sasnets.stores.base:open_store",
     "get_registry": "sasnets.plugins:get_registry",
+    "generate": "sasnets.simulate.generation:generate",
+    "GenerationOptions": "sasnets.simulate.options:GenerationOptions",
+    "simulate_curve": "sasnets.simulate.simulation:simulate_curve",
+    "resolve_models": "sasnets.simulate.catalog:resolve_models",
 }
 
 __all__ = sorted(_API) + ["__version__"]
