@@ -123,15 +123,15 @@ class Store(ABC):
         if shuffle:
             rng.shuffle(starts)
         wanted = None if models is None else list(models)
+        spans = [(int(a), int(min(a + block, n))) for a in starts]
         pending: list[CurveBatch] = []
         held = 0
-        for k, start in enumerate(starts):
-            part = self.read_slice(tag, int(start), int(min(start + block, n)), with_params=with_params)
+        for k, part in enumerate(self._read_spans(tag, spans, with_params)):
             if wanted is not None:
                 part = part.take(np.isin(part.models.astype(str), wanted))
             pending.append(part)
             held += len(part)
-            last = k == len(starts) - 1
+            last = k == len(spans) - 1
             if held >= buffer_blocks * block or last:
                 merged = CurveBatch.concat(pending)
                 order = rng.permutation(len(merged)) if shuffle else np.arange(len(merged))
@@ -140,6 +140,16 @@ class Store(ABC):
                     yield merged.take(order[i:i + batch_size])
                 pending = [merged.take(order[cut:])] if cut < len(merged) else []
                 held = len(pending[0]) if pending else 0
+
+    def _read_spans(self, tag: str, spans, with_params: bool) -> Iterator[CurveBatch]:
+        """The curves of each ``(start, stop)`` position span, in the order given.
+
+        :meth:`iter_batches` streams through this; the default reads each span
+        with :meth:`read_slice`, server stores override it to stream all spans
+        through one query.
+        """
+        for start, stop in spans:
+            yield self.read_slice(tag, start, stop, with_params=with_params)
 
     def _require_tag(self, tag: str) -> None:
         if tag not in self.tags():
