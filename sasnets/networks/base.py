@@ -1,0 +1,165 @@
+"""Architectures: a network builder plus the recipe that trains it well.
+
+An :class:`Architecture` bundles
+
+* ``builder(input_shape, n_classes, **hyper) -> keras.Model``: an *uncompiled*
+  network whose last layer outputs **logits** (no softmax; the classifier
+  applies softmax and its temperature), built from plain Keras layers so that a
+  saved network can be read without custom code;
+* ``defaults``: the builder's default hyper-parameters;
+* ``recipe``: how to train it (:class:`Recipe`: optimizer, learning rate and
+  schedule, label smoothing, batch size, epochs, early-stopping patience);
+* ``search_space(trial)``: the hyper-parameters ``sasnets tune`` explores.
+
+Plugins register an :class:`Architecture` (or, for brevity, a bare builder
+function, which gets the default :class:`Recipe`) through the
+``sasnets_register_architectures`` hook; :func:`get_architecture` returns it.
+Network code uses Keras 3 layers and ``keras.ops`` only, so the TensorFlow,
+JAX and PyTorch backends all work.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any, Callable
+
+from ..errors import UsageError
+
+__all__ = ["Recipe", "Architecture", "get_architecture", "architecture_names",
+           "make_optimizer", "make_loss", "DEFAULT_ARCHITECTURE"]
+
+#: the architecture ``sasnets train`` uses when ``--arch`` is not given
+DEFAULT_ARCHITECTURE = "resnet1d"
+
+_OPTIMIZERS = ("adamw", "adam", "adadelta", "sgd", "rmsprop")
+_SCHEDULES = ("cosine", "constant")
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How an architecture is trained by default; every field can be overridden."""
+
+    optimizer: str = "adamw"
+    learning_rate: float = 3e-3
+    weight_decay: float = 1e-4
+    schedule: str = "cosine"  # cosine decay over all epochs after a linear warm-up
+    warmup_epochs: float = 1.0
+    label_smoothing: float = 0.0
+    batch_size: int = 256
+    epochs: int = 40
+    patience: int = 10  # epochs without a better validation accuracy before stopping
+    optimizer_options: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        if self.optimizer not in _OPTIMIZERS:
+            raise UsageError(f"Unknown optimizer {self.optimizer!r}; choose from {', '.join(_OPTIMIZERS)}.")
+        if self.schedule not in _SCHEDULES:
+            raise UsageError(f"Unknown learning-rate schedule {self.schedule!r}; choose from {', '.join(_SCHEDULES)}.")
+        if not self.learning_rate > 0:
+            raise UsageError(f"The learning rate must be positive (--lr), got {self.learning_rate}.")
+        if not 0 <= self.label_smoothing < 1:
+            raise UsageError(f"Label smoothing must be in [0, 1) (--label-smoothing), got {self.label_smoothing}.")
+        if int(self.batch_size) < 1:
+            raise UsageError(f"The batch size must be at least 1 (--batch-size), got {self.batch_size}.")
+        if int(self.epochs) < 1:
+            raise UsageError(f"Train for at least 1 epoch (--epochs), got {self.epochs}.")
+
+    def with_options(self, **overrides) -> "Recipe":
+        """A copy with the given fields replaced (``None`` values are ignored)."""
+        return replace(self, **{k: v for k, v in overrides.items() if v is not None})
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Recipe":
+        known = set(cls.__dataclass_fields__)
+        return cls(**{k: v for k, v in d.items() if k in known})
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """A registered network recipe (see the module docstring)."""
+
+    name: str
+    builder: Callable[..., Any]
+    description: str = ""
+    defaults: dict = field(default_factory=dict)
+    recipe: Recipe = field(default_factory=Recipe)
+    search_space: Callable[[Any], dict] | None = None
+
+    def hyper(self, **overrides) -> dict:
+        """The default hyper-parameters updated with ``overrides``."""
+        unknown = sorted(set(overrides) - set(self.defaults)) if self.defaults else []
+        if unknown:
+            raise UsageError(
+                f"Architecture {self.name!r} has no hyper-parameter {', '.join(unknown)} (--hyper); "
+                f"it has {', '.join(sorted(self.defaults)) or 'none'}."
+            )
+        return {**self.defaults, **overrides}
+
+    def build(self, input_shape, n_classes: int, **hyper):
+        """An uncompiled Keras network for ``input_shape = (nq, channels)`` returning logits."""
+        return self.builder(tuple(input_shape), int(n_classes), **self.hyper(**hyper))
+
+
+def architecture_names() -> list[str]:
+    from ..plugins import get_registry
+
+    return get_registry("architectures").names()
+
+
+def get_architecture(name: str | None = None, option: str = "--arch") -> Architecture:
+    """The registered architecture ``name`` (default :data:`DEFAULT_ARCHITECTURE`).
+
+    A plugin may register a bare builder function; it is wrapped with the
+    default :class:`Recipe` and no search space.
+    """
+    from ..plugins import get_registry
+
+    name = name or DEFAULT_ARCHITECTURE
+    entry = get_registry("architectures").entry(name, option)
+    target = entry.load()
+    if isinstance(target, Architecture):
+        return target if target.name == name else replace(target, name=name)
+    if callable(target):
+        doc = (getattr(target, "__doc__", None) or "").strip()
+        return Architecture(name=name, builder=target,
+                            description=entry.meta.get("description") or (doc.splitlines()[0] if doc else ""))
+    raise UsageError(f"Architecture {name!r} from {entry.origin} is neither an Architecture nor a builder function.")
+
+
+def make_optimizer(recipe: Recipe, steps_per_epoch: int):
+    """The Keras optimizer (with its learning-rate schedule) for ``recipe``."""
+    import keras
+
+    steps_per_epoch = max(int(steps_per_epoch), 1)
+    lr = float(recipe.learning_rate)
+    if recipe.schedule == "cosine":
+        total = max(int(recipe.epochs) * steps_per_epoch, 1)
+        warmup = int(min(recipe.warmup_epochs * steps_per_epoch, total // 2))
+        if warmup > 0:
+            schedule = keras.optimizers.schedules.CosineDecay(
+                initial_learning_rate=lr * 1e-2, decay_steps=max(total - warmup, 1), alpha=1e-2,
+                warmup_target=lr, warmup_steps=warmup)
+        else:
+            schedule = keras.optimizers.schedules.CosineDecay(lr, decay_steps=total, alpha=1e-2)
+    else:
+        schedule = lr
+    opts = dict(recipe.optimizer_options)
+    if recipe.optimizer == "adamw":
+        return keras.optimizers.AdamW(learning_rate=schedule, weight_decay=recipe.weight_decay, **opts)
+    if recipe.optimizer == "adam":
+        return keras.optimizers.Adam(learning_rate=schedule, **opts)
+    if recipe.optimizer == "adadelta":
+        return keras.optimizers.Adadelta(learning_rate=schedule, **opts)
+    if recipe.optimizer == "sgd":
+        return keras.optimizers.SGD(learning_rate=schedule, **{"momentum": 0.9, "nesterov": True, **opts})
+    return keras.optimizers.RMSprop(learning_rate=schedule, **opts)
+
+
+def make_loss(recipe: Recipe):
+    """Categorical cross-entropy on logits, with the recipe's label smoothing."""
+    import keras
+
+    return keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=float(recipe.label_smoothing))
+
