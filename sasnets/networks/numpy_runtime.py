@@ -106,15 +106,19 @@ _ACTIVATIONS: dict[str, Callable] = {
 }
 
 
-def _activation(spec) -> Callable:
+def _activation_name(spec) -> str:
     if spec is None:
-        return _ACTIVATIONS["linear"]
+        return "linear"
     if isinstance(spec, dict):  # serialised activation object/function
         name = spec.get("config", spec.get("class_name"))
         if isinstance(name, dict):
             name = name.get("name")
         spec = name
-    name = str(spec).lower()
+    return str(spec).lower()
+
+
+def _activation(spec) -> Callable:
+    name = _activation_name(spec)
     if name not in _ACTIVATIONS:
         raise UnsupportedNetwork(f"activation {spec!r}")
     return _ACTIVATIONS[name]
@@ -521,54 +525,114 @@ class _Graph:
         self.sequential = cls == "Sequential"
         inner = config["config"]
         self.layer_configs = inner["layers"]
-        used: dict[str, int] = {}
         self.ops: dict[str, Callable] = {}
         self.kinds: dict[str, str] = {}
+        self.folded: set[str] = set()  # layers whose output now includes the next BatchNormalization
+        specs = self._read_layers(weights, path)
+        if self.sequential:
+            self.order = [n for n, (c, _, _) in specs.items() if c != "InputLayer"]
+        else:
+            self._read_nodes(inner)
+        self._fold_batch_norms(specs)
+        for name, (cls_name, cfg, arrays) in specs.items():
+            if cls_name == "InputLayer":
+                self.ops[name] = None
+            elif isinstance(arrays, _Graph):
+                self.ops[name] = arrays
+            else:
+                self.ops[name] = _BUILDERS[cls_name](cfg, arrays)
+
+    def _read_layers(self, weights, path: str) -> dict:
+        """``{layer name: (class, config, weight arrays or nested _Graph)}`` in layer order."""
+        used: dict[str, int] = {}
+        specs: dict = {}
         for layer in self.layer_configs:
             cls_name = layer["class_name"]
             name = layer.get("name") or layer["config"].get("name")
-            base = _snake_case(cls_name)
+            base = _snake_case(cls_name)  # Keras names weight groups by class, numbered per class
             count = used.get(base)
             used[base] = 0 if count is None else count + 1
             wpath = f"{path}/{base}" if count is None else f"{path}/{base}_{used[base]}"
             self.kinds[name] = cls_name
             if cls_name == "InputLayer":
-                self.ops[name] = None
+                specs[name] = (cls_name, layer["config"], [])
                 continue
             if layer.get("registered_name") not in (None, cls_name):
                 raise UnsupportedNetwork(f"custom layer {layer.get('registered_name')!r}")
             if cls_name in _MODELS:
-                self.ops[name] = _Graph(layer, weights, f"{wpath}/layers")
+                specs[name] = (cls_name, layer["config"], _Graph(layer, weights, f"{wpath}/layers"))
                 continue
             if cls_name not in _BUILDERS:
                 raise UnsupportedNetwork(f"layer {cls_name!r}")
-            group = weights.get(f"{wpath}/vars")
-            arrays = [np.asarray(group[str(i)]) for i in range(len(group))] if group is not None else []
             dtype = layer["config"].get("dtype") or "float32"
             policy = dtype.get("config", {}).get("name", "float32") if isinstance(dtype, dict) else str(dtype)
             if policy not in ("float32", "mixed_float16", "mixed_bfloat16"):
                 raise UnsupportedNetwork(f"dtype policy {policy!r}")
-            self.ops[name] = _BUILDERS[cls_name](layer["config"], arrays)
+            group = weights.get(f"{wpath}/vars")
+            arrays = [np.asarray(group[str(i)]) for i in range(len(group))] if group is not None else []
+            specs[name] = (cls_name, dict(layer["config"]), arrays)
+        return specs
+
+    def _read_nodes(self, inner: dict) -> None:
+        self.inputs = [tuple(t) for t in _as_list_of_refs(inner["input_layers"])]
+        self.outputs = [tuple(t) for t in _as_list_of_refs(inner["output_layers"])]
+        if len(self.inputs) != 1:
+            raise UnsupportedNetwork("networks with several inputs")
+        self.nodes = []
+        for layer in self.layer_configs:
+            name = layer["name"]
+            for node_index, node in enumerate(layer.get("inbound_nodes", [])):
+                args = node.get("args", []) if isinstance(node, dict) else node
+                refs = [_history(a) for a in _flatten_args(args)]
+                if any(r is None for r in refs):
+                    raise UnsupportedNetwork(f"non-tensor arguments to layer {name!r}")
+                kwargs = node.get("kwargs", {}) if isinstance(node, dict) else {}
+                if any(v is not None and k not in ("training", "mask") for k, v in kwargs.items()):
+                    raise UnsupportedNetwork(f"call arguments {sorted(kwargs)} of layer {name!r}")
+                self.nodes.append((name, node_index, refs))
+
+    def _fold_batch_norms(self, specs: dict) -> None:
+        """Fold each inference-mode BatchNormalization into the Conv1D/Dense feeding only it.
+
+        ``bn(conv(x)) = conv'(x)`` with the kernel scaled per output channel and
+        the bias shifted; this removes a full pass over the activations.
+        """
+        pairs = []
         if self.sequential:
-            self.order = [l.get("name") or l["config"]["name"] for l in self.layer_configs
-                          if l["class_name"] != "InputLayer"]
+            pairs = list(zip(self.order, self.order[1:]))
         else:
-            self.inputs = [tuple(t) for t in _as_list_of_refs(inner["input_layers"])]
-            self.outputs = [tuple(t) for t in _as_list_of_refs(inner["output_layers"])]
-            if len(self.inputs) != 1:
-                raise UnsupportedNetwork("networks with several inputs")
-            self.nodes = []
-            for layer in self.layer_configs:
-                name = layer["name"]
-                for node_index, node in enumerate(layer.get("inbound_nodes", [])):
-                    args = node.get("args", []) if isinstance(node, dict) else node
-                    refs = [_history(a) for a in _flatten_args(args)]
-                    if any(r is None for r in refs):
-                        raise UnsupportedNetwork(f"non-tensor arguments to layer {name!r}")
-                    kwargs = node.get("kwargs", {}) if isinstance(node, dict) else {}
-                    if any(v is not None and k not in ("training", "mask") for k, v in kwargs.items()):
-                        raise UnsupportedNetwork(f"call arguments {sorted(kwargs)} of layer {name!r}")
-                    self.nodes.append((name, node_index, refs))
+            consumers: dict[tuple, list] = {}
+            for name, node_index, refs in self.nodes:
+                for r in refs:
+                    consumers.setdefault(tuple(r), []).append(name)
+            called = {}
+            for name, _, _ in self.nodes:
+                called[name] = called.get(name, 0) + 1
+            outputs = {tuple(o) for o in self.outputs}
+            for name, node_index, refs in self.nodes:
+                if len(refs) != 1 or called[name] != 1:
+                    continue
+                src = tuple(refs[0])
+                if called.get(src[0]) == 1 and consumers.get(src) == [name] and src not in outputs:
+                    pairs.append((src[0], name))
+        for producer, bn in pairs:
+            p_cls, p_cfg, p_w = specs[producer]
+            b_cls, b_cfg, b_w = specs[bn]
+            if b_cls != "BatchNormalization" or p_cls not in ("Conv1D", "Convolution1D", "Dense"):
+                continue
+            if _activation_name(p_cfg.get("activation")) != "linear" or b_cfg.get("axis", -1) not in (-1, [-1]):
+                continue
+            it = iter(b_w)
+            gamma = next(it) if b_cfg.get("scale", True) else 1.0
+            beta = next(it) if b_cfg.get("center", True) else 0.0
+            mean, var = next(it), next(it)
+            scale = gamma / np.sqrt(var.astype(np.float64) + b_cfg.get("epsilon", 1e-3))
+            bias = p_w[1] if p_cfg.get("use_bias", True) else 0.0
+            kernel = (p_w[0] * scale).astype(_F32)
+            new_bias = ((bias - mean) * scale + beta).astype(_F32)
+            specs[producer] = (p_cls, {**p_cfg, "use_bias": True}, [kernel, new_bias])
+            specs[bn] = ("Identity", b_cfg, [])
+            self.folded.add(producer)
 
     def run(self, x, want: str | None = None):
         """Output of the network (or of the layer named ``want``)."""
@@ -684,6 +748,8 @@ class NumpyNetwork:
             raise ValueError(f"predict expects a batch of inputs shaped {self.input_shape}: add a leading axis")
         if layer is not None and layer not in self._graph.ops:
             raise KeyError(f"no layer named {layer!r}; layers: {', '.join(self.layer_names)}")
+        if layer is not None and layer in self._graph.folded:
+            raise KeyError(f"layer {layer!r} was merged with the BatchNormalization after it; ask for that layer")
         outs = []
         with np.errstate(over="ignore", under="ignore"):
             for start in range(0, max(len(x), 1), batch_size):
