@@ -1,0 +1,53 @@
+"""``sasnets convert SRC DST``: copy a dataset between any two stores."""
+import click
+
+from ..stores.convert import convert as convert_store
+
+
+def _split(values):
+    out = []
+    for v in values:
+        out.extend(x.strip() for x in v.split(",") if x.strip())
+    return out or None
+
+
+@click.command("convert")
+@click.argument("src")
+@click.argument("dst")
+@click.option("--tag", "tags", multiple=True, metavar="TAG",
+              help="Copy only this tag (repeatable; default: every tag).")
+@click.option("--models", "models", multiple=True, metavar="M[,M…]",
+              help="Copy only these scattering models (comma-separated or repeated).")
+@click.option("--chunk-size", default=2048, show_default=True, type=click.IntRange(min=1),
+              help="Curves read and written per batch.")
+def convert(src, dst, tags, models, chunk_size):
+    """Copy curves from store SRC to store DST (HDF5 file, sqlite:///x.db,
+    postgresql://user@host/db, json:DIR, aggr:DIR).
+
+    Rerunning tops up: curves DST already holds are skipped, so an
+    interrupted conversion resumes where it stopped.  2017 files and tables
+    (JSON, result_<tag>_<model>, data.db, train_data) are read too.
+    """
+    from tqdm import tqdm
+
+    bar = None
+
+    def on_tag(tag, n):
+        nonlocal bar
+        if bar is not None:
+            bar.close()
+        bar = tqdm(total=n, desc=f"{tag}", unit="curve", file=click.get_text_stream("stderr"),
+                   dynamic_ncols=True, leave=True)
+
+    try:
+        result = convert_store(src, dst, tags=_split(tags), models=_split(models), chunk_size=chunk_size,
+                               progress=lambda n: bar.update(n), on_tag=on_tag)
+    finally:
+        if bar is not None:
+            bar.close()
+    for tag in result.read:
+        click.echo(f"{tag}: {result.written[tag]} curves written, {result.skipped[tag]} already present")
+    click.echo(f"{result.total_written} curves written to {result.destination}")
+
+
+COMMANDS = [convert]
