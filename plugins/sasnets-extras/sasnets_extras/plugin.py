@@ -6,3 +6,9 @@ from sasnets.hookspecs import hookimpl
 def sasnets_register_stores(register):
     register("nxcansas", "sasnets_extras.nxcansas_store:NXcanSASDirStore", schemes=("nxs",),
              description="directory of NXcanSAS HDF5 files, one curve per file (sasnets-extras)")
+
+
+@hookimpl
+def sasnets_register_architectures(register):
+    register("transformer", "sasnets_extras.transformer:ARCHITECTURE",
+             description="small 1D transformer encoder over q-grid patches (sasnets-extras)")
