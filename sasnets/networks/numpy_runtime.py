@@ -40,7 +40,10 @@ from typing import Callable
 
 import numpy as np
 
-__all__ = ["NumpyNetwork", "UnsupportedNetwork", "load_network_parts"]
+__all__ = ["NumpyNetwork", "UnsupportedNetwork", "load_network_parts", "runtime_for", "RUNTIME_ENV"]
+
+#: environment switch: ``keras`` forces the Keras runtime, ``numpy`` (default) uses this one when it can
+RUNTIME_ENV = "SASNETS_RUNTIME"
 
 _F32 = np.float32
 
@@ -722,6 +725,25 @@ class NumpyNetwork:
         return self._graph.layer_names()
 
     @property
+    def last_layer_input(self) -> str | None:
+        """Name of the layer whose output feeds the network's last layer (``Classifier.embed``)."""
+        g = self._graph
+        if g.sequential:
+            return g.order[-2] if len(g.order) > 1 else None
+        last = g.outputs[0][0]
+        for name, _, refs in g.nodes:
+            if name == last and len(refs) == 1:
+                return refs[0][0]
+        return None
+
+    def embed(self, x, batch_size: int = 4096) -> np.ndarray:
+        """The input of the last layer for ``x`` (as ``keras.Model(net.inputs, net.layers[-1].input)``)."""
+        layer = self.last_layer_input
+        if layer is None or self._graph.kinds.get(layer) == "InputLayer":
+            raise UnsupportedNetwork("the network has no layer before its last one")
+        return self.predict(x, batch_size=batch_size, layer=layer)
+
+    @property
     def penultimate_layer(self) -> str | None:
         """Name of the layer feeding the final Dense layer (the embedding), if any."""
         names = [n for n in self._graph.layer_names() if self._graph.kinds.get(n) != "InputLayer"]
@@ -761,3 +783,28 @@ class NumpyNetwork:
         if not outs:
             return np.zeros((0,), _F32)
         return np.concatenate(outs, axis=0)
+
+
+_CACHE: dict = {}
+
+
+def runtime_for(network_file) -> "NumpyNetwork | None":
+    """The numpy runtime for ``network_file``, or ``None`` when Keras must run it.
+
+    ``None`` when ``SASNETS_RUNTIME=keras`` is set, when the file does not
+    exist, or when the network uses something unsupported here.  Results are
+    cached per file (path and modification time).
+    """
+    if os.environ.get(RUNTIME_ENV, "numpy").strip().lower() == "keras":
+        return None
+    path = os.fspath(network_file)
+    try:
+        key = (os.path.abspath(path), os.path.getmtime(path))
+    except OSError:
+        return None
+    if key not in _CACHE:
+        try:
+            _CACHE[key] = NumpyNetwork.from_keras_file(path)
+        except UnsupportedNetwork:
+            _CACHE[key] = None
+    return _CACHE[key]

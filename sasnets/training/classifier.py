@@ -116,14 +116,26 @@ class Classifier:
                 raise DataError(f"Cannot load {file!r} ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}).") from None
         return self._network
 
+    def _numpy_runtime(self):
+        """The saved network run with numpy when every layer is supported (else ``None``: Keras)."""
+        if self._network is not None or not self.path:
+            return None
+        from ..networks.numpy_runtime import runtime_for
+
+        return runtime_for(os.path.join(self.path, NETWORK_FILE))
+
     def _forward(self, x: np.ndarray) -> np.ndarray:
         """Logits ``(n, n_labels)`` for preprocessed input ``x``: the one forward pass."""
         x = np.asarray(x, dtype=np.float32)
         if x.ndim != 3 or x.shape[1:] != self.input_shape:
             raise DataError(f"Network input must have shape (n, {self.input_shape[0]}, {self.input_shape[1]}), got {x.shape}.")
-        net = self.network
-        out = np.concatenate([np.asarray(net.predict_on_batch(x[s])) for s in iter_chunks(len(x), 2048)]) \
-            if len(x) else np.zeros((0, len(self.labels)), np.float32)
+        fast = self._numpy_runtime()  # numpy runtime: no TensorFlow import (sasnets.networks.numpy_runtime)
+        if fast is not None:
+            out = fast.predict(x, batch_size=2048) if len(x) else np.zeros((0, len(self.labels)), np.float32)
+        else:
+            net = self.network
+            out = np.concatenate([np.asarray(net.predict_on_batch(x[s])) for s in iter_chunks(len(x), 2048)]) \
+                if len(x) else np.zeros((0, len(self.labels)), np.float32)
         if self.meta.get("network_output", "logits") == "probabilities":
             out = np.log(np.clip(out, 1e-30, None))
         return out.astype(np.float32)
@@ -159,6 +171,9 @@ class Classifier:
     def embed(self, curves: CurvesLike) -> np.ndarray:
         """Penultimate-layer features ``(n, d)`` (the input of the last layer), e.g. for t-SNE maps."""
         x = self.preprocess(curves)
+        fast = self._numpy_runtime()
+        if fast is not None and fast.last_layer_input is not None:
+            return fast.embed(x, batch_size=2048) if len(x) else np.zeros((0, 0), np.float32)
         if self._embedder is None:
             import keras
 
