@@ -250,19 +250,31 @@ class _Distributed:
             raise UsageError("Parallel generation needs dask[distributed]; install it or pass --workers 1.") from None
         import logging
 
+        # Dask logs every worker start and stop at INFO; keep them quiet for this run
+        self._logger = logging.getLogger("distributed")
+        self._level = self._logger.level
+        self._logger.setLevel(logging.WARNING)
         self.cluster = None
-        if scheduler:
-            try:
-                self.client = Client(scheduler, timeout="20s")
-            except (OSError, TimeoutError) as exc:
-                raise UsageError(f"Cannot reach the Dask scheduler {scheduler!r} (--scheduler): {exc}.") from None
-            self.workers = max(1, len(self.client.scheduler_info().get("workers", {})))
-        else:
-            n = workers or os.cpu_count() or 1
-            self.cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                        dashboard_address=None, silence_logs=logging.ERROR)
-            self.client = Client(self.cluster)
-            self.workers = n
+        try:
+            if scheduler:
+                try:
+                    self.client = Client(scheduler, timeout="10s")
+                except (OSError, TimeoutError) as exc:
+                    raise UsageError(f"Cannot reach the Dask scheduler {scheduler!r} (--scheduler): {exc}.") from None
+                self.workers = max(1, len(self.client.scheduler_info().get("workers", {})))
+            else:
+                n = workers or os.cpu_count() or 1
+                # no dashboard; the scheduler's HTTP endpoint on a free port, not 8787
+                self.cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                                            dashboard_address=None, scheduler_kwargs={"dashboard_address": ":0"},
+                                            silence_logs=logging.ERROR)
+                self.client = Client(self.cluster)
+                self.workers = n
+        except BaseException:
+            if self.cluster is not None:
+                self.cluster.close()
+            self._logger.setLevel(self._level)
+            raise
 
     def run(self, planner: _Planner, call, handle) -> None:
         from dask.distributed import as_completed
@@ -295,9 +307,12 @@ class _Distributed:
                 future.cancel()
 
     def close(self) -> None:
-        self.client.close()
-        if self.cluster is not None:
-            self.cluster.close()
+        try:
+            self.client.close()
+            if self.cluster is not None:
+                self.cluster.close()
+        finally:
+            self._logger.setLevel(self._level)
 
 
 def generate(store, models: Iterable[str] | str, count: int, tag: str = "train",

@@ -146,3 +146,16 @@ def test_dask_workers_give_the_same_curves_as_one_process(tmp_path, tiny_options
     report = generate(two, MODELS, 5, options=tiny_options, seed=3, workers=2)
     assert report.workers == 2 and report.generated == 15
     assert _read(one).equals(_read(two))
+
+
+def test_an_existing_dask_cluster_is_used_through_its_scheduler_address(tmp_path, tiny_options):
+    from dask.distributed import LocalCluster
+
+    one, remote = str(tmp_path / "one.h5"), str(tmp_path / "remote.h5")
+    generate(one, ["sphere", "power_law"], 3, options=tiny_options, seed=4, workers=1)
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None,
+                      scheduler_kwargs={"dashboard_address": ":0"}) as cluster:
+        report = generate(remote, ["sphere", "power_law"], 3, options=tiny_options, seed=4,
+                          scheduler=cluster.scheduler_address)
+    assert report.workers == 1 and report.generated == 6
+    assert _read(one).equals(_read(remote))

@@ -1,0 +1,134 @@
+"""Curves per second of ``sasnets generate`` against the 2017-style loop.
+
+Baseline (measured in the same run): the straightforward single-process loop
+of the 2017 tool - per scattering model, build the sasmodels kernel, make the
+q grid with ``sasmodels.compare.make_data``, then one sasmodels call per curve
+with parameters from ``sasmodels.compare.randomize_pars`` (dispersity
+suppressed: "mono"), ``constrain_pars``, scale 1, background 1e-5 and 2 %
+noise, redrawing invalid curves; the curves are written to an HDF5 store in
+one batch at the end.
+
+Contender: :func:`sasnets.simulate.generate` into a fresh HDF5 store with the
+same grid (100 log-spaced points, q 0.001-0.5 1/Å, 5 % dQ/Q, 2 % dI/I, mono),
+on ``--workers`` processes (Dask LocalCluster; its start-up is inside the
+timing).  It runs twice: with ``--precision double`` (the baseline's
+precision: the ratio measures parallelism and overhead only), and with the
+default ``--precision auto`` (single precision where the model declares it
+safe, as sasmodels does on GPUs).
+
+Model mix: sphere, cylinder, ellipsoid, mass_fractal (cheap, well under 10 ms
+per curve) and core_shell_parallelepiped, bcc_paracrystal (0.1-0.3 s per
+curve), ``--count`` curves each.  With the default count the baseline takes
+about a minute on an idle 2-core machine, long enough that the few seconds of
+cluster start-up count but do not dominate; DLLs are compiled before any
+timing so neither side pays compilation.
+
+Run:  python benchmarks/bench_generate.py [--count 150] [--workers 2]
+      python benchmarks/bench_generate.py --quick        (10 curves per model)
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+MODELS = ["sphere", "cylinder", "ellipsoid", "core_shell_parallelepiped", "bcc_paracrystal", "mass_fractal"]
+GRID = dict(qmin=0.001, qmax=0.5, nq=100, resolution=5.0, noise=2.0)
+
+
+def baseline_2017(path: str, models, count: int, seed: int) -> int:
+    """The 2017-style loop: one sasmodels call per curve through the compare helpers."""
+    from sasmodels import compare, core
+    from sasmodels.direct_model import DirectModel
+
+    from sasnets.data import Curve, CurveBatch
+    from sasnets.stores import open_store
+
+    np.random.seed(seed)
+    curves = []
+    for name in models:
+        info = core.load_model_info(name)
+        model = core.build_model(info, dtype="double", platform="dll")
+        data, _ = compare.make_data({"qmin": GRID["qmin"], "qmax": GRID["qmax"], "nq": GRID["nq"],
+                                     "res": GRID["resolution"] / 100, "is2d": False, "sesans": False,
+                                     "view": "log", "zero": False, "accuracy": "Low"})
+        calculator = DirectModel(data, model, cutoff=1e-5)
+        defaults = compare.get_pars(info)
+        made = 0
+        while made < count:
+            pars = compare.suppress_pd(compare.randomize_pars(info, defaults))
+            compare.constrain_pars(info, pars)
+            pars.update(scale=1.0, background=1e-5)
+            with np.errstate(all="ignore"):
+                iq = np.asarray(calculator(**pars), float)
+                diq = GRID["noise"] / 100 * iq
+                iq = iq + diq * np.random.randn(len(iq))
+            if not (np.all(np.isfinite(iq)) and np.all(iq > 0)):
+                continue
+            curves.append(Curve(q=data.x, iq=iq, diq=diq, dq=data.dx, model=name, index=made,
+                                params={k: v for k, v in pars.items() if not isinstance(v, str)}))
+            made += 1
+    with open_store(path, "a") as store:
+        store.write("train", CurveBatch.from_curves(curves))
+    return len(curves)
+
+
+def sasnets_generate(path: str, models, count: int, seed: int, workers: int, precision: str) -> int:
+    from sasnets.simulate import GenerationOptions, generate
+
+    options = GenerationOptions(precision=precision, **GRID)
+    report = generate(path, models, count, options=options, seed=seed, workers=workers)
+    assert not report.failed, report.failed
+    return report.generated
+
+
+def warm_up(models) -> None:
+    """Compile every DLL both sides need, outside the timings."""
+    from sasnets.simulate.engine import get_kernel
+
+    for name in models:
+        for precision in ("double", "auto"):
+            get_kernel(name, precision, "dll")
+
+
+def timed(fn, *args):
+    start = time.perf_counter()
+    n = fn(*args)
+    return n, time.perf_counter() - start
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=150, help="curves per model (default 150)")
+    parser.add_argument("--workers", type=int, default=2, help="sasnets worker processes (default 2)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--quick", action="store_true", help="10 curves per model: a smoke run, not a measurement")
+    args = parser.parse_args(argv)
+    count = 10 if args.quick else args.count
+
+    warm_up(MODELS)
+    print(f"models: {', '.join(MODELS)}; {count} curves each; {GRID['nq']} points, "
+          f"q {GRID['qmin']}-{GRID['qmax']} 1/Å, dQ/Q {GRID['resolution']}%, dI/I {GRID['noise']}%, mono")
+    print(f"cores: {os.cpu_count()}, load average before: {os.getloadavg()[0]:.2f}")
+    with tempfile.TemporaryDirectory() as tmp:
+        n_base, t_base = timed(baseline_2017, os.path.join(tmp, "base.h5"), MODELS, count, args.seed)
+        n_dbl, t_dbl = timed(sasnets_generate, os.path.join(tmp, "double.h5"), MODELS, count, args.seed,
+                             args.workers, "double")
+        n_auto, t_auto = timed(sasnets_generate, os.path.join(tmp, "auto.h5"), MODELS, count, args.seed,
+                               args.workers, "auto")
+    rate_base, rate_dbl, rate_auto = n_base / t_base, n_dbl / t_dbl, n_auto / t_auto
+    print(f"{'2017 loop (1 process, double)':<44} {n_base:6d} curves {t_base:8.1f} s {rate_base:8.2f} curves/s")
+    print(f"{f'sasnets generate ({args.workers} workers, double)':<44} {n_dbl:6d} curves {t_dbl:8.1f} s "
+          f"{rate_dbl:8.2f} curves/s  ratio {rate_dbl / rate_base:.2f}x")
+    print(f"{f'sasnets generate ({args.workers} workers, auto precision)':<44} {n_auto:6d} curves {t_auto:8.1f} s "
+          f"{rate_auto:8.2f} curves/s  ratio {rate_auto / rate_base:.2f}x")
+    print(f"load average after: {os.getloadavg()[0]:.2f} (other processes on the machine lower every figure)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
