@@ -1,0 +1,117 @@
+"""``sasnets evaluate CLASSIFIER STORE``: accuracy, credible sets and calibration on a tag."""
+import json
+import math
+
+import click
+
+from ..errors import UsageError
+
+
+def _bar(quiet: bool, desc: str):
+    """A ``progress(done, total)`` callback drawing a tqdm bar on stderr, and its closer."""
+    if quiet:
+        return None, lambda: None
+    from tqdm import tqdm
+
+    bar = tqdm(total=0, unit="curve", desc=desc, file=click.get_text_stream("stderr"), dynamic_ncols=True,
+               leave=False)
+
+    def progress(done, total):
+        bar.total = total
+        bar.update(done - bar.n)
+
+    return progress, bar.close
+
+
+def load_classifier_arg(path):
+    from ..training.classifier import load_classifier
+
+    return load_classifier(path)
+
+
+def format_metrics(m: dict, info: dict, width: int = 36) -> str:
+    """The human-readable evaluation table."""
+    def pct(x):
+        return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{100 * x:5.1f} %"
+
+    lines = [
+        f"{info.get('architecture') or 'classifier'} on tag {info.get('tag')!r} of {info.get('store')}: "
+        f"{m['n']} curves, {m['n_models']} scattering models",
+        "",
+        f"  top-1 accuracy            {pct(m['top1'])}",
+        f"  top-3 accuracy            {pct(m['top3'])}",
+        f"  top-5 accuracy            {pct(m['top5'])}",
+        f"  mean rank of true model   {m['mean_rank']:7.2f}",
+        f"  68 % credible set         covers {pct(m['credible68']['coverage'])}, "
+        f"{m['credible68']['mean_size']:.2f} models on average",
+        f"  95 % credible set         covers {pct(m['credible95']['coverage'])}, "
+        f"{m['credible95']['mean_size']:.2f} models on average",
+        f"  rejected at the 5 % level {m['rejected95']:7.2f} models on average",
+        f"  calibration error (ECE)   {m['ece']:7.3f}" + (f"   (temperature {m['temperature']:.3g})" if "temperature" in m else ""),
+        "",
+        f"  {'family':<{22}} {'models':>6} {'curves':>7} {'top-1':>8} {'in family':>10}",
+    ]
+    for family, v in m["per_family"].items():
+        lines.append(f"  {family:<22} {v['models']:>6} {v['n']:>7} {pct(v['top1']):>8} {pct(v['family_accuracy']):>10}")
+    per = m["per_model"]
+    if per:
+        w = max(len("scattering model"), *(len(k) for k in per))
+        lines += ["", f"  {'scattering model':<{w}} {'curves':>7} {'top-1':>8} {'top-3':>8} {'rank':>6}"]
+        for name, v in sorted(per.items(), key=lambda kv: (kv[1]["top1"], kv[0])):
+            lines.append(f"  {name:<{w}} {v['n']:>7} {pct(v['top1']):>8} {pct(v['top3']):>8} {v['mean_rank']:>6.2f}")
+    skipped = info.get("skipped_models") or {}
+    if skipped:
+        lines += ["", "  skipped (not known to the classifier): "
+                  + ", ".join(f"{k} ({v})" for k, v in sorted(skipped.items()))]
+    return "\n".join(lines)
+
+
+@click.command("evaluate")
+@click.argument("classifier", type=click.Path())
+@click.argument("store")
+@click.option("--tag", default="test", show_default=True, help="Tag of the store to evaluate on.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (top1, top3, top5, per_model, "
+              "per_family, credible68, credible95, ece, …) instead of the table.")
+@click.option("--calibrate-on", "calibrate_on", metavar="TAG",
+              help="First fit the softmax temperature on this tag (e.g. eval) and store it in classifier.json.")
+@click.option("--max-curves", type=click.IntRange(min=1), help="Evaluate a random subset of this many curves.")
+@click.option("--batch-size", type=click.IntRange(min=1), default=4096, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the --max-curves subset.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+def evaluate(classifier, store, tag, as_json, calibrate_on, max_curves, batch_size, seed, quiet):
+    """Measure how well CLASSIFIER names the scattering model of the curves in STORE."""
+    from ..analysis.evaluate import calibrate
+    from ..analysis.evaluate import evaluate as run_evaluation
+
+    clf = load_classifier_arg(classifier)
+    calibration = None
+    if calibrate_on:
+        if calibrate_on == tag:
+            raise UsageError(f"--calibrate-on {calibrate_on!r} is the tag being evaluated; "
+                             "fit the temperature on a different (validation) tag.")
+        progress, close = _bar(quiet, f"calibrate on {calibrate_on}")
+        try:
+            calibration = calibrate(clf, store, calibrate_on, batch_size=batch_size, max_curves=max_curves,
+                                    seed=seed, progress=progress)
+        finally:
+            close()
+        click.echo(f"Temperature {calibration['previous']:.4g} -> {calibration['temperature']:.4g} "
+                   f"(NLL on {calibrate_on!r} {calibration['nll_before']:.4f} -> {calibration['nll_after']:.4f}); "
+                   f"saved in {clf.path}.", err=True)
+    progress, close = _bar(quiet, f"evaluate {tag}")
+    try:
+        result = run_evaluation(clf, store, tag, batch_size=batch_size, max_curves=max_curves, seed=seed,
+                                progress=progress)
+    finally:
+        close()
+    if as_json:
+        out = dict(result.metrics)
+        out["info"] = result.info
+        if calibration:
+            out["calibration"] = calibration
+        click.echo(json.dumps(out, indent=2, default=float))
+    else:
+        click.echo(format_metrics(result.metrics, result.info))
+
+
+COMMANDS = [evaluate]

@@ -1,0 +1,195 @@
+"""``sasnets predict [CLASSIFIER] FILE...``: the most probable scattering models of measured curves.
+
+The classifier is the first argument when it is a classifier directory (or
+archive), else ``--classifier``, else the default classifier shipped with
+sasnets (when the installed version provides one).  Every file is read with
+:func:`sasnets.stores.measured.read_measured`; a file that cannot be read gets
+one line on stderr and the others are still classified; the exit status is 1
+if any file failed.
+"""
+import json
+import os
+import warnings
+
+import click
+
+from ..errors import DataError, SasnetsError, UsageError
+
+#: warn when a file covers less than this fraction of the classifier's q-grid
+MIN_COVERAGE = 0.5
+
+
+def is_classifier_path(path: str) -> bool:
+    """True for a classifier directory, its ``classifier.json``, or a ``.zip`` archive of one."""
+    if os.path.isdir(path):
+        return os.path.exists(os.path.join(path, "classifier.json"))
+    if os.path.isfile(path):
+        if os.path.basename(path) == "classifier.json":
+            return True
+        if path.lower().endswith(".zip"):
+            import zipfile
+
+            try:
+                with zipfile.ZipFile(path) as zf:
+                    return any(n.rsplit("/", 1)[-1] == "classifier.json" for n in zf.namelist())
+            except (OSError, zipfile.BadZipFile):
+                return False
+    return False
+
+
+def default_classifier():
+    """The default classifier, when this sasnets ships one; else a one-line UsageError."""
+    import inspect
+
+    from ..training.classifier import load_classifier
+
+    params = list(inspect.signature(load_classifier).parameters.values())
+    if params and params[0].default is inspect.Parameter.empty:
+        raise UsageError("No classifier given; pass a classifier directory as the first argument or --classifier.")
+    return load_classifier()
+
+
+def split_arguments(inputs, classifier_option):
+    """``(classifier, files)`` from the positional arguments and ``--classifier``."""
+    from ..training.classifier import load_classifier
+
+    inputs = list(inputs)
+    if classifier_option:
+        return load_classifier(classifier_option), inputs
+    if inputs and is_classifier_path(inputs[0]):
+        return load_classifier(inputs[0]), inputs[1:]
+    if inputs and os.path.isdir(inputs[0]):
+        raise UsageError(f"{inputs[0]} is a directory without classifier.json; pass a classifier directory "
+                         "(one made by sasnets train) or a data file.")
+    return default_classifier(), inputs
+
+
+def grid_coverage(curve_q, grid) -> float:
+    """Fraction of the classifier's q-grid points inside the measured q-range."""
+    import numpy as np
+
+    grid = np.asarray(grid)
+    inside = (grid >= float(np.min(curve_q)) * (1 - 1e-6)) & (grid <= float(np.max(curve_q)) * (1 + 1e-6))
+    return float(inside.mean()) if len(grid) else 0.0
+
+
+_FORMAT_NAMES = {"nxcansas": "NXcanSAS", "nist-abs": "NIST .ABS", "cansas-xml": "CanSAS XML", "ascii": "ASCII"}
+
+
+def classify_files(clf, files, top: int, q_units=None, progress=None):
+    """One record per file: ``{"file", "predictions", "credible95", "coverage", "warnings", ...}``
+    or ``{"file", "error"}``; never raises for a bad file."""
+    import numpy as np
+
+    from ..analysis.metrics import credible_sets
+    from ..stores.measured import read_measured
+
+    records, curves, slots = [], [], []
+    grid = clf.qgrid
+    for path in files:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                measured = read_measured(path, q_units)
+            except DataError as exc:
+                records.append({"file": path, "error": str(exc)})
+                if progress:
+                    progress(1)
+                continue
+        notes = [str(w.message) for w in caught]
+        curve = measured.curve
+        coverage = grid_coverage(curve.q, grid)
+        record = {"file": path, "format": measured.format, "points": int(len(curve)),
+                  "qmin": float(curve.q[0]), "qmax": float(curve.q[-1]), "coverage": coverage, "warnings": notes}
+        if coverage == 0:
+            record = {"file": path, "error": (
+                f"{path}: its q-range {curve.q[0]:.3g}–{curve.q[-1]:.3g} 1/Å does not overlap the classifier's "
+                f"q-grid {grid[0]:.3g}–{grid[-1]:.3g} 1/Å; check the q units (--q-units).")}
+        elif coverage < MIN_COVERAGE:
+            notes.append(f"{path}: covers only {coverage:.0%} of the classifier's q-grid "
+                         f"({grid[0]:.3g}–{grid[-1]:.3g} 1/Å); the answer is less reliable.")
+        records.append(record)
+        if "error" not in record:
+            curves.append(curve)
+            slots.append(len(records) - 1)
+        if progress:
+            progress(1)
+    if curves:
+        try:
+            proba = clf.predict_proba_batch(curves)
+        except SasnetsError:
+            raise
+        k = min(top, len(clf.labels))
+        order = np.argsort(-proba, axis=1, kind="stable")
+        sets = credible_sets(proba, 0.95)
+        for row, slot in enumerate(slots):
+            p = proba[row]
+            records[slot]["predictions"] = [{"model": clf.labels[j], "probability": float(p[j])}
+                                            for j in order[row, :k]]
+            records[slot]["credible95"] = [clf.labels[j] for j in order[row] if sets[row, j]]
+    return records
+
+
+def format_record(r: dict) -> str:
+    name = _FORMAT_NAMES.get(r["format"], r["format"])
+    lines = [f"{r['file']}: {name}, {r['points']} points, q {r['qmin']:.3g}–{r['qmax']:.3g} 1/Å "
+             f"(covers {r['coverage']:.0%} of the q-grid)"]
+    width = max(len(p["model"]) for p in r["predictions"])
+    for i, p in enumerate(r["predictions"], 1):
+        lines.append(f"  {i:>2}. {p['model']:<{width}}  {100 * p['probability']:6.2f} %")
+    cs = r["credible95"]
+    lines.append(f"  95 % credible set ({len(cs)} model{'s' if len(cs) != 1 else ''}): {', '.join(cs)}")
+    return "\n".join(lines)
+
+
+@click.command("predict")
+@click.argument("inputs", nargs=-1, required=True, metavar="[CLASSIFIER] FILE...")
+@click.option("--classifier", "classifier_option", type=click.Path(),
+              help="Classifier directory (instead of giving it as the first argument).")
+@click.option("--top", type=click.IntRange(min=1), default=5, show_default=True,
+              help="How many scattering models to list per file.")
+@click.option("--json", "as_json", is_flag=True,
+              help='Print a JSON array: {"file", "predictions": [{"model", "probability"}, …]} or {"file", "error"}.')
+@click.option("--q-units", type=click.Choice(["A", "nm"], case_sensitive=False),
+              help="Units of q in the files, overriding what they say (default: as stated, else 1/Å).")
+def predict(inputs, classifier_option, top, as_json, q_units):
+    """Name the scattering model of each measured curve FILE (.ABS, .txt/.dat/.csv, CanSAS XML, NXcanSAS .h5).
+
+    CLASSIFIER is a directory made by `sasnets train`; it may be omitted when
+    --classifier is given.
+    """
+    clf, files = split_arguments(inputs, classifier_option)
+    if not files:
+        raise UsageError("No data files given; pass one or more measured curve files after the classifier.")
+    bar, close = None, (lambda: None)
+    if len(files) > 50:
+        from tqdm import tqdm
+
+        tq = tqdm(total=len(files), unit="file", file=click.get_text_stream("stderr"), leave=False)
+        bar, close = tq.update, tq.close
+    try:
+        records = classify_files(clf, files, top, q_units, progress=bar)
+    finally:
+        close()
+    failed = 0
+    for r in records:
+        if "error" in r:
+            failed += 1
+            click.echo(f"Error: {r['error']}", err=True)
+        for note in r.get("warnings", []):
+            click.echo(f"Warning: {note}", err=True)
+    if as_json:
+        out = [{"file": r["file"], "error": r["error"]} if "error" in r else
+               {"file": r["file"], "predictions": r["predictions"], "credible95": r["credible95"],
+                "coverage": r["coverage"], "format": r["format"], "points": r["points"], "warnings": r["warnings"]}
+               for r in records]
+        click.echo(json.dumps(out, indent=2))
+    else:
+        blocks = [format_record(r) for r in records if "error" not in r]
+        if blocks:
+            click.echo("\n\n".join(blocks))
+    if failed:
+        raise click.exceptions.Exit(1)
+
+
+COMMANDS = [predict]
