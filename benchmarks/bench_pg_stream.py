@@ -63,7 +63,9 @@ def main(argv=None):
                     seen += len(batch)
                 ours = seen / (time.perf_counter() - t)
                 assert seen == args.curves
-                query = sql.SQL("SELECT {} FROM {} t ORDER BY random() LIMIT %s").format(cols, table)
+                # sort first, format only the drawn rows (as 2017's plain "SELECT iq, diq, model … ORDER BY
+                # RANDOM() LIMIT n" does), then decode them exactly as the stream does
+                query = sql.SQL("SELECT {} FROM (SELECT * FROM {} ORDER BY random() LIMIT %s) t").format(cols, table)
                 t = time.perf_counter()
                 drawn = 0
                 for _ in range(args.baseline_batches):

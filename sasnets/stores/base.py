@@ -126,27 +126,35 @@ class Store(ABC):
         spans = [(int(a), int(min(a + block, n))) for a in starts]
         pending: list[CurveBatch] = []
         held = 0
-        for k, part in enumerate(self._read_spans(tag, spans, with_params)):
+
+        def flush(final: bool):
+            merged = CurveBatch.concat(pending)
+            order = rng.permutation(len(merged)) if shuffle else np.arange(len(merged))
+            cut = len(merged) if final else (len(merged) // batch_size) * batch_size
+            batches = [merged.take(order[i:i + batch_size]) for i in range(0, cut, batch_size)]
+            rest = [merged.take(order[cut:])] if cut < len(merged) else []
+            return batches, rest
+
+        for part in self._read_spans(tag, spans, with_params):
             if wanted is not None:
                 part = part.take(np.isin(part.models.astype(str), wanted))
             pending.append(part)
             held += len(part)
-            last = k == len(spans) - 1
-            if held >= buffer_blocks * block or last:
-                merged = CurveBatch.concat(pending)
-                order = rng.permutation(len(merged)) if shuffle else np.arange(len(merged))
-                cut = len(merged) if last else (len(merged) // batch_size) * batch_size
-                for i in range(0, cut, batch_size):
-                    yield merged.take(order[i:i + batch_size])
-                pending = [merged.take(order[cut:])] if cut < len(merged) else []
+            if held >= buffer_blocks * block:
+                batches, pending = flush(final=False)
                 held = len(pending[0]) if pending else 0
+                yield from batches
+        if pending:
+            batches, pending = flush(final=True)
+            yield from batches
 
     def _read_spans(self, tag: str, spans, with_params: bool) -> Iterator[CurveBatch]:
-        """The curves of each ``(start, stop)`` position span, in the order given.
+        """The curves of the ``(start, stop)`` position spans, in the order given.
 
         :meth:`iter_batches` streams through this; the default reads each span
         with :meth:`read_slice`, server stores override it to stream all spans
-        through one query.
+        through one query.  Parts may be cut differently from the spans; only
+        the order of the curves matters.
         """
         for start, stop in spans:
             yield self.read_slice(tag, start, stop, with_params=with_params)

@@ -349,7 +349,11 @@ class PostgresStore(Store):
         yield from super().iter_batches(tag, batch_size, shuffle, seed, models, block_size, buffer_blocks, with_params)
 
     def _read_spans(self, tag, spans, with_params):
-        """All spans through one server-side cursor, in the given order."""
+        """All spans through one server-side cursor, in the given order.
+
+        Each span is an index range scan (``LATERAL``), run in span order by a
+        nested loop, so rows arrive grouped by span without sorting anything.
+        """
         if not spans:
             return
         ids = self._tag_ids(tag)
@@ -358,33 +362,30 @@ class PostgresStore(Store):
         sql = self._sql()
         cols, table = self._select(tag, with_params)
         query = sql.SQL(
-            "SELECT b.ord, {} FROM unnest(%s::bigint[], %s::bigint[]) WITH ORDINALITY AS b(lo, hi, ord) "
-            "JOIN {} t ON t.id BETWEEN b.lo AND b.hi ORDER BY b.ord, t.id").format(cols, table)
-        # rows carry their block number: regroup the fetched chunks into one batch per span
-        carry: list = []
-        expected = 1
+            "SELECT b.ord, x.* FROM unnest(%s::bigint[], %s::bigint[]) WITH ORDINALITY AS b(lo, hi, ord) "
+            "CROSS JOIN LATERAL (SELECT {} FROM {} t WHERE t.id BETWEEN b.lo AND b.hi ORDER BY t.id) x"
+        ).format(cols, table)
         psycopg2 = _psycopg2()
         self._cursors += 1
         try:
+            with self._conn.cursor() as cur:  # keep the plan a plain ordered nested loop
+                cur.execute("SET LOCAL max_parallel_workers_per_gather = 0; SET LOCAL jit = off")
             with self._conn.cursor(name=f"sasnets_stream_{os.getpid()}_{self._cursors}") as cur:
                 cur.itersize = _FETCH
                 cur.execute(query, (lo, hi))
                 while True:
                     rows = cur.fetchmany(_FETCH)
-                    for row in rows:
-                        while row[0] != expected:
-                            yield self._rows_to_batch(carry, with_params, tag)
-                            carry, expected = [], expected + 1
-                        carry.append(row[1:])
                     if not rows:
                         break
+                    start = 0
+                    for k in range(1, len(rows) + 1):  # one part per run of rows from the same span
+                        if k == len(rows) or rows[k][0] != rows[start][0]:
+                            yield self._rows_to_batch([r[1:] for r in rows[start:k]], with_params, tag)
+                            start = k
             self._conn.commit()
         except psycopg2.Error as exc:
             self._rollback()
             raise self._error("reading from", exc) from None
-        while expected <= len(spans):
-            yield self._rows_to_batch(carry, with_params, tag)
-            carry, expected = [], expected + 1
 
     def existing_indices(self, tag: str, model: str) -> np.ndarray:
         info = self._table(tag)
