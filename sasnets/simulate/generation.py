@@ -34,7 +34,7 @@ from typing import Callable, Iterable, Sequence
 import numpy as np
 
 from ..data.curves import CurveBatch
-from ..errors import UsageError
+from ..errors import SasnetsError, UsageError
 from .catalog import ModelEntry, resolve_model_entries
 from .options import GenerationOptions
 
@@ -126,13 +126,19 @@ def simulate_chunk(entry: ModelEntry, indices: Sequence[int], tag: str, seed: in
 
 
 class _Planner:
-    """Cuts each model's missing indices into chunks sized by measured cost."""
+    """Cuts each model's missing indices into chunks sized by measured cost.
+
+    Chunks aim at ``chunk_seconds`` of work, shrinking towards the end of the
+    run (to a third of the estimated work left per worker) so that the workers
+    finish together.
+    """
 
     def __init__(self, missing: dict[str, list[int]], entries: dict[str, ModelEntry],
-                 chunk_seconds: float, probe: int = 2, max_chunk: int = 1000):
+                 chunk_seconds: float, probe: int = 2, max_chunk: int = 1000, workers: int = 1):
         self.missing = {m: list(v) for m, v in missing.items() if v}
         self.entries = entries
         self.chunk_seconds = chunk_seconds
+        self.workers = workers
         self.probe = probe
         self.max_chunk = max_chunk
         self.cost: dict[str, float] = {}   # seconds per curve, latest measurement
@@ -155,8 +161,10 @@ class _Planner:
         else:
             known = [m for m in self.missing if m in self.cost]
             if known:
-                model = max(known, key=lambda m: self.cost[m] * len(self.missing[m]))
-                size = int(min(self.max_chunk, max(1, round(self.chunk_seconds / self.cost[model]))))
+                work = {m: self.cost[m] * len(self.missing[m]) for m in known}
+                model = max(known, key=work.get)
+                target = min(self.chunk_seconds, max(0.05, sum(work.values()) / (3 * self.workers)))
+                size = int(min(self.max_chunk, max(1, round(target / self.cost[model]))))
             else:
                 model, size = next(iter(self.missing)), self.probe
         todo = self.missing[model]
@@ -298,7 +306,13 @@ class _Distributed:
                     break
             for future in pending:
                 futures.discard(future)
-                result = future.result()
+                try:
+                    result = future.result()
+                except Exception as exc:  # a worker died (memory, killed node) or lost its connection
+                    raise SasnetsError(
+                        f"A Dask worker failed ({type(exc).__name__}: {exc}); the curves written so far are kept, "
+                        "rerun the same command to resume."
+                    ) from None
                 handle(result)
                 while len(futures) < in_flight and submit():
                     pass
@@ -359,9 +373,9 @@ def generate(store, models: Iterable[str] | str, count: int, tag: str = "train",
         handle, owned = open_store(os.fspath(store), "a"), True
     started = time.perf_counter()
     executor = None
+    report = GenerationReport(store=handle.url, tag=tag, count=int(count), engine=engine, workers=1)
     try:
         _check_compatible(handle, tag, options)
-        report = GenerationReport(store=handle.url, tag=tag, count=int(count), engine=engine, workers=1)
         missing: dict[str, list[int]] = {}
         tag_exists = tag in handle.tags()
         for e in entries:
@@ -374,8 +388,9 @@ def generate(store, models: Iterable[str] | str, count: int, tag: str = "train",
         if total == 0:
             return report
         planner = _Planner(missing, {e.name: e for e in entries}, chunk_seconds)
-        executor = _InProcess() if (workers == 1 and not scheduler) else _Distributed(workers, scheduler)
-        report.workers = executor.workers
+        in_process = not scheduler and (workers or os.cpu_count() or 1) == 1
+        executor = _InProcess() if in_process else _Distributed(workers, scheduler)
+        report.workers = planner.workers = executor.workers
         state = {"done": 0, "total": total, "recorded": False}
         record = _provenance(options, seed, count, [e.name for e in entries], engine, executor.workers, scheduler)
 
@@ -407,8 +422,7 @@ def generate(store, models: Iterable[str] | str, count: int, tag: str = "train",
             executor.close()
         if owned:
             handle.close()
-        if "report" in locals():
-            report.elapsed = time.perf_counter() - started
+        report.elapsed = time.perf_counter() - started
 
 
 
