@@ -1,0 +1,85 @@
+"""evaluate/calibrate on a trained classifier, and EvaluationResult round trips."""
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from sasnets.analysis.evaluate import EvaluationResult, calibrate, evaluate
+from sasnets.errors import DataError
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("tiny_classifier")]
+
+
+def test_evaluate_reports_metrics_for_every_curve(tiny_classifier):
+    store, clf_dir = tiny_classifier
+    result = evaluate(clf_dir, store, "test", batch_size=17, embed=True)
+    m = result.metrics
+    assert m["n"] == 60 and len(result.y) == 60
+    assert result.proba.shape == (60, 3)
+    np.testing.assert_allclose(result.proba.sum(1), 1, atol=1e-5)
+    assert m["top1"] > 0.5  # three very different shapes: far better than chance (1/3)
+    assert m["top3"] == 1.0
+    assert set(m["per_model"]) == {"sphere", "guinier", "power_law"}
+    assert result.embeddings.shape[0] == 60
+    assert result.info["tag"] == "test" and result.info["skipped_models"] == {}
+
+
+def test_batch_size_and_subset_do_not_change_answers(tiny_classifier):
+    store, clf_dir = tiny_classifier
+    a = evaluate(clf_dir, store, "test", batch_size=7)
+    b = evaluate(clf_dir, store, "test", batch_size=1000)
+    np.testing.assert_allclose(a.proba, b.proba, atol=1e-6)
+    sub1 = evaluate(clf_dir, store, "test", max_curves=25, seed=4)
+    sub2 = evaluate(clf_dir, store, "test", max_curves=25, seed=4)
+    assert sub1.metrics["n"] == 25
+    np.testing.assert_array_equal(sub1.y, sub2.y)
+
+
+def test_numpy_runtime_matches_keras_end_to_end(tiny_classifier, monkeypatch):
+    store, clf_dir = tiny_classifier
+    fast = evaluate(clf_dir, store, "test", embed=True)
+    monkeypatch.setenv("SASNETS_RUNTIME", "keras")
+    slow = evaluate(clf_dir, store, "test", embed=True)
+    np.testing.assert_allclose(fast.proba, slow.proba, atol=1e-5)
+    np.testing.assert_allclose(fast.embeddings, slow.embeddings, rtol=1e-4, atol=1e-5)
+
+
+def test_calibrate_stores_the_temperature(tiny_classifier, tmp_path):
+    store, clf_dir = tiny_classifier
+    copy = tmp_path / "clf"
+    shutil.copytree(clf_dir, copy)
+    from sasnets.training.classifier import load_classifier
+
+    clf = load_classifier(str(copy))
+    clf.temperature = clf.temperature * 3  # spoil it
+    report = calibrate(clf, store, "eval")
+    assert report["nll_after"] <= report["nll_before"] + 1e-9
+    saved = json.loads((copy / "classifier.json").read_text())
+    assert saved["temperature"] == pytest.approx(report["temperature"])
+    assert saved["temperature"] < report["previous"]
+
+
+def test_unknown_tag_and_foreign_models_are_errors(tiny_classifier, tmp_path):
+    store, clf_dir = tiny_classifier
+    with pytest.raises(DataError, match="no tag 'nope'"):
+        evaluate(clf_dir, store, "nope")
+    from sasnets.data import CurveBatch
+    from sasnets.stores import open_store
+
+    other = str(tmp_path / "other.h5")
+    q = np.logspace(-3, -0.5, 30)
+    with open_store(other, "a") as s:
+        s.write("test", CurveBatch.from_matrix(["cylinder", "cylinder"], q, np.ones((2, 30))))
+    with pytest.raises(DataError, match="None of the scattering models"):
+        evaluate(clf_dir, other, "test")
+
+
+def test_result_save_and_load(tiny_classifier, tmp_path):
+    store, clf_dir = tiny_classifier
+    result = evaluate(clf_dir, store, "test", embed=True)
+    path = result.save(str(tmp_path / "result.npz"))
+    back = EvaluationResult.load(path)
+    np.testing.assert_array_equal(back.proba, result.proba)
+    np.testing.assert_array_equal(back.embeddings, result.embeddings)
+    assert back.metrics["top1"] == result.metrics["top1"] and back.labels == result.labels

@@ -1,0 +1,82 @@
+"""Analyzers and the HTML report on a synthetic result over every sasmodels model."""
+import csv
+import json
+import os
+
+import numpy as np
+import pytest
+
+from sasnets.analysis.confusion import confusion_distance, dendrogram_order
+from sasnets.analysis.evaluate import EvaluationResult
+from sasnets.analysis.families import families_of
+from sasnets.analysis.metrics import evaluate_probabilities
+from sasnets.analysis.report import analyzer_names, run_analyzers, write_index
+from sasnets.errors import UsageError
+
+
+def synthetic_result(k=12, per=15, seed=0, embeddings=True):
+    from sasmodels.core import list_models
+
+    labels = list_models()[:k]
+    fam = families_of(labels)
+    rng = np.random.default_rng(seed)
+    y = np.repeat(np.arange(k), per)
+    logits = rng.normal(0, 1, (len(y), k))
+    logits[np.arange(len(y)), y] += 2.5
+    logits[np.arange(len(y)), (y + 1) % k] += 1.5  # each model confused with the next one
+    p = np.exp(logits)
+    p /= p.sum(1, keepdims=True)
+    emb = rng.normal(0, 1, (len(y), 8)) + 3 * rng.normal(0, 1, (k, 8))[y] if embeddings else None
+    return EvaluationResult(labels=labels, y=y, proba=p, metrics=evaluate_probabilities(p, y, labels, fam, 1.0),
+                            families=fam, embeddings=emb, info={"architecture": "synthetic", "tag": "test", "seed": 1})
+
+
+def test_confusable_pairs_end_up_next_to_each_other():
+    r = synthetic_result()
+    d = confusion_distance(r.proba, r.y)
+    assert np.allclose(d, d.T) and np.all(np.diag(d) == 0)
+    order = list(dendrogram_order(r.proba, r.y))
+    assert sorted(order) == list(range(12))
+    adjacent = sum(abs(order.index(i) - order.index((i + 1) % 12)) == 1 for i in range(12))
+    assert adjacent >= 8  # most confused pairs are neighbours in the leaf order
+
+
+def test_every_builtin_analyzer_writes_png_and_pdf_and_the_index_shows_them(tmp_path):
+    r = synthetic_result()
+    names = analyzer_names(None)
+    assert {"confusion", "dendrogram", "tsne", "accuracy", "calibration", "metrics"} <= set(names)
+    artifacts = run_analyzers(r, str(tmp_path), [n for n in names if n in
+                                                 ("confusion", "dendrogram", "tsne", "accuracy", "calibration", "metrics")])
+    for name in ("confusion", "dendrogram", "tsne", "accuracy", "calibration"):
+        exts = sorted(os.path.splitext(p)[1] for p in artifacts[name])
+        assert exts == [".pdf", ".png"], name
+        for p in artifacts[name]:
+            assert os.path.getsize(p) > 1000
+    with open(tmp_path / "per_model.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 12 and set(rows[0]) >= {"model", "family", "top1"}
+    assert json.loads((tmp_path / "metrics.json").read_text())["metrics"]["top1"] == r.metrics["top1"]
+    index = write_index(r, str(tmp_path), artifacts)
+    page = open(index).read()
+    for png in ("confusion_matrix.png", "dendrogram.png", "tsne.png", "per_model_accuracy.png", "calibration.png"):
+        assert f'src="{png}"' in page
+    assert "top-1 accuracy" in page and f"{r.metrics['top1']:.1%}" in page
+
+
+def test_confusion_matrix_for_all_sasmodels_models_is_large_enough_to_read(tmp_path):
+    from PIL import Image
+
+    r = synthetic_result(k=83, per=3, embeddings=False)
+    png = run_analyzers(r, str(tmp_path), ["confusion"])["confusion"][0]
+    width, height = Image.open(png).size
+    assert width > 1800 and height > 1800  # ~25 px per model row at 150 dpi
+
+
+def test_tsne_is_skipped_without_embeddings(tmp_path):
+    r = synthetic_result(embeddings=False)
+    assert run_analyzers(r, str(tmp_path), ["tsne"]) == {"tsne": []}
+
+
+def test_unknown_analyzer_suggests_the_close_name():
+    with pytest.raises(UsageError, match="did you mean confusion"):
+        analyzer_names("confuson")

@@ -1,0 +1,76 @@
+"""sasnets predict: every measured format, JSON output, bad files, argument forms."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from sasnets.cli import cli
+
+DATA = os.path.join(os.path.dirname(__file__), os.pardir, "data", "measured")
+GOOD = ["sphere_nist.ABS", "sphere_3col.dat", "sphere_4col.csv", "sphere_cansas1d.xml", "sphere_nxcansas.h5",
+        "sphere_nm.txt"]
+BAD = ["bad_empty.txt", "bad_binary.dat", "bad_nan.txt", "bad_negative.txt", "bad_single_point.txt",
+       "bad_truncated.xml", "bad_fake.h5", "missing.txt"]
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("tiny_classifier")]
+
+
+def files(names):
+    return [os.path.join(DATA, n) for n in names]
+
+
+def test_json_lists_predictions_for_good_files_and_errors_for_bad_ones(tiny_classifier, cli_runner):
+    _, clf = tiny_classifier
+    args = files(GOOD + BAD)
+    result = cli_runner.invoke(cli, ["predict", clf, *args, "--json", "--top", "2"])
+    assert result.exit_code == 1  # some files failed
+    out = json.loads(result.stdout)
+    assert [o["file"] for o in out] == args  # one object per file, in order, path as given
+    for o in out[:len(GOOD)]:
+        probs = [p["probability"] for p in o["predictions"]]
+        assert len(probs) == 2 and probs == sorted(probs, reverse=True) and 0 < sum(probs) <= 1 + 1e-6
+        assert o["predictions"][0]["model"] == "sphere"
+    for o, name in zip(out[len(GOOD):], BAD):
+        assert set(o) == {"file", "error"} and name in o["error"]
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    assert len(errors) == len(BAD)
+    assert "Traceback" not in result.output
+
+
+def test_human_output_and_warnings(tiny_classifier, cli_runner):
+    _, clf = tiny_classifier
+    result = cli_runner.invoke(cli, ["predict", clf, *files(["sphere_nist.ABS", "sphere_nm.txt"])])
+    assert result.exit_code == 0, result.output
+    assert "1. sphere" in result.stdout and "95 % credible set" in result.stdout
+    assert "1/nm" in result.stderr  # the unit conversion is announced
+
+
+def test_classifier_option_and_missing_classifier(tiny_classifier, cli_runner):
+    _, clf = tiny_classifier
+    ok = cli_runner.invoke(cli, ["predict", "--classifier", clf, *files(["sphere_3col.dat"]), "--json"])
+    assert ok.exit_code == 0 and json.loads(ok.stdout)[0]["predictions"]
+    none = cli_runner.invoke(cli, ["predict", *files(["sphere_3col.dat"])])
+    assert none.exit_code != 0
+    assert "classifier" in none.stderr.lower() and "Traceback" not in none.output
+
+
+def test_q_units_override_changes_coverage(tiny_classifier, cli_runner):
+    _, clf = tiny_classifier
+    a = json.loads(cli_runner.invoke(cli, ["predict", clf, *files(["sphere_3col.dat"]), "--json"]).stdout)[0]
+    b = cli_runner.invoke(cli, ["predict", clf, *files(["sphere_3col.dat"]), "--json", "--q-units", "nm"])
+    b = json.loads(b.stdout)[0]
+    assert b["coverage"] < a["coverage"]
+
+
+def test_cold_start_does_not_import_tensorflow(tiny_classifier):
+    _, clf = tiny_classifier
+    code = ("import sys; from sasnets.cli import main\n"
+            "try:\n    main(['predict', sys.argv[1], sys.argv[2], '--json'])\n"
+            "except SystemExit as e:\n    assert not e.code, e.code\n"
+            "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules, 'TF imported'\n")
+    run = subprocess.run([sys.executable, "-c", code, clf, files(["sphere_nist.ABS"])[0]],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout)[0]["predictions"][0]["model"] == "sphere"
