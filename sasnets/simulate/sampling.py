@@ -29,7 +29,8 @@ onion, spherical_sld and two_power_law.
 With ``polydisperse``, size dispersity is added to one polydisperse size
 parameter (two thirds of the curves) or two (one third), chosen with weight
 proportional to their values: a Gaussian of relative width drawn from
-Beta(1.5, 7) (peaks near 15 %), 35 points for one parameter, 25 and 10 for two,
+Beta(1.5, 7) (peaks near 15 %; converted to an absolute width for the few
+parameters sasmodels disperses absolutely), 35 points for one parameter, 25 and 10 for two,
 3 sigma.
 """
 from __future__ import annotations
@@ -128,13 +129,17 @@ def _to_python(value):
 
 def _add_polydispersity(info, pars: dict, rng: np.random.Generator) -> None:
     slots: list[str] = []
+    relative: dict[str, bool] = {}
     for p in info.parameters.kernel_parameters:
         if not p.polydisperse or p.type == "orientation":
             continue
         names = _slot_names(p)
         if p.length_control is not None:
             names = names[: max(0, int(round(pars.get(p.length_control, 1))))]
-        slots.extend(n for n in names if pars.get(n, 0) > 0)
+        for n in names:
+            if pars.get(n, 0) > 0:
+                slots.append(n)
+                relative[n] = bool(p.relative_pd)
     if not slots:
         return
     weights = np.array([pars[n] for n in slots], float)
@@ -144,7 +149,8 @@ def _add_polydispersity(info, pars: dict, rng: np.random.Generator) -> None:
     points = (25, 10) if two else (35,)
     for k, npts in zip(chosen, points):
         name = slots[k]
-        pars[f"{name}_pd"] = float(rng.beta(1.5, 7.0))
+        width = float(rng.beta(1.5, 7.0))  # relative width; absolute-width parameters get it times their value
+        pars[f"{name}_pd"] = width if relative[name] else width * float(pars[name])
         pars[f"{name}_pd_n"] = npts
         pars[f"{name}_pd_nsigma"] = 3.0
         pars[f"{name}_pd_type"] = "gaussian"
