@@ -3,6 +3,7 @@
 Thin over :func:`sasnets.simulate.generate`; see that module for resuming,
 seeds and parallelism.
 """
+import os
 import sys
 
 import click
@@ -64,7 +65,7 @@ def _summary(report) -> list[str]:
 @click.option("--noise", metavar="PCT[:PCT]", help=f"dI/I in % (Gaussian noise; {_RANGE_HELP}). [2017: 2]")
 @click.option("--scale", metavar="S[:S]", help=f"Scale factor, log-uniform ({_RANGE_HELP}). [2017: 1]")
 @click.option("--background", metavar="B[:B]", help=f"Flat background in 1/cm, log-uniform ({_RANGE_HELP}). [2017: 1e-5]")
-@click.option("--template", type=click.Path(exists=True, dir_okay=False), metavar="FILE",
+@click.option("--template", metavar="FILE",
               help="Take q and dq from this measured file (replaces --nq/--qmin/--qmax).")
 @click.option("--mono/--polydisperse", default=True, show_default=True, help="Add size dispersity to the curves.")
 @click.option("--cutoff", type=float, default=1e-5, show_default=True, help="Dispersion weight cutoff (with --polydisperse).")
@@ -105,6 +106,8 @@ def generate(models, output, exclude, count, tag, preset, nq, qmin, qmax, resolu
     common = dict(polydisperse=not mono, cutoff=cutoff, magnetic=magnetic, precision=precision, engine=engine,
                   dimension=dimension.upper())
     if template:
+        if not os.path.isfile(template):
+            raise UsageError(f"--template file {template!r} does not exist or is not a file.")
         clash = [f"--{k}" for k in ("nq", "qmin", "qmax") if given[k] is not None]
         if clash:
             raise UsageError(f"{', '.join(clash)} cannot be combined with --template {template!r}: q comes from the file.")

@@ -141,7 +141,11 @@ def test_template_file(cli_runner, tmp_path):
     clash = cli_runner.invoke(cli, ["generate", "sphere", "--template", str(template), "--nq", "10", "-o", str(out)])
     assert "--template" in _one_line_error(clash)
     missing = cli_runner.invoke(cli, ["generate", "sphere", "--template", str(tmp_path / "nope.txt"), "-o", str(out)])
-    assert missing.exit_code != 0 and "Traceback" not in missing.output
+    assert "--template" in _one_line_error(missing)
+    garbage = tmp_path / "garbage.txt"
+    garbage.write_text("this is not a scattering curve\n")
+    unreadable = cli_runner.invoke(cli, ["generate", "sphere", "--template", str(garbage), "-o", str(out)])
+    assert "garbage.txt" in _one_line_error(unreadable)
 
 
 def _counts_when_readable(path):
