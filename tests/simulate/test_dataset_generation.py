@@ -159,3 +159,31 @@ def test_an_existing_dask_cluster_is_used_through_its_scheduler_address(tmp_path
                           scheduler=cluster.scheduler_address)
     assert report.workers == 1 and report.generated == 6
     assert _read(one).equals(_read(remote))
+
+
+def test_planner_probes_each_model_then_sizes_chunks_by_cost_and_covers_every_index_once():
+    from sasnets.simulate.catalog import ModelEntry
+    from sasnets.simulate.generation import _Planner
+
+    missing = {"cheap": list(range(500)), "dear": list(range(40))}
+    planner = _Planner(missing, {m: ModelEntry(m, "x") for m in missing}, chunk_seconds=1.0, workers=2)
+    first = [planner.next_chunk(), planner.next_chunk()]
+    assert sorted((e.name, len(c)) for e, c in first) == [("cheap", 2), ("dear", 2)]
+    planner.observe("cheap", 2, 0.002)   # 1 ms per curve
+    planner.observe("dear", 2, 1.0)      # 0.5 s per curve
+    seen = {m: [] for m in missing}
+    for entry, chunk in first:
+        seen[entry.name] += chunk
+    sizes = []
+    while (job := planner.next_chunk()) is not None:
+        entry, chunk = job
+        seen[entry.name] += chunk
+        sizes.append((entry.name, len(chunk)))
+    assert {m: sorted(v) for m, v in seen.items()} == {m: list(range(len(v))) for m, v in missing.items()}
+    # the expensive model goes first, a second's worth (2 curves) at a time; the cheap one in big chunks
+    assert sizes[0] == ("dear", 2)
+    assert max(n for m, n in sizes if m == "dear") == 2
+    assert max(n for m, n in sizes if m == "cheap") >= 40
+    # towards the end chunks shrink (here: the cheap model's, once little work is left)
+    cheap = [n for m, n in sizes if m == "cheap"]
+    assert cheap == sorted(cheap, reverse=True) and cheap[-1] < cheap[0]
