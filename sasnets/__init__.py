@@ -21,6 +21,7 @@ _API = {
     "GenerationOptions": "sasnets.simulate.options:GenerationOptions",
     "simulate_curve": "sasnets.simulate.simulation:simulate_curve",
     "resolve_models": "sasnets.simulate.catalog:resolve_models",
+    "evaluate": "sasnets.analysis.evaluate:evaluate", "calibrate": "sasnets.analysis.evaluate:calibrate", "EvaluationResult": "sasnets.analysis.evaluate:EvaluationResult", "load_curve": "sasnets.stores.measured:load_curve",
 }
 
 __all__ = sorted(_API) + ["__version__"]
