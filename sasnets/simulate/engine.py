@@ -110,6 +110,21 @@ def _dll_lock(name: str):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def _build_dll(core, info, dtype, attempts: int = 3, wait: float = 1.0):
+    """Build a DLL model under the lock; retry a load that fails because another
+    program (not using the lock) is still writing the same library file."""
+    import time
+
+    for attempt in range(attempts):
+        try:
+            with _dll_lock(info.id):
+                return core.build_model(info, dtype=dtype, platform="dll")
+        except OSError:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(wait)
+
+
 def get_kernel(model_ref: str, precision: str = "auto", engine: str = "dll"):
     """The built sasmodels ``KernelModel`` for a model name or file (cached per process).
 
@@ -126,8 +141,7 @@ def get_kernel(model_ref: str, precision: str = "auto", engine: str = "dll"):
         dtype = sasmodels_dtype(info, precision, engine)
         platform = _PLATFORM[engine]
         if platform == "dll":
-            with _dll_lock(info.id):
-                kernel = core.build_model(info, dtype=dtype, platform="dll")
+            kernel = _build_dll(core, info, dtype)
         else:
             kernel = core.build_model(info, dtype=dtype, platform=platform)
         _KERNELS[key] = kernel
