@@ -22,6 +22,8 @@ _API = {
     "simulate_curve": "sasnets.simulate.simulation:simulate_curve",
     "resolve_models": "sasnets.simulate.catalog:resolve_models",
     "evaluate": "sasnets.analysis.evaluate:evaluate", "calibrate": "sasnets.analysis.evaluate:calibrate", "EvaluationResult": "sasnets.analysis.evaluate:EvaluationResult", "load_curve": "sasnets.stores.measured:load_curve",
+    "train": "sasnets.training.train:train", "tune": "sasnets.training.tune:tune", "QGrid": "sasnets.data.qgrid:QGrid",
+    "Classifier": "sasnets.training.classifier:Classifier", "load_classifier": "sasnets.training.classifier:load_classifier",
 }
 
 __all__ = sorted(_API) + ["__version__"]

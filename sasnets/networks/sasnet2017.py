@@ -22,6 +22,12 @@ def build(input_shape, n_classes, filters=None, kernel_size=6, pool_size=4,
     from keras import layers
 
     nq = int(input_shape[0])
+    if (nq - kernel_size + 1) // pool_size - kernel_size + 1 < pool_size:
+        from ..errors import UsageError
+
+        least = pool_size * (pool_size + kernel_size - 1) + kernel_size - 1
+        raise UsageError(f"sasnet2017 needs a q-grid of at least {least} points for its two convolutions "
+                         f"and poolings, not {nq} (--nq).")
     filters = int(filters or nq)
     inputs = keras.Input(shape=tuple(input_shape), name="curves")
     x = layers.Conv1D(filters, kernel_size, activation="relu", name="conv1")(inputs)

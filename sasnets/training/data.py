@@ -111,7 +111,10 @@ class TrainingData:
 
     @property
     def steps_per_epoch(self) -> int:
-        return max(1, -(-self.n_train // self.batch_size))
+        """Full batches per epoch; the few curves left over are dropped (a fresh
+        shuffle each epoch uses them in other epochs), so every batch has the same
+        shape and the training step is traced once."""
+        return max(1, self.n_train // self.batch_size)
 
     @property
     def input_shape(self) -> tuple:
@@ -135,8 +138,9 @@ class TrainingData:
         """In-memory mode: the whole epoch's ``(x, y)``, shuffled and augmented."""
         rng = _rng(self.seed, 1, epoch)
         order = rng.permutation(self.n_train)
+        order = order[:self.steps_per_epoch * self.batch_size]
         xs = []
-        for k, part in enumerate(iter_chunks(self.n_train, CHUNK)):
+        for k, part in enumerate(iter_chunks(len(order), CHUNK)):
             batch = self._train.take(order[part])
             xs.append(self._inputs(batch, _rng(self.seed, 2, epoch, k) if self.augment_spec.enabled else None))
         x = np.concatenate(xs) if xs else np.zeros((0, *self.input_shape), np.float32)
@@ -169,13 +173,7 @@ class TrainingData:
                         produced += 1
                     if produced >= steps:
                         return
-            if held and produced < steps:  # the last, partial batch of the epoch
-                batch = CurveBatch.concat(pending)
-                pending, held = [], 0
-                rng = _rng(self.seed, 4, epoch, produced) if self.augment_spec.enabled else None
-                yield self._inputs(batch, rng), self.one_hot(self.encode(batch.models))
-                produced += 1
-            pass_no += 1
+            pass_no += 1  # a pass gave fewer full batches than expected: go on with a reshuffled pass
 
     def describe(self) -> dict:
         """Provenance for ``classifier.json``."""
@@ -310,7 +308,8 @@ def prepare_data(store_url: str, *, tag: str = "train", val_tag: str | None = No
             raise DataError(f"No training curves are left in tag {tag!r} after the validation split; generate more curves.")
         data = TrainingData(
             store_url=url, tag=tag, labels=labels, qgrid=qgrid, preprocess_spec=preprocess_spec,
-            augment_spec=augment_spec, batch_size=int(batch_size), seed=int(seed), streaming=bool(stream),
+            augment_spec=augment_spec, batch_size=max(1, min(int(batch_size), int(n_train_final))), seed=int(seed),
+            streaming=bool(stream),
             n_train=int(n_train_final), x_val=np.zeros(0), y_val=np.zeros(0),
             counts={m: int(counts[tag].get(m, 0)) for m in labels},
             val_counts={m: int(c) for m, c in zip(labels, np.bincount(y_val_codes, minlength=len(labels)))},

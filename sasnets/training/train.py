@@ -210,7 +210,7 @@ def train(store, outdir: str, *, arch: str | None = None, tag: str = "train", va
           augment: bool | AugmentSpec | dict | None = None, seed: int | None = None,
           resume: bool = False, overwrite: bool = False, distribute: bool = False,
           stream: bool | None = None, memory_limit: int | None = None, tensorboard: bool = True,
-          threads: int | None = None, deterministic: bool = True, calibrate: bool = True,
+          threads: int | None = None, deterministic: bool = True, calibrate: bool = True, jit_compile: bool = False,
           max_epochs_this_call: int | None = None,
           progress: Callable[[dict], None] | None = None) -> Classifier:
     """Train a classifier on tag ``tag`` of ``store`` and save it to ``outdir``.
@@ -305,7 +305,7 @@ def train(store, outdir: str, *, arch: str | None = None, tag: str = "train", va
     def build_and_compile():
         model = architecture.build(data.input_shape, len(data.labels), **hyper_used)
         k = min(5, len(data.labels))
-        model.compile(optimizer=make_optimizer(recipe, steps), loss=make_loss(recipe),
+        model.compile(optimizer=make_optimizer(recipe, steps), loss=make_loss(recipe), jit_compile=jit_compile,
                       metrics=["accuracy", keras.metrics.TopKCategoricalAccuracy(k=k, name="top5")])
         model.optimizer.build(model.trainable_variables)
         return model
@@ -334,19 +334,20 @@ def train(store, outdir: str, *, arch: str | None = None, tag: str = "train", va
             "first_epoch": state["epoch"] + 1, "mode": "streaming" if data.streaming else "in-memory",
             "params": int(model.count_params()), "resumed": bool(resume)})
     done_this_call = 0
+    val_batch = len(data.y_val) if len(data.y_val) <= 4096 else 1024  # one batch shape: one trace
     while state["epoch"] < total_epochs and not state["stopped_early"]:
         if max_epochs_this_call is not None and done_this_call >= max_epochs_this_call:
             break
         epoch = state["epoch"]
         notify({"event": "epoch_begin", "epoch": epoch + 1, "epochs": total_epochs, "steps": steps})
         t0 = time.perf_counter()
-        fit_kw = dict(epochs=epoch + 1, initial_epoch=epoch, verbose=0, callbacks=callbacks,
-                      validation_data=(data.x_val, data.y_val), validation_batch_size=max(recipe.batch_size, 1024))
+        fit_kw = dict(epochs=epoch + 1, initial_epoch=epoch, verbose=0, callbacks=callbacks, shuffle=False,
+                      validation_data=(data.x_val, data.y_val), validation_batch_size=val_batch)
         if data.streaming:
             hist = model.fit(data.epoch_batches(epoch), steps_per_epoch=steps, **fit_kw)
         else:
             x, y = data.epoch_arrays(epoch)
-            hist = model.fit(x, y, batch_size=int(recipe.batch_size), shuffle=False, **fit_kw)
+            hist = model.fit(x, y, batch_size=data.batch_size, **fit_kw)
             del x, y
         seconds = time.perf_counter() - t0
         logs = {k: float(v[-1]) for k, v in hist.history.items()}

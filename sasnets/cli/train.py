@@ -1,0 +1,161 @@
+"""``sasnets train STORE -o RUN``: train a classifier (thin over :func:`sasnets.train`)."""
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from ..errors import UsageError
+
+__all__ = ["train_command", "COMMANDS", "parse_hyper", "ProgressPrinter", "common_data_options"]
+
+
+def parse_hyper(values) -> dict:
+    """``("widths=[16,32]", "dropout=0.2")`` -> ``{"widths": [16, 32], "dropout": 0.2}`` (values as JSON, else strings)."""
+    out = {}
+    for item in values or ():
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"--hyper {item!r} must look like NAME=VALUE, e.g. --hyper dropout=0.2.")
+        try:
+            out[key.strip()] = json.loads(value)
+        except ValueError:
+            out[key.strip()] = value
+    return out
+
+
+def _models(value):
+    return [m.strip() for m in value.split(",") if m.strip()] if value else None
+
+
+class ProgressPrinter:
+    """Turns training progress events into a tqdm bar per epoch and one line per epoch on stderr."""
+
+    def __init__(self, quiet: bool = False):
+        self.quiet = quiet
+        self.bar = None
+
+    def __call__(self, event: dict) -> None:
+        if self.quiet:
+            return
+        kind = event["event"]
+        if kind == "data":
+            click.echo(f"reading {event['curves']} curves of {event['labels']} scattering models ({event['mode']})", err=True)
+        elif kind == "start":
+            what = "resuming" if event["resumed"] else "training"
+            click.echo(f"{what} {event['architecture']} ({event['params']:,} parameters) on {event['train']} curves, "
+                       f"validating on {event['val']}; epoch {event['first_epoch']} of {event['epochs']}", err=True)
+        elif kind == "epoch_begin":
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=event["steps"], desc=f"epoch {event['epoch']}/{event['epochs']}", unit="batch",
+                            file=sys.stderr, leave=False, dynamic_ncols=True)
+        elif kind == "batch" and self.bar is not None:
+            self.bar.update(event["step"] - self.bar.n)
+        elif kind == "epoch_end":
+            if self.bar is not None:
+                self.bar.close()
+                self.bar = None
+            r = event["record"]
+            best = " *" if event["best_epoch"] == r["epoch"] else ""
+            click.echo(f"epoch {r['epoch']:>3}  loss {r['loss']:.4f}  acc {r['accuracy']:.3f}  "
+                       f"val_loss {r['val_loss']:.4f}  val_acc {r['val_accuracy']:.3f}  val_top5 {r['val_top5']:.3f}  "
+                       f"lr {r['learning_rate']:.2e}  {r['seconds']:.1f}s{best}", err=True)
+            if event["stopped_early"]:
+                click.echo("stopping early: validation accuracy stopped improving", err=True)
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+def common_data_options(f):
+    """Options shared by ``train`` and ``tune``: data selection and preprocessing."""
+    options = [
+        click.option("--tag", default="train", show_default=True, help="Tag of the store to train on."),
+        click.option("--val-tag", default=None, help="Tag holding validation curves (default: a seeded --val-fraction of the training tag)."),
+        click.option("--val-fraction", type=float, default=None, help="Fraction of the training tag held out for validation. [default: 0.1]"),
+        click.option("--models", default=None, metavar="A,B,...", help="Train on these scattering models only (default: every model in the tag)."),
+        click.option("--qmin", type=float, default=None, help="Lowest q of the network's q-grid, 1/Å (default: the training curves' median range)."),
+        click.option("--qmax", type=float, default=None, help="Highest q of the network's q-grid, 1/Å."),
+        click.option("--nq", type=int, default=None, help="Points of the log-spaced q-grid. [default: 128]"),
+        click.option("--channels", default=None, metavar="C,C,...", help="Input channels: logi, slope, mask. [default: logi,slope,mask]"),
+        click.option("--augment/--no-augment", default=None, help="Instrument-like augmentation of training curves. [default: on]"),
+        click.option("--stream/--in-memory", default=None, help="Force streaming from the store or reading it into memory (default: by size)."),
+        click.option("--seed", type=int, default=None, help="Seed for splits, augmentation and initial weights; same seed, same run on CPU. [default: 0]"),
+        click.option("--threads", type=int, default=None, help="CPU threads TensorFlow may use (default: all)."),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+def build_specs(qmin, qmax, nq, channels, augment):
+    """``(qgrid, preprocess, augment)`` library arguments from CLI options (``None`` = default/saved)."""
+    from ..data.augment import AugmentSpec
+    from ..data.preprocess import PreprocessSpec
+    from ..data.qgrid import QGrid
+
+    qgrid = None
+    if qmin is not None or qmax is not None or nq is not None:
+        if qmin is None or qmax is None:
+            raise UsageError("Give both --qmin and --qmax to choose the q-grid (or neither to derive it from the data).")
+        qgrid = QGrid(qmin, qmax, nq or 128)
+    preprocess = PreprocessSpec(channels=tuple(c.strip() for c in channels.split(",") if c.strip())) if channels else None
+    aug = None if augment is None else (AugmentSpec() if augment else AugmentSpec.off())
+    return qgrid, preprocess, aug
+
+
+@click.command("train")
+@click.argument("store")
+@click.option("-o", "--output", required=True, metavar="RUN", help="Classifier directory to write (e.g. runs/resnet).")
+@click.option("--arch", default=None, help="Network architecture (see `sasnets architectures`). [default: resnet1d]")
+@common_data_options
+@click.option("--epochs", type=int, default=None, help="Most epochs to train (default: the architecture's recipe, 40).")
+@click.option("--batch-size", type=int, default=None, help="Curves per batch (default: the architecture's recipe).")
+@click.option("--lr", "learning_rate", type=float, default=None, help="Peak learning rate (default: the architecture's recipe).")
+@click.option("--label-smoothing", type=float, default=None, help="Label smoothing of the loss (default: the recipe's).")
+@click.option("--patience", type=int, default=None, help="Stop after this many epochs without a better validation accuracy.")
+@click.option("--hyper", multiple=True, metavar="NAME=VALUE", help="Architecture hyper-parameter (repeatable; VALUE is JSON).")
+@click.option("--resume", is_flag=True, help="Continue the interrupted run in RUN exactly where it stopped.")
+@click.option("--overwrite", is_flag=True, help="Replace the classifier already in RUN.")
+@click.option("--distribute", is_flag=True, help="Train on all GPUs (or logical CPU devices) with tf.distribute.MirroredStrategy.")
+@click.option("--tensorboard/--no-tensorboard", default=True, show_default=True, help="Write TensorBoard logs to RUN/logs.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress output.")
+def train_command(store, output, arch, tag, val_tag, val_fraction, models, qmin, qmax, nq, channels, augment,
+                  stream, seed, threads, epochs, batch_size, learning_rate, label_smoothing, patience, hyper,
+                  resume, overwrite, distribute, tensorboard, quiet):
+    """Train a classifier on the curves of STORE (a file or URL) and save it to RUN.
+
+    RUN receives classifier.json, network.keras (best validation epoch),
+    history.json, training.png, TensorBoard logs and a checkpoint after every
+    epoch; after an interruption rerun with --resume.
+    """
+    from ..training.train import train
+
+    qgrid, preprocess, aug = build_specs(qmin, qmax, nq, channels, augment)
+    printer = ProgressPrinter(quiet)
+    try:
+        classifier = train(
+            store, output, arch=arch, tag=tag, val_tag=val_tag, val_fraction=val_fraction, models=_models(models),
+            epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, label_smoothing=label_smoothing,
+            patience=patience, hyper=parse_hyper(hyper) or None, qgrid=qgrid, preprocess=preprocess, augment=aug,
+            seed=seed, resume=resume, overwrite=overwrite, distribute=distribute, stream=stream,
+            tensorboard=tensorboard, threads=threads, progress=printer)
+    except KeyboardInterrupt:
+        printer.close()
+        click.echo(f"Interrupted; every finished epoch is checkpointed in {output}; continue with: "
+                   f"sasnets train {store} -o {output} --resume", err=True)
+        raise click.exceptions.Exit(130) from None
+    finally:
+        printer.close()
+    m = classifier.metrics
+    if not quiet:
+        click.echo(f"validation top-1 {m['val_accuracy']:.3f}, top-5 {m['val_top5']:.3f} "
+                   f"(best epoch {m['best_epoch']}, temperature {classifier.temperature:.2f})", err=True)
+    click.echo(output)
+
+
+COMMANDS = [train_command]

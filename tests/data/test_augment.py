@@ -1,0 +1,94 @@
+import numpy as np
+import pytest
+
+from sasnets.data.augment import AugmentSpec, augment, select_points_reference, smear_reference
+from sasnets.data.toy import toy_curves
+from sasnets.errors import UsageError
+
+
+@pytest.fixture(scope="module")
+def batch():
+    return toy_curves(10, seed=2, nq=128)
+
+
+def test_same_seed_same_curves_and_different_seed_different(batch):
+    a = augment(batch, np.random.default_rng(5))
+    b = augment(batch, np.random.default_rng(5))
+    c = augment(batch, np.random.default_rng(6))
+    assert a.equals(b)
+    assert not a.equals(c)
+
+
+def test_no_point_is_invented(batch):
+    out = augment(batch, np.random.default_rng(1))
+    assert len(out) == len(batch) and np.array_equal(out.models, batch.models)
+    for i in range(len(batch)):
+        orig = batch.curve(i).q
+        new = out.curve(i).q
+        assert len(new) >= 1 and np.isin(new, orig).all()
+        assert np.all(np.diff(new) > 0)
+
+
+def test_crop_keeps_at_least_min_decades(batch):
+    spec = AugmentSpec(crop_prob=1.0, density_prob=0.0, min_decades=1.0)
+    out = augment(batch, np.random.default_rng(3), spec)
+    spans = [np.log10(c.q[-1] / c.q[0]) for c in out]
+    assert min(spans) >= 1.0 - 0.05  # nearest stored points of a ≥1-decade window
+    assert max(spans) < np.log10(0.5 / 1e-3)
+
+
+def test_density_change_sets_the_number_of_points(batch):
+    spec = AugmentSpec(crop_prob=0.0, density_prob=1.0, points=(30, 30), linear_prob=0.0)
+    out = augment(batch, np.random.default_rng(3), spec)
+    assert np.all(out.lengths <= 30) and np.all(out.lengths >= 25)
+
+
+def test_disabled_returns_the_batch_unchanged(batch):
+    assert augment(batch, np.random.default_rng(0), AugmentSpec.off()) is batch
+
+
+def test_numba_and_numpy_paths_agree(batch, monkeypatch):
+    monkeypatch.setenv("SASNETS_NO_NUMBA", "0")
+    a = augment(batch, np.random.default_rng(9))
+    monkeypatch.setenv("SASNETS_NO_NUMBA", "1")
+    b = augment(batch, np.random.default_rng(9))
+    assert np.array_equal(a.offsets, b.offsets) and np.array_equal(a.q, b.q)
+    assert np.allclose(a.iq, b.iq, rtol=1e-5) and np.allclose(a.diq, b.diq, rtol=1e-5)
+
+
+def test_smearing_keeps_a_flat_curve_flat_and_reference_matches_kernel():
+    from sasnets.data import _kernels
+
+    q = np.logspace(-3, 0, 50).astype(np.float32)
+    flat = np.full(50, 7.0, np.float32)
+    offsets = np.array([0, 50])
+    out = smear_reference(q, flat, offsets, np.array([0.1]))
+    assert np.allclose(out, 7.0, rtol=1e-5)
+    wavy = (1 + np.sin(30 * q)).astype(np.float32)
+    ref = smear_reference(q, wavy, offsets, np.array([0.08]))
+    fast = np.empty(50)
+    _kernels.smear_kernel(q, wavy, offsets, np.array([0.08]), fast)
+    assert np.allclose(ref, fast, rtol=1e-5)
+
+
+def test_point_selection_reference_matches_kernel(batch):
+    from sasnets.data import _kernels
+
+    n = len(batch)
+    rng = np.random.default_rng(0)
+    lo = rng.uniform(-3, -2, n)
+    hi = lo + rng.uniform(0.8, 1.5, n)
+    npoints = rng.integers(10, 200, n)
+    linear = rng.random(n) < 0.5
+    keep = np.empty(len(batch.q), bool)
+    _kernels.select_points_kernel(batch.q, batch.offsets, lo, hi, npoints, linear, keep)
+    assert np.array_equal(keep, select_points_reference(batch.q, batch.offsets, lo, hi, npoints, linear))
+
+
+def test_spec_round_trip_and_validation():
+    spec = AugmentSpec(noise=(0.0, 0.1))
+    assert AugmentSpec.from_dict(spec.to_dict()) == spec
+    with pytest.raises(UsageError):
+        AugmentSpec(crop_prob=1.5)
+    with pytest.raises(UsageError):
+        AugmentSpec(noise=(0.2, 0.1))

@@ -1,0 +1,116 @@
+"""Conformance of every registered architecture, and the built-in recipes."""
+import numpy as np
+import pytest
+
+from sasnets.errors import UsageError
+from sasnets.networks.base import Architecture, Recipe, get_architecture, make_loss, make_optimizer
+from sasnets.plugins import get_registry
+
+SHAPE = (48, 3)
+N_CLASSES = 4
+#: small hyper-parameters so conformance runs fast; unknown architectures use their defaults
+SMALL = {"resnet1d": {"widths": [8, 8, 16, 16]}, "mlp": {"units": [32]}}
+
+
+def _names():
+    return get_registry("architectures").names()
+
+
+@pytest.mark.parametrize("name", _names())
+def test_architecture_builds_trains_a_step_and_survives_save_and_load(name, tmp_path):
+    import keras
+
+    arch = get_architecture(name)
+    keras.utils.set_random_seed(0)
+    net = arch.build(SHAPE, N_CLASSES, **SMALL.get(name, {}))
+    assert tuple(net.input_shape[1:]) == SHAPE
+    assert tuple(net.output_shape[1:]) == (N_CLASSES,)
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(16, *SHAPE)).astype(np.float32)
+    y = np.eye(N_CLASSES, dtype=np.float32)[rng.integers(0, N_CLASSES, 16)]
+    net.compile(optimizer=make_optimizer(arch.recipe, 1), loss=make_loss(arch.recipe))
+    before = [w.copy() for w in net.get_weights()]
+    loss = net.train_on_batch(x, y)
+    assert np.isfinite(loss)
+    assert any(not np.array_equal(a, b) for a, b in zip(before, net.get_weights()))
+    path = tmp_path / "net.keras"
+    net.save(path)
+    loaded = keras.saving.load_model(path, compile=False)
+    assert np.allclose(net.predict_on_batch(x), loaded.predict_on_batch(x), atol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["resnet1d", "sasnet2017", "mlp"])
+def test_builtin_networks_output_logits(name):
+    net = get_architecture(name).build(SHAPE, N_CLASSES, **SMALL.get(name, {}))
+    last = net.layers[-1]
+    assert last.name == "logits"
+    assert last.get_config()["activation"] == "linear"
+
+
+def test_sasnet2017_is_the_published_network():
+    net = get_architecture("sasnet2017").build((128, 1), 71)
+    kinds = [type(layer).__name__ for layer in net.layers[1:]]
+    assert kinds == ["Conv1D", "MaxPooling1D", "Dropout", "Conv1D", "MaxPooling1D", "Dropout", "Flatten",
+                     "Dense", "Dropout", "Dense"]
+    conv1, conv2 = net.get_layer("conv1"), net.get_layer("conv2")
+    assert (conv1.filters, conv1.kernel_size, conv1.activation.__name__) == (128, (6,), "relu")
+    assert (conv2.filters, conv2.kernel_size) == (64, (6,))
+    assert net.get_layer("pool1").pool_size == (4,)
+    assert [net.get_layer(n).rate for n in ("drop1", "drop2", "drop3")] == [0.17676, 0.20782, 0.20582]
+    dense = net.get_layer("dense")
+    assert dense.units == 32 and dense.activation.__name__ == "tanh"
+    recipe = get_architecture("sasnet2017").recipe
+    assert recipe.optimizer == "adadelta" and recipe.label_smoothing == 0
+
+
+def test_default_architecture_is_resnet1d():
+    assert get_architecture(None).name == "resnet1d"
+
+
+def test_unknown_architecture_suggests_a_close_name():
+    with pytest.raises(UsageError, match="resnet1d"):
+        get_architecture("resnet")
+
+
+def test_unknown_hyper_parameter_is_a_usage_error():
+    with pytest.raises(UsageError, match="no hyper-parameter"):
+        get_architecture("mlp").hyper(depthh=3)
+
+
+def test_recipe_validation_and_overrides():
+    r = Recipe().with_options(epochs=3, learning_rate=None)
+    assert r.epochs == 3 and r.learning_rate == Recipe().learning_rate
+    assert Recipe.from_dict(r.to_dict()) == r
+    for bad in ({"optimizer": "lion"}, {"schedule": "step"}, {"learning_rate": 0}, {"label_smoothing": 1.0}):
+        with pytest.raises(UsageError):
+            Recipe(**bad)
+
+
+def test_a_bare_builder_function_gets_the_default_recipe(monkeypatch):
+    import sasnets.plugins as plugins
+
+    def tiny(input_shape, n_classes):
+        """A one-layer test network."""
+        import keras
+
+        inputs = keras.Input(input_shape)
+        return keras.Model(inputs, keras.layers.Dense(n_classes)(keras.layers.Flatten()(inputs)))
+
+    registry = plugins.get_registry("architectures")
+    monkeypatch.setitem(registry._entries, "tiny-test", plugins.Entry("tiny-test", tiny, "tests"))
+    arch = get_architecture("tiny-test")
+    assert isinstance(arch, Architecture) and arch.recipe == Recipe()
+    assert arch.description == "A one-layer test network."
+    assert arch.build(SHAPE, 3).output_shape == (None, 3)
+
+
+def test_cosine_schedule_warms_up_then_decays():
+    opt = make_optimizer(Recipe(learning_rate=1e-2, epochs=10, warmup_epochs=1), steps_per_epoch=10)
+    schedule = opt._learning_rate
+    values = [float(schedule(s)) for s in (0, 10, 50, 100)]
+    assert values[0] < values[1] and values[1] == pytest.approx(1e-2) and values[1] > values[2] > values[3]
+
+
+def test_sasnet2017_refuses_a_too_short_grid():
+    with pytest.raises(UsageError, match="at least 41 points"):
+        get_architecture("sasnet2017").build((40, 3), 4)
