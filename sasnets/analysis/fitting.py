@@ -8,8 +8,9 @@ re-ranks the candidates by combining fit quality with the network probability.
 How one fit works (:func:`fit_model`)
 ------------------------------------
 1. **Data.** Points with non-finite values, ``q <= 0`` or ``diq <= 0`` are
-   dropped.  A curve without intensity errors gets ``diq = 2 % * |I(q)|`` (the
-   fit still ranks candidates, but chi-square is then only relative).
+   dropped.  Points without intensity errors (missing, zero) get
+   ``diq = 2 % * |I(q)|`` (the fit still ranks candidates, but chi-square is
+   then only relative; the result's ``message`` says so).
    Resolution: ``resolution`` (1-sigma dQ/Q, a fraction) when given, otherwise
    the curve's own ``dq`` (1-sigma, 1/Å), otherwise none.
 2. **Which parameters are fitted.** ``scale`` and ``background`` always.  Of the
@@ -25,7 +26,7 @@ How one fit works (:func:`fit_model`)
    thickness and the core SLD are fitted (the contrast *ratio*), while the
    overall contrast lives in ``scale``.  ``fit_params`` overrides the choice
    (polydispersity parameters such as ``radius_pd`` may be named there).
-3. **Bounds.** Lengths (Å): 1 Å to ``max(1000 Å, 2π/qmin)``, searched in log
+3. **Bounds.** Lengths (Å): 1 Å to ``max(1000 Å, 20π/qmin)``, searched in log
    space; parameters with finite limits in the model table use those limits;
    other positive parameters span default/100 .. default*100 (log); SLDs
    -10 .. 20 (1e-6/Å²); polydispersities 0 .. 0.5; anything else default ±
@@ -205,11 +206,12 @@ def _prepare(curve, resolution: float | None) -> _Prepared:
     q = np.asarray(curve.q, dtype=np.float64)
     iq = np.asarray(curve.iq, dtype=np.float64)
     notes = []
-    if curve.diq is None or not np.any(np.asarray(curve.diq) > 0):
-        diq = DEFAULT_RELATIVE_ERROR * np.abs(iq)
-        notes.append(f"no intensity errors: assumed {DEFAULT_RELATIVE_ERROR:.0%} of I(q)")
-    else:
-        diq = np.asarray(curve.diq, dtype=np.float64)
+    diq = np.zeros_like(iq) if curve.diq is None else np.asarray(curve.diq, dtype=np.float64)
+    missing = ~(np.isfinite(diq) & (diq > 0))
+    if missing.any():  # measured files mark unknown errors with 0
+        diq = np.where(missing, DEFAULT_RELATIVE_ERROR * np.abs(iq), diq)
+        some = "no" if missing.all() else f"{int(missing.sum())} points without"
+        notes.append(f"{some} intensity errors: assumed {DEFAULT_RELATIVE_ERROR:.0%} of I(q)")
     if resolution is not None:
         if not (0 <= resolution < 1):
             raise UsageError(f"The resolution dQ/Q must be a fraction between 0 and 1, got {resolution}.")
@@ -237,22 +239,40 @@ def _prepare(curve, resolution: float | None) -> _Prepared:
 # --------------------------------------------------------------------------
 @dataclass
 class _Param:
+    """A fitted shape parameter, its bounds and the coordinate the search uses:
+    ``log10(value)`` for lengths and wide positive ranges; for an SLD
+    ``atan((value - centre)/spread)``, so that contrast *ratios* near the
+    fixed SLDs (where the curve shape changes fastest) get as much of the
+    search as the far tails; the value itself otherwise."""
+
     name: str
     default: float
     lo: float
     hi: float
     log: bool
+    centre: float | None = None
+    spread: float = 1.0
 
     def to_search(self, value: float) -> float:
         value = min(max(value, self.lo), self.hi)
-        return math.log10(value) if self.log else value
+        if self.log:
+            return math.log10(value)
+        if self.centre is not None:
+            return math.atan((value - self.centre) / self.spread)
+        return value
 
     def from_search(self, x: float) -> float:
-        return 10.0 ** x if self.log else x
+        if self.log:
+            value = 10.0 ** x
+        elif self.centre is not None:
+            value = self.centre + self.spread * math.tan(x)
+        else:
+            value = x
+        return min(max(value, self.lo), self.hi)
 
     @property
     def search_bounds(self) -> tuple[float, float]:
-        return (math.log10(self.lo), math.log10(self.hi)) if self.log else (self.lo, self.hi)
+        return self.to_search(self.lo), self.to_search(self.hi)
 
 
 def _candidate_parameters(model_info) -> list:
@@ -267,6 +287,14 @@ def _candidate_parameters(model_info) -> list:
     return sorted(keep, key=lambda p: (p.type == "sld" and "solvent" in p.name,))
 
 
+def _max_length(qmin: float) -> float:
+    """Largest length worth searching: form-factor fringes of a size L are
+    spaced by about π/L in q, and a 2-10 % resolution smears them out once
+    qL exceeds a few tens; beyond ``20π/qmin`` a larger size changes only the
+    scale on the measured q range."""
+    return max(1000.0, 20 * math.pi / qmin)
+
+
 def _bounds_for(p, qmin: float) -> _Param:
     lo, hi = (float(v) for v in p.limits)
     default = float(p.default)
@@ -274,9 +302,9 @@ def _bounds_for(p, qmin: float) -> _Param:
     if p.type == "sld":
         lo, hi, log = max(lo, _SLD_RANGE[0]), min(hi, _SLD_RANGE[1]), False
     elif units in ("Ang", "A", "Å") and lo >= -1e-12:
-        lo, hi, log = max(lo, _MIN_LENGTH), min(hi, max(1000.0, 2 * math.pi / qmin)), True
+        lo, hi, log = max(lo, _MIN_LENGTH), min(hi, _max_length(qmin)), True
     elif units in ("Ang", "A", "Å"):  # a length with no sign limit (guinier rg)
-        lo, hi, log = _MIN_LENGTH, max(1000.0, 2 * math.pi / qmin), True
+        lo, hi, log = _MIN_LENGTH, _max_length(qmin), True
     elif math.isfinite(lo) and math.isfinite(hi):
         log = lo > 0 and hi / lo > 100
     elif lo >= 0 and default > 0:
@@ -312,6 +340,11 @@ def _shape_parameters(model_info, calc, prep, fit_params) -> tuple[list, dict]:
     else:
         chosen = _non_degenerate([_bounds_for(p, qmin) for p in candidates.values()], calc, defaults)
     fitted = {p.name for p in chosen}
+    fixed_slds = [float(defaults[n]) for n, p in candidates.items() if p.type == "sld" and n not in fitted]
+    for p in chosen:
+        if p.name in candidates and candidates[p.name].type == "sld" and fixed_slds:
+            p.centre = float(np.mean(fixed_slds))
+            p.spread = max(float(np.ptp(fixed_slds)), 0.5)
     fixed = {k: float(v) for k, v in defaults.items()
              if k not in fitted and k not in ("scale", "background") and k in candidates}
     return chosen, fixed
@@ -425,7 +458,6 @@ def fit_model(curve, model_name: str, *, resolution: float | None = None, budget
 
 
 def _fit(result, prep, info, kmodel, budget_s, starts, seed, fit_params, t0):
-    from scipy.optimize import differential_evolution
     from sasmodels.data import Data1D
     from sasmodels.direct_model import DirectModel
 
@@ -433,42 +465,35 @@ def _fit(result, prep, info, kmodel, budget_s, starts, seed, fit_params, t0):
     calc = DirectModel(data, kmodel, cutoff=1e-5)
     shape, fixed = _shape_parameters(info, calc, prep, fit_params)
     result.fixed = fixed
-    w = 1.0 / prep.diq ** 2
-    y = prep.iq
     blo = min(0.0, float(np.min(prep.iq - 2 * prep.diq)))
     bhi = max(float(np.max(prep.iq)), blo + 1e-12)
+
+    # the global search sees at most _SEARCH_POINTS points spread over the curve
+    # (the model is evaluated thousands of times there); the polish uses them all
+    keep = np.unique(np.linspace(0, len(prep.q) - 1, min(len(prep.q), _SEARCH_POINTS)).round().astype(int))
+    sub = Data1D(x=prep.q[keep], y=prep.iq[keep], dx=None if prep.dq is None else prep.dq[keep], dy=prep.diq[keep])
+    search_calc = calc if len(keep) == len(prep.q) else DirectModel(sub, kmodel, cutoff=1e-5)
+    y, w = prep.iq[keep], 1.0 / prep.diq[keep] ** 2
+    sqrt_w = np.sqrt(w)
 
     def pars_of(x):
         return {**fixed, **{p.name: p.from_search(v) for p, v in zip(shape, x)}, "scale": 1.0, "background": 0.0}
 
     def projected(x):
-        P = calc(**pars_of(x))
+        P = search_calc(**pars_of(x))
         if not np.all(np.isfinite(P)):
             return None
         return _linear_scale_background(P, y, w, blo, bhi)
 
-    def objective(x):
-        best = projected(x)
-        return 1e300 if best is None else best[2]
+    def residuals(x):
+        P = search_calc(**pars_of(x))
+        if not np.all(np.isfinite(P)):
+            return np.full(y.size, 1e150)
+        s_, b_, _ = _linear_scale_background(P, y, w, blo, bhi)
+        return sqrt_w * (y - s_ * P - b_)
 
-    deadline = t0 + 0.8 * budget_s
-    starts_x = []
     if shape:
-        bounds = [p.search_bounds for p in shape]
-        x0 = np.array([p.to_search(p.default) for p in shape])
-        stopped = {"flag": False}
-
-        def on_step(intermediate_result):
-            if time.perf_counter() > deadline:
-                stopped["flag"] = True
-                return True
-            return False
-
-        de = differential_evolution(objective, bounds, maxiter=300, popsize=15, tol=1e-6, atol=0,
-                                    rng=np.random.default_rng(seed), x0=x0, polish=False,
-                                    callback=on_step, init="latinhypercube")
-        result.stopped_on_budget = stopped["flag"]
-        starts_x = _distinct_best(de.population, de.population_energies, bounds, starts)
+        starts_x, result.stopped_on_budget = _global_search(shape, residuals, seed, t0 + 0.8 * budget_s, starts)
     else:
         starts_x = [np.zeros(0)]
 
@@ -498,19 +523,89 @@ def _fit(result, prep, info, kmodel, budget_s, starts, seed, fit_params, t0):
     result.message = "stopped on the time budget" if result.stopped_on_budget else "converged"
 
 
-def _distinct_best(population, energies, bounds, n):
-    """The ``n`` lowest-energy population members that differ by more than
-    1 % of the box in some coordinate."""
-    order = np.argsort(energies)
-    width = np.array([hi - lo for lo, hi in bounds])
+def _distinct_best(points, energies, width, n, separation=0.01):
+    """The ``n`` lowest-energy points that differ by more than ``separation``
+    (a fraction of the search box) in some coordinate."""
     chosen = []
-    for i in order:
-        x = population[i]
-        if all(np.max(np.abs(x - c) / width) > 0.01 for c in chosen):
+    for i in np.argsort(energies, kind="stable"):
+        x = points[i]
+        if all(np.max(np.abs(x - c) / width) > separation for c in chosen):
             chosen.append(x)
         if len(chosen) >= n:
             break
     return chosen
+
+
+#: most data points the global search evaluates the model on
+_SEARCH_POINTS = 80
+#: local searches launched from the best points of the space-filling sample
+_LOCAL_STARTS = 10
+#: local searches start from sample points at least this far apart (fraction of the box)
+_START_SEPARATION = 0.05
+
+
+class _OutOfTime(Exception):
+    """The fit's time budget ran out in the middle of a search."""
+
+
+def _global_search(shape, residuals, seed, deadline, keep):
+    """Multi-start search over the shape parameters (search coordinates).
+
+    A scrambled Sobol sample of the box (plus the model defaults) is ranked
+    by chi-square (scale and background projected out); bounded trust-region
+    least squares (:func:`scipy.optimize.least_squares`) then runs from
+    ``_LOCAL_STARTS`` points: half the best distinct sample points, half
+    spread over the box (so that a narrow basin the best points miss still
+    gets a start), until the deadline.  Returns (the ``keep`` best distinct local minima,
+    whether the deadline cut the search short).
+    """
+    from scipy.optimize import least_squares
+    from scipy.stats import qmc
+
+    lo = np.array([p.search_bounds[0] for p in shape])
+    hi = np.array([p.search_bounds[1] for p in shape])
+    width = np.where(hi > lo, hi - lo, 1.0)
+    d = len(shape)
+    best_seen = {"x": None, "e": math.inf}
+
+    def tracked(x):
+        if time.perf_counter() > deadline:
+            raise _OutOfTime
+        r = residuals(x)
+        e = float(r @ r)
+        if e < best_seen["e"]:
+            best_seen.update(x=np.array(x, dtype=float), e=e)
+        return r
+
+    m = 5 + int(math.ceil(math.log2(d + 1)))  # 64 points for 1 parameter, 128 for 2-3, 256 for 4-7
+    sample = qmc.Sobol(d, scramble=True, seed=np.random.default_rng(seed)).random_base2(m)
+    points = np.vstack([[p.to_search(p.default) for p in shape], lo + sample * (hi - lo)])
+    energies = np.full(len(points), np.inf)
+    minima, values = [], []
+    try:
+        for i, x in enumerate(points):
+            r = tracked(x)
+            energies[i] = float(r @ r)
+        half = _LOCAL_STARTS // 2
+        launch = _distinct_best(points, energies, width, half, _START_SEPARATION)
+        # the other half spread over the box (Sobol order is space filling), for basins the best points miss
+        launch += _distinct_best(np.vstack(launch + [points]), np.arange(len(points) + len(launch)), width,
+                                 half + len(launch), 2 * _START_SEPARATION)[len(launch):]
+        for x in launch:
+            # loose tolerances: this only finds the basin; the bumps LM polish refines
+            fit = least_squares(tracked, x, bounds=(lo, hi), x_scale=width / 10, ftol=1e-4, xtol=1e-4,
+                                max_nfev=25 * (d + 1))
+            minima.append(fit.x)
+            values.append(float(fit.fun @ fit.fun))
+        stopped = False
+    except _OutOfTime:
+        stopped = True
+    if best_seen["x"] is not None:  # the deadline may have cut a local search short
+        minima.append(best_seen["x"])
+        values.append(best_seen["e"])
+    if not minima:  # not even one evaluation fitted in the budget
+        minima, values = [points[0]], [math.inf]
+    return _distinct_best(np.array(minima), np.array(values), width, keep), stopped
 
 
 def _polish(kmodel, data, shape, fixed, values, blo, bhi, hard_deadline):
@@ -539,7 +634,7 @@ def _polish(kmodel, data, shape, fixed, values, blo, bhi, hard_deadline):
     start_chi2 = chi2_now()
     start_x = problem.getp().copy()
     remaining_h = max(hard_deadline - time.perf_counter(), 0.5) / 3600.0
-    driver = FitDriver(fitclass=LevenbergMarquardtFit, problem=problem, monitors=[], steps=100, time=remaining_h)
+    driver = FitDriver(fitclass=LevenbergMarquardtFit, problem=problem, monitors=[], steps=50, time=remaining_h)
     try:
         x, _ = driver.fit()
     except Exception:

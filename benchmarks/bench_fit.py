@@ -1,0 +1,147 @@
+"""Acceptance measurement for classify-then-fit.
+
+Simulates curves of sphere, cylinder, core_shell_sphere, lamellar, ellipsoid
+and mass_fractal with sasnets' own generator (the ``instrument`` preset
+narrowed to qmin 1e-3..1e-2 1/Å, qmax 0.1..0.5 1/Å, 60-200 log-spaced points,
+1-sigma dQ/Q 2-10 %, 2 % Gaussian noise; parameters, SLDs included, from each
+model's parameter table and ``random()``; random scale and flat background);
+then fits every one of the six models to every curve with
+:func:`sasnets.analysis.fitting.fit_model` and prints
+
+* the fraction of curves where the *true* model reaches reduced chi-square < 2
+  (target >= 90 %), per model and overall;
+* top-1 accuracy of ranking by fit alone (BIC, uniform prior);
+* with a classifier (``--classifier PATH``, or ``--train`` to train a small one
+  on generated data for the six models inside this run): top-1 accuracy of the
+  network alone against the top-1 after re-ranking its top ``--top``
+  candidates with :func:`sasnets.analysis.fitting.rank_fits` (target: the
+  re-ranked figure is higher), and the fit-verified accuracy.
+
+Run:  python benchmarks/bench_fit.py [--per-model 20] [--workers 2] [--classifier runs/clf]
+      python benchmarks/bench_fit.py --quick        (3 curves per model)
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+import time
+
+import numpy as np
+
+MODELS = ["sphere", "cylinder", "core_shell_sphere", "lamellar", "ellipsoid", "mass_fractal"]
+
+
+def acceptance_options():
+    """Instrument-like generation options of the acceptance measurement."""
+    from sasnets.simulate.options import GenerationOptions
+
+    return GenerationOptions.preset("instrument", qmin="0.001:0.01", qmax="0.1:0.5", nq="60:200",
+                                    noise="2", resolution="2:10", engine="dll")
+
+
+def simulate_curves(per_model: int, seed: int, tag: str = "bench-fit"):
+    """``per_model`` valid curves of each model from sasnets' own generator
+    (:func:`sasnets.simulate.simulation.simulate_valid_curve`): parameters from
+    the model's parameter table and its ``random()`` (SLDs included), random
+    scale and background, 2 % noise."""
+    from sasnets.simulate.simulation import simulate_valid_curve
+
+    options = acceptance_options()
+    return [simulate_valid_curve(m, seed, tag, i, options)[0] for m in MODELS for i in range(per_model)]
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--per-model", type=int, default=20, help="curves per scattering model")
+    ap.add_argument("--budget", type=float, default=20.0, help="seconds per fit")
+    ap.add_argument("--starts", type=int, default=3)
+    ap.add_argument("--workers", type=int, default=None)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--top", type=int, default=3, help="network candidates re-ranked by fitting")
+    ap.add_argument("--classifier", help="a trained classifier directory (labels must include the six models)")
+    ap.add_argument("--quick", action="store_true", help="3 curves per model")
+    args = ap.parse_args(argv)
+    if args.quick:
+        args.per_model = 3
+
+    from sasnets.analysis.fitting import FitJob, map_fits, rank_fits
+
+    curves = simulate_curves(args.per_model, args.seed)
+    jobs = [FitJob(c, m, dict(budget_s=args.budget, starts=args.starts, seed=args.seed)) for c in curves for m in MODELS]
+    t0 = time.perf_counter()
+    fits = [None] * len(jobs)
+    for done, (i, res) in enumerate(map_fits(jobs, workers=args.workers), 1):
+        fits[i] = res
+        if done % 20 == 0 or done == len(jobs):
+            print(f"\r{done}/{len(jobs)} fits, {time.perf_counter() - t0:.0f} s", end="", file=sys.stderr, flush=True)
+    print(file=sys.stderr)
+    wall = time.perf_counter() - t0
+    per_curve = [{f.model: f for f in fits[k * len(MODELS):(k + 1) * len(MODELS)]} for k in range(len(curves))]
+
+    print(f"curves: {len(curves)} ({args.per_model} per model), fits: {len(jobs)}, wall {wall:.0f} s, "
+          f"mean {np.mean([f.elapsed for f in fits]):.2f} s/fit, budget {args.budget} s, "
+          f"over budget: {sum(f.stopped_on_budget for f in fits)}")
+    print(f"\n{'true model':<20}{'chi2r<2':>9}{'median chi2r':>14}{'BIC top-1':>11}")
+    ok_all, bic_all = [], []
+    for m in MODELS:
+        rows = [pc for c, pc in zip(curves, per_curve) if c.model == m]
+        ok = [pc[m].reduced_chi2 < 2 for pc in rows]
+        bic = [rank_fits([_copy(f) for f in pc.values()])[0].model == m for pc in rows]
+        ok_all += ok
+        bic_all += bic
+        med = np.median([pc[m].reduced_chi2 for pc in rows])
+        print(f"{m:<20}{np.mean(ok):>9.0%}{med:>14.2f}{np.mean(bic):>11.0%}")
+    print(f"{'all':<20}{np.mean(ok_all):>9.1%}{'':>14}{np.mean(bic_all):>11.1%}")
+    print(f"\nACCEPTANCE true model reduced chi2 < 2: {np.mean(ok_all):.1%} of {len(curves)} curves (target >= 90 %)")
+    failures = [(c.model, c.seed, round(pc[c.model].reduced_chi2, 2)) for c, pc in zip(curves, per_curve)
+                if not pc[c.model].reduced_chi2 < 2]
+    if failures:
+        print("curves where the true model failed (model, seed, reduced chi2):", failures)
+
+    classifier = _classifier(args)
+    if classifier is None:
+        print("\nno classifier (--classifier PATH): network-vs-re-ranked comparison skipped")
+        return
+    from sasnets.analysis.fitting import classifier_probabilities, verify_curve
+
+    net_top1, reranked_top1, verified = [], [], []
+    for c, pc in zip(curves, per_curve):
+        p = classifier_probabilities(classifier, c)
+        ordered = sorted(p, key=lambda m: -p[m])
+        net_top1.append(ordered[0] == c.model)
+        cands = []
+        for m in ordered[:args.top]:
+            f = _copy(pc[m]) if m in pc else None
+            if f is None:  # a label outside the six: not fitted in this benchmark
+                continue
+            f.probability = p[m]
+            cands.append(f)
+        ranked = rank_fits(cands)
+        reranked_top1.append(bool(ranked) and ranked[0].model == c.model)
+        verified.append(verify_curve(None if c.model in ordered[:args.top] else pc[c.model], cands))
+    print(f"\nnetwork alone top-1:          {np.mean(net_top1):.1%}")
+    print(f"re-ranked by fit (top {args.top}) top-1: {np.mean(reranked_top1):.1%}")
+    print(f"fit-verified accuracy (k={args.top}):  {np.mean(verified):.1%}")
+    print(f"ACCEPTANCE re-ranked top-1 {np.mean(reranked_top1):.1%} vs network alone {np.mean(net_top1):.1%}"
+          f" (ratio {np.mean(reranked_top1) / max(np.mean(net_top1), 1e-9):.2f})")
+
+
+def _copy(fit):
+    from dataclasses import replace
+
+    return replace(fit)
+
+
+def _classifier(args):
+    if not args.classifier:
+        return None
+    import sasnets
+
+    return sasnets.load_classifier(args.classifier)
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    main()

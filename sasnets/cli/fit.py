@@ -1,0 +1,150 @@
+"""``sasnets fit FILES...``: fit the candidate scattering models to measured curves.
+
+Thin over :mod:`sasnets.analysis.fitting`: loads each file, asks the
+classifier for the top candidates (or takes ``--model``), fits them all in
+parallel, and prints a ranked table per file (or JSON).  A file that cannot
+be read is reported on one line and the others carry on; the exit status is
+non-zero if any file failed.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import warnings
+
+import click
+
+from ..errors import SasnetsError, UsageError
+
+
+def _plot_path(template: str, source: str, several: bool) -> str:
+    """``--plot fit.png`` for one file; ``fit-<file stem>.png`` for each of several."""
+    if not several:
+        return template
+    root, ext = os.path.splitext(template)
+    stem = os.path.splitext(os.path.basename(source))[0]
+    return f"{root}-{stem}{ext or '.png'}"
+
+
+def _fmt(value, error=None) -> str:
+    if value is None or not math.isfinite(value):
+        return "nan"
+    if error is None or not math.isfinite(error) or error <= 0:
+        return f"{value:.4g}"
+    return f"{value:.4g}±{error:.2g}"
+
+
+def _table(source: str, results) -> list[str]:
+    lines = [f"{source}: {len(results)} candidate(s), ranked by ln(p) - BIC/2"]
+    width = max([len("model")] + [len(r.model) for r in results])
+    lines.append(f"  {'#':>2}  {'model':<{width}}  {'prob':>6}  {'chi2/dof':>9}  {'BIC':>10}  fit  parameters")
+    for r in results:
+        prob = "-" if r.probability is None else f"{r.probability:.3f}"
+        if not r.success:
+            lines.append(f"  {r.rank:>2}  {r.model:<{width}}  {prob:>6}  {'-':>9}  {'-':>10}  failed: {r.message}")
+            continue
+        ok = "ok" if r.acceptable else "poor"
+        shape = [n for n in r.parameters if n not in ("scale", "background")] + ["scale", "background"]
+        pars = ", ".join(f"{n}={_fmt(*r.parameters[n])}" for n in shape)
+        lines.append(f"  {r.rank:>2}  {r.model:<{width}}  {prob:>6}  {_fmt(r.reduced_chi2):>9}  {r.bic:>10.1f}  {ok:<4} {pars}")
+    notes = sorted({r.message for r in results if r.success and r.message not in ("converged", "")})
+    lines += [f"  note: {n}" for n in notes]
+    return lines
+
+
+@click.command("fit")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=True))
+@click.option("--classifier", "classifier_path", metavar="PATH",
+              help="Trained classifier directory; its top candidates are fitted (default: the installed default classifier).")
+@click.option("--top", default=3, show_default=True, type=click.IntRange(min=1),
+              help="How many of the classifier's most probable scattering models to fit.")
+@click.option("--model", "models", multiple=True, metavar="NAME",
+              help="Fit this scattering model (repeatable) instead of the classifier's candidates.")
+@click.option("--resolution", type=float, metavar="PCT",
+              help="1-sigma dQ/Q in percent, overriding the files' own dQ (used when a file has none).")
+@click.option("--budget", default=30.0, show_default=True, type=click.FloatRange(min=0, min_open=True),
+              metavar="SECONDS", help="Wall-clock limit per fit.")
+@click.option("--starts", default=3, show_default=True, type=click.IntRange(min=1),
+              help="Local polishes (bumps Levenberg-Marquardt) from distinct minima of the global search.")
+@click.option("--plot", "plot_path", metavar="PATH",
+              help="Write data, fits and residuals to PATH (one file: PATH; several: PATH-<file stem>.png).")
+@click.option("--json", "as_json", is_flag=True,
+              help='Print a JSON array of {"file", "candidates": [...]} in final rank order.')
+@click.option("--seed", default=0, show_default=True, type=int, help="Seed of the global search's starting points.")
+@click.option("--workers", type=click.IntRange(min=1), help="Parallel fitting processes (default: all cores).")
+@click.option("--q-units", "q_units", metavar="A|nm", help="Units of q in the files when they do not say (default 1/Å).")
+def fit(files, classifier_path, top, models, resolution, budget, starts, plot_path, as_json, seed, workers, q_units):
+    """Fit the most probable scattering models to each measured curve in FILES
+    and rank them by fit quality and network probability.
+
+    For each candidate: reduced chi-square, fitted parameters with
+    uncertainties, BIC and the network probability.  The final rank orders
+    candidates by ln(p) - BIC/2 (network prior times the Schwarz evidence);
+    "ok" marks reduced chi-square < 2.
+    """
+    from ..analysis import fitting
+    from ..stores.measured import MeasuredFileWarning, load_curve, parse_q_units
+
+    q_units = parse_q_units(q_units)
+    if resolution is not None and not 0 <= resolution < 100:
+        raise UsageError(f"--resolution is dQ/Q in percent and must be between 0 and 100, got {resolution}.")
+    if models:
+        fitting.check_models(models)
+    classifier = None
+    if classifier_path is not None or not models:
+        classifier = fitting._resolve_classifier(classifier_path)
+    options = dict(resolution=None if resolution is None else resolution / 100.0, budget_s=budget,
+                   starts=starts, seed=seed)
+
+    failed = []
+    entries = []  # (source, curve, job slice) in file order
+    jobs = []
+    for path in files:
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", MeasuredFileWarning)
+                curve = load_curve(path, q_units=q_units)
+            for w in caught:
+                if issubclass(w.category, MeasuredFileWarning):
+                    click.echo(f"warning: {w.message}", err=True)
+            probabilities = fitting.classifier_probabilities(classifier, curve) if classifier is not None else None
+            new = fitting.candidate_jobs(curve, probabilities, models=models, top=top, **options)
+        except SasnetsError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            failed.append((path, str(exc)))
+            continue
+        entries.append((path, curve, range(len(jobs), len(jobs) + len(new))))
+        jobs += new
+
+    results = [None] * len(jobs)
+    if jobs:
+        from tqdm import tqdm
+
+        with tqdm(total=len(jobs), desc="fitting", unit="fit", file=click.get_text_stream("stderr"),
+                  disable=None, leave=False) as bar:
+            for i, res in fitting.map_fits(jobs, workers=workers):
+                results[i] = res
+                bar.update(1)
+
+    out = []
+    for path, curve, span in entries:
+        ranked = fitting.rank_fits([results[i] for i in span])
+        if as_json:
+            out.append({"file": path, "candidates": [r.to_dict() for r in ranked]})
+        else:
+            click.echo("\n".join(_table(path, ranked)))
+        if plot_path:
+            target = _plot_path(plot_path, path, len(files) > 1)
+            from ..analysis.fit_plot import plot_fits
+
+            plot_fits(curve, ranked, target, title=os.path.basename(path))
+            click.echo(f"plot written to {target}", err=True)
+    if as_json:
+        out += [{"file": path, "error": message, "candidates": []} for path, message in failed]
+        click.echo(json.dumps(out, indent=2))
+    if failed:
+        raise click.exceptions.Exit(1)
+
+
+COMMANDS = [fit]

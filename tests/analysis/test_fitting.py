@@ -1,0 +1,237 @@
+"""Fitting candidate scattering models with sasmodels + bumps, and ranking them."""
+import json
+import math
+
+import numpy as np
+import pytest
+
+from sasnets.analysis import fitting
+from sasnets.analysis.fitting import FitResult, fit_candidates, fit_model, fit_verified_accuracy, rank_fits
+from sasnets.data import Curve
+from sasnets.errors import DataError, UsageError
+
+SPHERE = dict(radius=60.0, sld=2.0, sld_solvent=5.0, scale=0.02, background=0.01)
+
+
+def simulate(model, pars, npoints=60, qmin=5e-3, qmax=0.3, dqq=0.05, noise=0.02, seed=0):
+    """A noisy curve of ``model`` computed directly with sasmodels (independent of sasnets)."""
+    from sasmodels import core
+    from sasmodels.data import Data1D
+    from sasmodels.direct_model import DirectModel
+
+    q = np.logspace(np.log10(qmin), np.log10(qmax), npoints)
+    kernel = core.load_model(model, dtype="double", platform="dll")
+    data = Data1D(x=q, y=np.ones_like(q), dx=dqq * q if dqq else None, dy=np.ones_like(q))
+    iq = DirectModel(data, kernel)(**pars)
+    diq = noise * iq
+    noisy = iq + np.random.default_rng(seed).normal(size=q.size) * diq
+    return Curve(q=q, iq=noisy, diq=diq, dq=dqq * q if dqq else None, model=model, params=dict(pars), seed=seed)
+
+
+@pytest.fixture(scope="module")
+def sphere_curve():
+    return simulate("sphere", SPHERE)
+
+
+@pytest.fixture(scope="module")
+def sphere_fit(sphere_curve):
+    return fit_model(sphere_curve, "sphere", budget_s=30, seed=0)
+
+
+def test_sphere_parameters_are_recovered(sphere_fit):
+    r = sphere_fit
+    assert r.success and r.model == "sphere"
+    assert 0.5 < r.reduced_chi2 < 1.6
+    radius, err = r.parameters["radius"]
+    assert 0 < err < 2
+    assert abs(radius - SPHERE["radius"]) < max(4 * err, 0.02 * SPHERE["radius"])
+    # contrast is degenerate with scale: SLDs stay fixed, scale absorbs (Δρ)²
+    assert set(r.parameters) == {"scale", "background", "radius"}
+    assert set(r.fixed) == {"sld", "sld_solvent"}
+    contrast = lambda f: (f["sld"] - f["sld_solvent"]) ** 2  # noqa: E731
+    assert r.parameters["scale"][0] * contrast(r.fixed) == pytest.approx(SPHERE["scale"] * contrast(SPHERE), rel=0.05)
+    assert r.parameters["background"][0] == pytest.approx(SPHERE["background"], rel=0.1)
+    assert r.nparams == 3 and r.dof == r.npoints - 3 == 57
+    assert r.bic == pytest.approx(r.chi2 + 3 * math.log(60))
+    assert r.aic == pytest.approx(r.chi2 + 6)
+    assert r.acceptable
+    assert r.iq_fit.shape == r.q.shape == (60,)
+
+
+def test_wrong_model_fits_worse_and_ranks_lower(sphere_curve, sphere_fit):
+    wrong = fit_model(sphere_curve, "lamellar", budget_s=30)
+    assert wrong.success and wrong.reduced_chi2 > 10 * sphere_fit.reduced_chi2
+    assert not wrong.acceptable
+    ranked = rank_fits([wrong, sphere_fit])
+    assert [r.model for r in ranked] == ["sphere", "lamellar"]
+    assert [r.rank for r in ranked] == [1, 2]
+
+
+def _result(model, chi2, nparams, probability=None, npoints=100, success=True):
+    return FitResult(model=model, chi2=chi2, dof=npoints - nparams, npoints=npoints, nparams=nparams,
+                     success=success, probability=probability)
+
+
+def test_ranking_rule_combines_probability_and_bic():
+    # equal fits: the network probability decides
+    a, b = _result("a", 100.0, 3, 0.2), _result("b", 100.0, 3, 0.8)
+    assert [r.model for r in rank_fits([a, b])] == ["b", "a"]
+    # a much better fit beats a more probable model: ΔBIC/2 = 50 >> ln(0.8/0.2)
+    a, b = _result("a", 100.0, 3, 0.2), _result("b", 200.0, 3, 0.8)
+    ranked = rank_fits([b, a])
+    assert ranked[0].model == "a"
+    assert ranked[0].score == pytest.approx(math.log(0.2) - 0.5 * (100 + 3 * math.log(100)))
+    assert sum(r.posterior for r in ranked) == pytest.approx(1.0)
+    # BIC penalises extra parameters: the same chi2 with two more parameters loses
+    simple, extra = _result("simple", 100.0, 3), _result("extra", 99.0, 5)
+    assert [r.model for r in rank_fits([extra, simple])] == ["simple", "extra"]
+    # ln p - BIC/2 trade-off exactly at the boundary
+    p1, p2 = 0.5, 0.5 * math.exp(-2.0)
+    x, y = _result("x", 104.1, 3, p2), _result("y", 100.0, 3, p1)  # ΔBIC/2 = 2.05 > ln(p1/p2) = 2
+    assert rank_fits([x, y])[0].model == "y"
+    # failed fits go last and get no posterior; zero probability is clipped, not -inf
+    bad = _result("bad", math.nan, 3, 0.99, success=False)
+    zero = _result("zero", 100.0, 3, 0.0)
+    ranked = rank_fits([bad, zero])
+    assert [r.model for r in ranked] == ["zero", "bad"] and ranked[1].posterior == 0.0
+    assert ranked[0].score == pytest.approx(math.log(fitting.MIN_PROBABILITY) - 0.5 * ranked[0].bic)
+
+
+def test_to_dict_is_strict_json(sphere_fit):
+    out = sphere_fit.to_dict(curve=True)
+    text = json.dumps(out, allow_nan=False)
+    back = json.loads(text)
+    assert back["model"] == "sphere" and back["parameters"]["radius"][0] == pytest.approx(sphere_fit.parameters["radius"][0])
+    assert len(back["q"]) == len(back["iq_fit"]) == 60
+    failed = FitResult(model="x", message="fit failed").to_dict()
+    assert failed["reduced_chi2"] is None and json.dumps(failed, allow_nan=False)
+
+
+def test_core_shell_contrast_ratio_is_fitted_and_overall_contrast_is_not():
+    curve = simulate("core_shell_sphere", dict(radius=50.0, thickness=15.0, sld_core=1.0, sld_shell=4.0,
+                                               sld_solvent=6.0, scale=0.01, background=0.005), npoints=80)
+    r = fit_model(curve, "core_shell_sphere", budget_s=60, seed=1)
+    fitted_slds = [n for n in r.parameters if n.startswith("sld")]
+    assert len(fitted_slds) == 1 and "sld_solvent" in r.fixed
+    assert r.reduced_chi2 < 2
+    assert r.parameters["radius"][0] + r.parameters["thickness"][0] == pytest.approx(65.0, rel=0.05)
+
+
+def test_volume_fraction_degenerate_with_scale_is_not_fitted():
+    curve = simulate("vesicle", dict(radius=80.0, thickness=20.0, volfraction=0.1, scale=1.0, background=0.01))
+    r = fit_model(curve, "vesicle", budget_s=30)
+    assert "volfraction" in r.fixed and "volfraction" not in r.parameters
+    assert r.reduced_chi2 < 2
+
+
+def test_fit_params_override_and_unknown_names(sphere_curve):
+    r = fit_model(sphere_curve, "sphere", budget_s=30, fit_params=["radius", "radius_pd"])
+    assert set(r.parameters) == {"scale", "background", "radius", "radius_pd"}
+    assert 0 <= r.parameters["radius_pd"][0] <= 0.5
+    with pytest.raises(UsageError, match="no fittable parameter 'radius_typo'"):
+        fit_model(sphere_curve, "sphere", fit_params=["radius_typo"])
+    with pytest.raises(UsageError, match="Unknown scattering model 'spheer'"):
+        fit_model(sphere_curve, "spheer")
+
+
+def test_budget_stops_the_search_and_says_so(sphere_curve):
+    r = fit_model(sphere_curve, "cylinder", budget_s=0.05)
+    assert r.stopped_on_budget and r.message == "stopped on the time budget"
+    assert r.success and math.isfinite(r.chi2)  # the best point found so far is still reported
+    assert r.elapsed < 20  # generous: only checks that the search did not run its full course
+
+
+def test_same_seed_same_result(sphere_curve):
+    a = fit_model(sphere_curve, "core_shell_sphere", budget_s=60, seed=3)
+    b = fit_model(sphere_curve, "core_shell_sphere", budget_s=60, seed=3)
+    assert a.parameters == b.parameters and a.chi2 == b.chi2
+
+
+def test_resolution_option_is_used():
+    curve = simulate("sphere", SPHERE, dqq=0.1)
+    curve.dq = None  # the file lost its dQ column
+    without = fit_model(curve, "sphere", budget_s=30)
+    with_res = fit_model(curve, "sphere", budget_s=30, resolution=0.1)
+    assert with_res.reduced_chi2 < 2 < without.reduced_chi2
+    with pytest.raises(UsageError, match="resolution"):
+        fit_model(curve, "sphere", resolution=5.0)
+
+
+def test_missing_errors_and_bad_points():
+    curve = simulate("sphere", SPHERE)
+    curve.diq = np.zeros_like(curve.iq)
+    curve.iq[3] = np.nan
+    r = fit_model(curve, "sphere", budget_s=30)
+    assert r.success and r.npoints == 59
+    assert "no intensity errors" in r.message
+    short = Curve(q=np.linspace(0.01, 0.1, 5), iq=np.ones(5), diq=np.ones(5) * 0.1)
+    with pytest.raises(DataError, match="only 5 usable points"):
+        fit_model(short, "sphere")
+
+
+class FakeClassifier:
+    """The classifier interface fit_candidates relies on: ``labels`` and ``predict_proba``."""
+
+    labels = ["cylinder", "lamellar", "sphere"]
+
+    def __init__(self, p):
+        self.p = np.asarray(p, float)
+
+    def predict_proba(self, q, iq, diq=None, dq=None):
+        return self.p
+
+
+def test_fit_candidates_with_explicit_models(sphere_curve):
+    ranked = fit_candidates(sphere_curve, models=["lamellar", "sphere"], budget_s=30, workers=1)
+    assert [r.model for r in ranked] == ["sphere", "lamellar"]
+    assert all(r.probability is None for r in ranked)
+
+
+def test_fit_candidates_reranks_the_classifier_top_k(sphere_curve):
+    # the network prefers lamellar; the fit puts sphere first; cylinder is outside the top 2
+    clf = FakeClassifier([0.05, 0.6, 0.35])
+    ranked = fit_candidates(sphere_curve, clf, top=2, budget_s=30, workers=2)
+    assert [r.model for r in ranked] == ["sphere", "lamellar"]
+    assert ranked[0].probability == pytest.approx(0.35) and ranked[1].probability == pytest.approx(0.6)
+
+
+def test_fit_candidates_needs_candidates(sphere_curve, monkeypatch):
+    import sasnets
+
+    monkeypatch.setitem(sasnets._API, "load_classifier", "sasnets.training.classifier:load_classifier")
+    monkeypatch.delitem(sasnets._API, "load_classifier")
+    with pytest.raises(UsageError, match="--classifier"):
+        fit_candidates(sphere_curve)
+
+
+def test_fit_verified_accuracy(sphere_curve):
+    labels = ["sphere", "core_shell_sphere", "lamellar"]
+    curves = [sphere_curve] * 3
+    probabilities = np.array([
+        [0.7, 0.2, 0.1],   # true model on top: correct without fitting
+        [0.1, 0.6, 0.3],   # top-1 is core_shell_sphere, which describes a sphere as well: fit-verified
+        [0.1, 0.2, 0.7],   # top-1 is lamellar, which does not fit
+    ])
+    acc = fit_verified_accuracy(curves, probabilities, labels, k=1, tolerance=0.1, budget_s=30, workers=1)
+    assert acc == pytest.approx(2 / 3)
+    with pytest.raises(UsageError, match="shape"):
+        fit_verified_accuracy(curves, probabilities[:2], labels)
+
+
+def test_verify_curve_rule():
+    true = _result("t", 100.0, 3)
+    assert fitting.verify_curve(None, [])
+    assert fitting.verify_curve(true, [_result("c", 109.0, 3)], tolerance=0.1)
+    assert not fitting.verify_curve(true, [_result("c", 120.0, 3)], tolerance=0.1)
+    assert not fitting.verify_curve(true, [_result("c", math.nan, 3, success=False)])
+
+
+def test_plot_is_written(sphere_curve, sphere_fit, tmp_path):
+    from sasnets.analysis.fit_plot import plot_fits
+
+    sphere_fit.rank = 1
+    path = plot_fits(sphere_curve, [sphere_fit], tmp_path / "fit.png")
+    data = (tmp_path / "fit.png").read_bytes()
+    assert path == tmp_path / "fit.png" and data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
+    with pytest.raises(UsageError, match="--plot"):
+        plot_fits(sphere_curve, [sphere_fit], tmp_path / "missing-dir" / "fit.png")
