@@ -24,6 +24,7 @@ _API = {
     "evaluate": "sasnets.analysis.evaluate:evaluate", "calibrate": "sasnets.analysis.evaluate:calibrate", "EvaluationResult": "sasnets.analysis.evaluate:EvaluationResult", "load_curve": "sasnets.stores.measured:load_curve",
     "train": "sasnets.training.train:train", "tune": "sasnets.training.tune:tune", "QGrid": "sasnets.data.qgrid:QGrid",
     "Classifier": "sasnets.training.classifier:Classifier", "load_classifier": "sasnets.training.classifier:load_classifier",
+    "fit_candidates": "sasnets.analysis.fitting:fit_candidates", "fit_model": "sasnets.analysis.fitting:fit_model",
 }
 
 __all__ = sorted(_API) + ["__version__"]
