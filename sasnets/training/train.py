@@ -379,7 +379,10 @@ def train(store, outdir: str, *, arch: str | None = None, tag: str = "train", va
     finished = state["epoch"] >= total_epochs or state["stopped_early"]
     if best_values is not None:
         assign_variables(network_variables(model), best_values, "network", ckpt_dir)
-    logits = np.concatenate([np.asarray(model.predict_on_batch(data.x_val[i:i + 4096]))
+    # the saved network is a fresh, uncompiled copy: no optimizer state, no distribution strategy
+    network = architecture.build(data.input_shape, len(data.labels), **hyper_used)
+    network.set_weights([np.asarray(v) for v in model.get_weights()])
+    logits = np.concatenate([np.asarray(network.predict_on_batch(data.x_val[i:i + 4096]))
                              for i in range(0, len(data.x_val), 4096)])
     y_val = data.y_val.argmax(axis=1)
     temperature = fit_temperature(logits, y_val) if calibrate else 1.0
@@ -406,9 +409,6 @@ def train(store, outdir: str, *, arch: str | None = None, tag: str = "train", va
                      "deterministic": bool(deterministic), "weights": "best validation accuracy"},
         "data": data.describe(), "metrics": metrics, "temperature": temperature, "versions": versions(),
     }
-    # the saved network is a fresh, uncompiled copy: no optimizer state, no strategy
-    network = architecture.build(data.input_shape, len(data.labels), **hyper_used)
-    network.set_weights([np.asarray(v) for v in model.get_weights()])
     tmp = os.path.join(outdir, NETWORK_FILE + ".tmp.keras")
     network.save(tmp)
     os.replace(tmp, os.path.join(outdir, NETWORK_FILE))

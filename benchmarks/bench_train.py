@@ -1,0 +1,156 @@
+"""Training benchmark: the default architecture against ``sasnet2017`` on identical data.
+
+Two measurements, both networks trained on the same training tag with the
+same validation split (seeded) and scored on the same test tags:
+
+1. **2017 conditions** - tag ``test``: curves simulated like the training
+   tag (128 log-spaced points 1e-3..0.5 1/Å, 3 % resolution, 2 % noise,
+   scale 1, background 1e-5): top-1 / top-5 and seconds per epoch, plus the
+   training time at which the default first passes the 2017 poster's 54.9 %
+   validation top-1.
+2. **instrument-like curves** - tag ``instrument``: the ``instrument``
+   generation preset (q windows within 1e-3..0.6 1/Å, 60-250 points, 1-5 %
+   noise, 2-10 % resolution, random scale and background) that neither
+   network saw in training.
+
+The figures are printed as differences and ratios against ``sasnet2017``
+measured in the same run; nothing is asserted.  ``--generate`` (re)creates
+or tops up the dataset with ``sasnets.generate`` (resumable); without it the
+store given by ``--data`` must already hold the tags.
+
+Example (the issue's full size; hours of generation on 2 cores)::
+
+    python benchmarks/bench_train.py --data runs/bench.h5 --generate --count 500 --threads 2
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+
+import numpy as np
+
+POSTER_TOP1 = 0.549
+
+
+def generate(path, count, test_count, exclude, seed):
+    import sasnets
+    from sasnets.simulate.options import GenerationOptions
+
+    o2017 = GenerationOptions(qmin="0.001", qmax="0.5", nq="128", noise="2", resolution="3", scale="1",
+                              background="1e-5")
+    inst = GenerationOptions.preset("instrument")
+    for tag, opts, n, s in (("train", o2017, count, seed), ("test", o2017, test_count, seed + 1),
+                            ("instrument", inst, test_count, seed + 2)):
+        t = time.perf_counter()
+        sasnets.generate(path, ["all"], n, tag=tag, options=opts, seed=s, exclude=exclude)
+        print(f"generated {tag}: {time.perf_counter() - t:.0f} s", file=sys.stderr)
+
+
+def score(classifier, store, tag):
+    """Top-1 and top-5 of ``classifier`` on the curves of ``tag`` whose model it knows."""
+    batch = store.read(tag, models=classifier.labels, with_params=False)
+    probs = classifier.predict_proba_batch(batch)
+    truth = np.array([classifier.labels.index(m) for m in batch.models.astype(str)])
+    order = np.argsort(-probs, axis=1)
+    return {"curves": int(len(truth)), "top1": float(np.mean(order[:, 0] == truth)),
+            "top5": float(np.mean(np.any(order[:, :5] == truth[:, None], axis=1)))}
+
+
+def run(args, name, arch, augment, epochs):
+    from sasnets.training.train import train
+
+    outdir = os.path.join(args.out, name)
+    t = time.perf_counter()
+
+    def progress(event):
+        if event["event"] == "epoch_end":
+            r = event["record"]
+            print(f"  {name} epoch {r['epoch']:>2}: val top-1 {r['val_accuracy']:.3f} top-5 {r['val_top5']:.3f} "
+                  f"{r['seconds']:.1f} s", file=sys.stderr, flush=True)
+
+    resume = os.path.exists(os.path.join(outdir, "checkpoint", "latest")) and not args.fresh
+    clf = train(args.data, outdir, arch=arch, augment=augment, epochs=epochs, seed=args.seed, threads=args.threads,
+                overwrite=not resume and os.path.exists(outdir), resume=resume, tensorboard=False, progress=progress,
+                patience=epochs, val_fraction=None if resume else 0.1)
+    wall = time.perf_counter() - t
+    with open(os.path.join(outdir, "history.json")) as fh:
+        history = json.load(fh)
+    epoch_seconds = float(np.median([h["seconds"] for h in history]))
+    passed = next((h["elapsed"] for h in history if h["val_accuracy"] >= POSTER_TOP1), None)
+    return clf, {"epochs": len(history), "seconds_per_epoch": epoch_seconds, "train_seconds": history[-1]["elapsed"],
+                 "wall_seconds": wall, "seconds_to_poster": passed,
+                 "val_top1": clf.metrics["val_accuracy"], "params": None}
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--data", required=True, help="store with tags train, test, instrument")
+    ap.add_argument("--generate", action="store_true", help="create or top up the tags with sasnets.generate")
+    ap.add_argument("--count", type=int, default=500, help="training curves per scattering model (--generate)")
+    ap.add_argument("--test-count", type=int, default=100, help="test curves per model and tag (--generate)")
+    ap.add_argument("--exclude", nargs="*", default=[], help="scattering models left out (--generate)")
+    ap.add_argument("--epochs", type=int, default=12, help="epochs of the default architecture")
+    ap.add_argument("--baseline-epochs", type=int, default=12, help="epochs of sasnet2017")
+    ap.add_argument("--ablation", action="store_true", help="also train the default without augmentation")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--out", default="runs/bench_train", help="directory for the trained classifiers")
+    ap.add_argument("--fresh", action="store_true", help="retrain instead of resuming/reusing earlier runs")
+    args = ap.parse_args(argv)
+    os.makedirs(args.out, exist_ok=True)
+    if args.generate:
+        generate(args.data, args.count, args.test_count, args.exclude, args.seed + 1)
+
+    import sasnets
+
+    with sasnets.open_store(args.data) as store:
+        counts = store.counts()
+    missing = [t for t in ("train", "test", "instrument") if t not in counts]
+    if missing:
+        sys.exit(f"{args.data} lacks tag(s) {', '.join(missing)}; run with --generate.")
+    n_models = len(counts["train"])
+    print(f"data: {n_models} scattering models, {sum(counts['train'].values())} training curves "
+          f"(min {min(counts['train'].values())} per model); load average {os.getloadavg()[0]:.1f} "
+          f"on {os.cpu_count()} cores", flush=True)
+
+    plans = [("default", None, True, args.epochs), ("sasnet2017", "sasnet2017", False, args.baseline_epochs)]
+    if args.ablation:
+        plans.append(("default-no-augment", None, False, args.epochs))
+    results = {}
+    with sasnets.open_store(args.data) as store:
+        for name, arch, augment, epochs in plans:
+            clf, info = run(args, name, arch, augment, epochs)
+            info["params"] = int(clf.network.count_params())
+            info["test"] = score(clf, store, "test")
+            info["instrument"] = score(clf, store, "instrument")
+            info["architecture"] = clf.architecture
+            results[name] = info
+
+    base = results["sasnet2017"]
+    print()
+    print(f"{'network':<20} {'arch':<11} {'params':>8} {'epochs':>6} {'s/epoch':>8} {'to 54.9%':>9} "
+          f"{'2017 top-1':>10} {'top-5':>6} {'instr top-1':>11} {'top-5':>6}")
+    for name, r in results.items():
+        poster = f"{r['seconds_to_poster']:.0f} s" if r["seconds_to_poster"] is not None else "never"
+        print(f"{name:<20} {r['architecture']:<11} {r['params']:>8} {r['epochs']:>6} {r['seconds_per_epoch']:>8.1f} "
+              f"{poster:>9} {r['test']['top1']:>10.3f} {r['test']['top5']:>6.3f} "
+              f"{r['instrument']['top1']:>11.3f} {r['instrument']['top5']:>6.3f}")
+    d = results["default"]
+    print()
+    print(f"default vs sasnet2017, 2017 conditions: {100 * (d['test']['top1'] - base['test']['top1']):+.1f} "
+          f"percentage points top-1, {100 * (d['test']['top5'] - base['test']['top5']):+.1f} top-5; "
+          f"seconds per epoch ratio {d['seconds_per_epoch'] / base['seconds_per_epoch']:.2f}")
+    print(f"default vs sasnet2017, instrument-like curves: {100 * (d['instrument']['top1'] - base['instrument']['top1']):+.1f} "
+          f"percentage points top-1, {100 * (d['instrument']['top5'] - base['instrument']['top5']):+.1f} top-5")
+    for name, r in results.items():
+        gap = r["test"]["top1"] - r["instrument"]["top1"]
+        print(f"{name}: top-1 drop from 2017-condition to instrument-like curves {100 * gap:.1f} percentage points")
+    with open(os.path.join(args.out, "results.json"), "w") as fh:
+        json.dump(results, fh, indent=2)
+
+
+if __name__ == "__main__":
+    main()
