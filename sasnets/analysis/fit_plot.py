@@ -3,7 +3,8 @@
 The top panel shows the data (log-log, with 1-sigma error bars) and each
 candidate's best-fit curve, labelled with its rank, reduced chi-square and
 network probability; the bottom panel shows ``(I - I_fit)/dI`` for each
-candidate, with the ±2 band a good fit stays mostly inside.
+candidate, with the ±2 band a good fit stays mostly inside (linear within ±3, logarithmic
+beyond, so that poor candidates do not flatten the good ones).
 """
 from __future__ import annotations
 
@@ -43,11 +44,12 @@ def plot_fits(curve, results: Sequence, path, title: str | None = None, dpi: int
         colour = colours[k % len(colours)]
         prob = "" if r.probability is None else f", p={r.probability:.2f}"
         label = f"{r.rank or k + 1}. {r.model} (χ²/dof={r.reduced_chi2:.3g}{prob})"
-        top.plot(r.q, r.iq_fit, "-", lw=1.6, color=colours[k % len(colours)], label=label, zorder=2 + k)
+        top.plot(r.q, r.iq_fit, "-", lw=1.6, color=colour, label=label, zorder=2 + len(results) - k)  # best on top
         if errors is not None:
             inside = shown & (q >= r.q.min()) & (q <= r.q.max()) & (diq > 0)
             fit_here = np.interp(q[inside], r.q, r.iq_fit)
-            bottom.plot(q[inside], (iq[inside] - fit_here) / diq[inside], ".-", ms=3, lw=0.7, color=colour)
+            bottom.plot(q[inside], (iq[inside] - fit_here) / diq[inside], ".-", ms=3, lw=0.7, color=colour,
+                        zorder=2 + len(results) - k)
     top.set_xscale("log")
     top.set_yscale("log")
     top.set_ylabel("I(q)")
@@ -55,6 +57,11 @@ def plot_fits(curve, results: Sequence, path, title: str | None = None, dpi: int
     top.set_title(title or os.path.basename(str(getattr(curve, "source", None) or "curve")), fontsize="medium")
     bottom.axhline(0, color="0.3", lw=0.8)
     bottom.axhspan(-2, 2, color="0.9", zorder=0)
+    bottom.set_yscale("symlog", linthresh=3)  # linear where good fits live, compressed for poor ones
+    from matplotlib.ticker import FixedLocator, FuncFormatter
+
+    bottom.yaxis.set_major_locator(FixedLocator([-1000, -100, -10, -2, 0, 2, 10, 100, 1000]))
+    bottom.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     bottom.set_xlabel("q (1/Å)")
     bottom.set_ylabel("(I - fit)/dI")
     if errors is None:

@@ -758,7 +758,7 @@ def _resolve_classifier(classifier):
 
     if classifier is None:
         loader = getattr(sasnets, "load_classifier", None) if "load_classifier" in sasnets._API else None
-        if loader is None:
+        if loader is None or not _callable_without_arguments(loader):
             raise UsageError("No default classifier is installed; pass --classifier PATH (classifier=) or --model NAME (models=).")
         return loader()
     if isinstance(classifier, (str, os.PathLike)):
@@ -766,6 +766,16 @@ def _resolve_classifier(classifier):
             raise UsageError("This sasnets cannot load classifiers yet; pass --model NAME (models=) instead.")
         return sasnets.load_classifier(classifier)
     return classifier
+
+
+def _callable_without_arguments(func) -> bool:
+    import inspect
+
+    try:
+        return all(p.default is not p.empty or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+                   for p in inspect.signature(func).parameters.values())
+    except (TypeError, ValueError):
+        return False
 
 
 def classifier_probabilities(classifier, curve) -> dict:

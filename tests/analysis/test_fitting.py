@@ -198,7 +198,13 @@ def test_fit_candidates_reranks_the_classifier_top_k(sphere_curve):
 def test_fit_candidates_needs_candidates(sphere_curve, monkeypatch):
     import sasnets
 
+    def load_classifier(path):  # no default classifier: a path is required
+        raise AssertionError("must not be called")
+
+    monkeypatch.setattr(sasnets, "load_classifier", load_classifier, raising=False)
     monkeypatch.setitem(sasnets._API, "load_classifier", "sasnets.training.classifier:load_classifier")
+    with pytest.raises(UsageError, match="--classifier"):
+        fit_candidates(sphere_curve)
     monkeypatch.delitem(sasnets._API, "load_classifier")
     with pytest.raises(UsageError, match="--classifier"):
         fit_candidates(sphere_curve)

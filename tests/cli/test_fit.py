@@ -1,0 +1,93 @@
+"""sasnets fit: ranked table, --json, --plot, bad files and missing candidates."""
+import json
+
+import numpy as np
+import pytest
+
+from sasnets.cli import cli
+
+SPHERE = dict(radius=60.0, sld=2.0, sld_solvent=5.0, scale=0.02, background=0.01)
+
+
+def write_sphere_file(path, seed=0, npoints=60):
+    """A 4-column ASCII file (q, I, dI, dQ) of a noisy sphere curve computed with sasmodels."""
+    from sasmodels import core
+    from sasmodels.data import Data1D
+    from sasmodels.direct_model import DirectModel
+
+    q = np.logspace(np.log10(5e-3), np.log10(0.3), npoints)
+    data = Data1D(x=q, y=np.ones_like(q), dx=0.05 * q, dy=np.ones_like(q))
+    iq = DirectModel(data, core.load_model("sphere", dtype="double", platform="dll"))(**SPHERE)
+    diq = 0.02 * iq
+    noisy = iq + np.random.default_rng(seed).normal(size=q.size) * diq
+    np.savetxt(path, np.column_stack([q, noisy, diq, 0.05 * q]), header="Q(1/A) I(1/cm) dI dQ")
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def sphere_file(tmp_path_factory):
+    return write_sphere_file(tmp_path_factory.mktemp("fit") / "sphere.dat")
+
+
+FAST = ["--budget", "20", "--workers", "1"]
+
+
+def test_json_output_in_rank_order(cli_runner, sphere_file):
+    result = cli_runner.invoke(cli, ["fit", sphere_file, "--model", "lamellar", "--model", "sphere", "--json", *FAST])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert isinstance(out, list) and len(out) == 1 and out[0]["file"] == sphere_file
+    candidates = out[0]["candidates"]
+    assert [c["model"] for c in candidates] == ["sphere", "lamellar"]
+    best = candidates[0]
+    assert best["reduced_chi2"] < 2 and best["acceptable"] and best["probability"] is None
+    value, error = best["parameters"]["radius"]
+    assert abs(value - 60.0) < 2 and error > 0
+    for key in ("bic", "aic", "rank", "posterior", "chi2", "dof", "fixed"):
+        assert key in best
+    assert candidates[1]["reduced_chi2"] > 10
+
+
+def test_table_output_and_plots_for_several_files(cli_runner, sphere_file, tmp_path):
+    second = write_sphere_file(tmp_path / "other.dat", seed=1)
+    plot = tmp_path / "fit.png"
+    result = cli_runner.invoke(cli, ["fit", sphere_file, second, "--model", "sphere", "--model", "cylinder",
+                                     "--plot", str(plot), *FAST])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert sum("ranked by ln(p) - BIC/2" in line for line in lines) == 2
+    first_row = next(line for line in lines if line.strip().startswith("1 "))
+    assert "sphere" in first_row and " ok " in first_row and "radius=" in first_row and "±" in first_row
+    for name in ("fit-sphere.png", "fit-other.png"):
+        assert (tmp_path / name).read_bytes()[:4] == b"\x89PNG"
+    assert not plot.exists()
+
+
+def test_bad_file_is_one_line_and_others_continue(cli_runner, sphere_file, tmp_path):
+    bad = tmp_path / "broken.dat"
+    bad.write_text("this is not a curve\n")
+    result = cli_runner.invoke(cli, ["fit", str(bad), sphere_file, "--model", "sphere", "--json", *FAST])
+    assert result.exit_code == 1
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error")]
+    assert len(errors) == 1 and "broken.dat" in errors[0] and "Traceback" not in result.stderr
+    out = json.loads(result.stdout)
+    assert [entry["file"] for entry in out] == [sphere_file, str(bad)]
+    assert out[0]["candidates"][0]["model"] == "sphere" and out[1]["candidates"] == [] and out[1]["error"]
+
+
+def test_no_classifier_and_no_model_says_what_to_pass(cli_runner, sphere_file):
+    result = cli_runner.invoke(cli, ["fit", sphere_file])
+    assert result.exit_code == 2
+    assert "--classifier" in result.stderr and "--model" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--model", "spheer"], "Unknown scattering model 'spheer'"),
+    (["--model", "sphere", "--resolution", "150"], "--resolution"),
+    (["--model", "sphere", "--q-units", "furlong"], "--q-units"),
+])
+def test_bad_options_are_one_line(cli_runner, sphere_file, args, message):
+    result = cli_runner.invoke(cli, ["fit", sphere_file, *args])
+    assert result.exit_code == 2, result.output
+    assert message in result.stderr and "Traceback" not in result.stderr
