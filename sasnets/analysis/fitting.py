@@ -88,6 +88,7 @@ __all__ = [
     "map_fits",
     "rank_fits",
     "fit_verified_accuracy",
+    "fit_verified_accuracy_on_store",
     "verify_curve",
     "ACCEPTABLE_REDUCED_CHI2",
     "MIN_PROBABILITY",
@@ -892,3 +893,41 @@ def fit_verified_accuracy(curves: Sequence, probabilities, labels: Sequence[str]
         for i in range(len(curves))
     )
     return correct / len(curves)
+
+
+def fit_verified_accuracy_on_store(classifier, store, tag: str = "test", n: int = 50, k: int = 3,
+                                   tolerance: float = 0.1, *, seed: int = 0, budget_s: float = 10.0,
+                                   starts: int = 2, workers: int | None = None,
+                                   progress: Callable[[int, int], None] | None = None) -> dict:
+    """:func:`fit_verified_accuracy` of ``classifier`` on a seeded random subset
+    of ``n`` curves of ``tag`` in ``store`` (a URL or an open store); fitting
+    is expensive, so ``sasnets evaluate --fit-verify N`` samples.  Curves of
+    scattering models the classifier does not know are left out.  Returns
+    ``{"fit_verified": fraction, "top_k": fraction without fitting, "k": k,
+    "n": curves used, "tolerance": tolerance}``.
+    """
+    from ..stores import open_store
+
+    if isinstance(classifier, (str, os.PathLike)):
+        classifier = _resolve_classifier(classifier)
+    labels = list(classifier.labels)
+    owned = isinstance(store, (str, os.PathLike))
+    handle = open_store(os.fspath(store), "r") if owned else store
+    try:
+        present = handle.counts().get(tag, {})
+        known = [m for m in present if m in labels]
+        if not known:
+            raise UsageError(f"Tag {tag!r} of the store has no curves of the classifier's scattering models; "
+                             "use --tag with data generated for them.")
+        batch = next(iter(handle.iter_batches(tag, int(n), shuffle=True, seed=seed, models=known)))
+    finally:
+        if owned:
+            handle.close()
+    curves = list(batch)
+    probabilities = np.asarray(classifier.predict_proba_batch(batch), dtype=float)
+    index = {m: j for j, m in enumerate(labels)}
+    topk = np.argsort(-probabilities, axis=1, kind="stable")[:, :k]
+    in_topk = float(np.mean([index[c.model] in row for c, row in zip(curves, topk)]))
+    accuracy = fit_verified_accuracy(curves, probabilities, labels, k=k, tolerance=tolerance, budget_s=budget_s,
+                                     starts=starts, seed=seed, workers=workers, progress=progress)
+    return {"fit_verified": accuracy, "top_k": in_topk, "k": int(k), "n": len(curves), "tolerance": tolerance}

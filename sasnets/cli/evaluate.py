@@ -78,7 +78,9 @@ def format_metrics(m: dict, info: dict, width: int = 36) -> str:
 @click.option("--batch-size", type=click.IntRange(min=1), default=4096, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the --max-curves subset.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
-def evaluate(classifier, store, tag, as_json, calibrate_on, max_curves, batch_size, seed, quiet):
+@click.option("--fit-verify", "fit_verify", type=click.IntRange(min=1), metavar="N",
+              help="Also fit N random curves (bumps): fraction where a top-3 candidate fits as well as the true model.")
+def evaluate(classifier, store, tag, as_json, calibrate_on, max_curves, batch_size, seed, quiet, fit_verify):
     """Measure how well CLASSIFIER names the scattering model of the curves in STORE."""
     from ..analysis.evaluate import calibrate
     from ..analysis.evaluate import evaluate as run_evaluation
@@ -104,6 +106,15 @@ def evaluate(classifier, store, tag, as_json, calibrate_on, max_curves, batch_si
                                 progress=progress)
     finally:
         close()
+    if fit_verify:  # fit-verified accuracy (sasnets.analysis.fitting)
+        from ..analysis.fitting import fit_verified_accuracy_on_store
+
+        progress, close = _bar(quiet, "fit-verify (fits)")
+        try:
+            result.metrics["fit_verified"] = fit_verified_accuracy_on_store(clf, store, tag, n=fit_verify, k=3,
+                                                                            seed=seed, progress=progress)
+        finally:
+            close()
     if as_json:
         out = dict(result.metrics)
         out["info"] = result.info
@@ -112,6 +123,10 @@ def evaluate(classifier, store, tag, as_json, calibrate_on, max_curves, batch_si
         click.echo(json.dumps(out, indent=2, default=float))
     else:
         click.echo(format_metrics(result.metrics, result.info))
+        if fit_verify:
+            fv = result.metrics["fit_verified"]
+            click.echo(f"\n  fit-verified top-{fv['k']} accuracy {100 * fv['fit_verified']:5.1f} % on {fv['n']} fitted curves "
+                       f"(top-{fv['k']} without fitting {100 * fv['top_k']:5.1f} %)")
 
 
 COMMANDS = [evaluate]

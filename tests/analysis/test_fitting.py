@@ -241,3 +241,31 @@ def test_plot_is_written(sphere_curve, sphere_fit, tmp_path):
     assert path == tmp_path / "fit.png" and data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
     with pytest.raises(UsageError, match="--plot"):
         plot_fits(sphere_curve, [sphere_fit], tmp_path / "missing-dir" / "fit.png")
+
+
+class FakeBatchClassifier:
+    """Says 'lamellar' for every curve: top-1 is never right for spheres."""
+
+    labels = ["core_shell_sphere", "lamellar", "sphere"]
+
+    def predict_proba_batch(self, batch):
+        return np.tile([0.2, 0.7, 0.1], (len(batch), 1))
+
+
+def test_fit_verified_accuracy_on_a_store_subset(tmp_path):
+    from sasnets.analysis.fitting import fit_verified_accuracy_on_store
+    from sasnets.data import CurveBatch
+    from sasnets.stores import open_store
+
+    curves = [simulate("sphere", SPHERE, seed=s) for s in range(3)]
+    curves.append(simulate("cylinder", dict(radius=20.0, length=200.0, scale=0.01, background=0.01)))
+    url = str(tmp_path / "data.h5")
+    with open_store(url, "a") as store:
+        store.write("test", CurveBatch.from_curves(curves))
+    # k=2: the top-2 (lamellar, core_shell_sphere) misses sphere, but core_shell_sphere fits a sphere
+    out = fit_verified_accuracy_on_store(FakeBatchClassifier(), url, "test", n=2, k=2, budget_s=20, workers=1)
+    assert out == {"fit_verified": 1.0, "top_k": 0.0, "k": 2, "n": 2, "tolerance": 0.1}
+    out = fit_verified_accuracy_on_store(FakeBatchClassifier(), url, "test", n=5, k=1, budget_s=20, workers=1)
+    assert out["n"] == 3 and out["fit_verified"] == 0.0  # cylinder unknown to the classifier: left out
+    with pytest.raises(UsageError, match="--tag"):
+        fit_verified_accuracy_on_store(FakeBatchClassifier(), url, "train", n=2)

@@ -91,3 +91,20 @@ def test_bad_options_are_one_line(cli_runner, sphere_file, args, message):
     result = cli_runner.invoke(cli, ["fit", sphere_file, *args])
     assert result.exit_code == 2, result.output
     assert message in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("tiny_classifier")
+def test_classifier_candidates_and_evaluate_fit_verify(tiny_classifier, cli_runner, sphere_file):
+    """With a trained classifier: its top candidates are fitted with its probabilities, and
+    ``evaluate --fit-verify`` reports the fit-verified accuracy."""
+    store, clf = tiny_classifier
+    result = cli_runner.invoke(cli, ["fit", sphere_file, "--classifier", clf, "--top", "2", "--json", *FAST])
+    assert result.exit_code == 0, result.output
+    candidates = json.loads(result.stdout)[0]["candidates"]
+    assert len(candidates) == 2 and candidates[0]["model"] == "sphere"
+    assert all(0 <= c["probability"] <= 1 for c in candidates)
+    result = cli_runner.invoke(cli, ["evaluate", clf, store, "--tag", "test", "--json", "-q", "--fit-verify", "3"])
+    assert result.exit_code == 0, result.output
+    fv = json.loads(result.stdout)["fit_verified"]
+    assert fv["n"] == 3 and fv["k"] == 3 and fv["fit_verified"] >= fv["top_k"]
