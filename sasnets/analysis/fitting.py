@@ -32,22 +32,31 @@ How one fit works (:func:`fit_model`)
    -10 .. 20 (1e-6/Å²); polydispersities 0 .. 0.5; anything else default ±
    5·max(1, |default|).  ``scale >= 0``; background between
    ``min(0, min(I - 2 dI))`` and ``max(I)``.
-4. **Global search.** :func:`scipy.optimize.differential_evolution` over the
-   shape parameters only (seeded, starting population includes the model
-   defaults).  ``scale`` and ``background`` enter I(q) linearly, so for every
-   trial shape they are solved exactly by bounded weighted least squares
-   (variable projection): the search space stays one to four dimensional and
-   does not stop in a local minimum of the scale.
+4. **Global search** over the shape parameters only (:func:`_global_search`).
+   ``scale`` and ``background`` enter I(q) linearly, so for every trial shape
+   they are solved exactly by bounded weighted least squares (variable
+   projection): the search space stays one to four dimensional and never
+   stops in a local minimum of the scale.  A scrambled Sobol sample of the
+   box (plus the model defaults) is ranked by chi-square, then bounded
+   trust-region least squares runs from ten starts: the five best distinct
+   sample points and five spread over the box, so that a narrow basin (fringe
+   positions, an SLD ratio) that the best sample points miss still gets a
+   start.  Several starts proved far more reliable here than differential
+   evolution at a fraction of the model evaluations.  The search evaluates
+   the model on at most 80 points spread over the curve; SLDs are searched in
+   ``atan`` coordinates around the fixed SLDs (see :class:`_Param`).
 5. **Local polish and uncertainties.** From the ``starts`` best distinct
-   points of the final population, bumps' Levenberg-Marquardt fitter refines
-   *all* fitted parameters, scale and background included, on a
-   :class:`sasmodels.bumps_model.Experiment`.  The best polish is kept;
-   uncertainties are bumps' standard errors from the LM covariance (the
-   inverse of JᵀJ of the error-weighted residuals, i.e. assuming the data
-   errors are right; they are not rescaled by the reduced chi-square).
+   minima, bumps' Levenberg-Marquardt fitter refines *all* fitted
+   parameters, scale and background included, on a
+   :class:`sasmodels.bumps_model.Experiment` with every point.  The best
+   polish is kept; uncertainties are bumps' standard errors from the LM
+   covariance (the inverse of JᵀJ of the error-weighted residuals, i.e.
+   assuming the data errors are right; they are not rescaled by the reduced
+   chi-square).
 6. **Budget.** ``budget_s`` caps the wall-clock time of one fit: the global
-   search stops at 80 % of it (``FitResult.stopped_on_budget`` says so) and the
-   polish runs a bounded number of LM steps.  Within the budget the same seed
+   search stops at 80 % of it, keeping the best point seen
+   (``FitResult.stopped_on_budget`` says so), and the polish runs a bounded
+   number of LM steps.  Within the budget the same seed
    gives the same result.
 
 Goodness of fit: ``chi2 = Σ((I - I_fit)/dI)²``, ``dof = npoints - nparams``
