@@ -63,7 +63,7 @@ def _table(source: str, results) -> list[str]:
 @click.option("--model", "models", multiple=True, metavar="NAME",
               help="Fit this scattering model (repeatable) instead of the classifier's candidates.")
 @click.option("--resolution", type=float, metavar="PCT",
-              help="1-sigma dQ/Q in percent, overriding the files' own dQ (used when a file has none).")
+              help="1-sigma dQ/Q in percent; replaces the files' own dQ (give it when a file has none).")
 @click.option("--budget", default=30.0, show_default=True, type=click.FloatRange(min=0, min_open=True),
               metavar="SECONDS", help="Wall-clock limit per fit.")
 @click.option("--starts", default=3, show_default=True, type=click.IntRange(min=1),
@@ -74,7 +74,8 @@ def _table(source: str, results) -> list[str]:
               help='Print a JSON array of {"file", "candidates": [...]} in final rank order.')
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of the global search's starting points.")
 @click.option("--workers", type=click.IntRange(min=1), help="Parallel fitting processes (default: all cores).")
-@click.option("--q-units", "q_units", metavar="A|nm", help="Units of q in the files when they do not say (default 1/Å).")
+@click.option("--q-units", "q_units", metavar="A|nm",
+              help="Units of q in the files, overriding what they say (default: as the file says, else 1/Å).")
 def fit(files, classifier_path, top, models, resolution, budget, starts, plot_path, as_json, seed, workers, q_units):
     """Fit the most probable scattering models to each measured curve in FILES
     and rank them by fit quality and network probability.
