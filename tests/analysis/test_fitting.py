@@ -269,3 +269,35 @@ def test_fit_verified_accuracy_on_a_store_subset(tmp_path):
     assert out["n"] == 3 and out["fit_verified"] == 0.0  # cylinder unknown to the classifier: left out
     with pytest.raises(UsageError, match="--tag"):
         fit_verified_accuracy_on_store(FakeBatchClassifier(), url, "train", n=2)
+
+
+ACCEPTANCE_CURVES = {  # one instrument-like curve per acceptance model (sizes resolvable on its q range)
+    "sphere": (dict(radius=120.0, sld=1.0, sld_solvent=6.0, scale=0.01, background=0.02), 2e-3, 0.3, 120, 0.05),
+    "cylinder": (dict(radius=25.0, length=300.0, sld=4.0, sld_solvent=1.0, scale=0.01, background=0.01),
+                 3e-3, 0.4, 100, 0.04),
+    "core_shell_sphere": (dict(radius=40.0, thickness=20.0, sld_core=0.5, sld_shell=3.5, sld_solvent=6.0,
+                               scale=0.005, background=0.005), 4e-3, 0.3, 150, 0.03),
+    "lamellar": (dict(thickness=40.0, sld=1.0, sld_solvent=6.0, scale=0.02, background=0.01), 5e-3, 0.5, 90, 0.08),
+    "ellipsoid": (dict(radius_polar=30.0, radius_equatorial=90.0, sld=4.0, sld_solvent=1.0, scale=0.01,
+                       background=0.01), 2e-3, 0.25, 110, 0.06),
+    "mass_fractal": (dict(radius=8.0, fractal_dim_mass=2.3, cutoff_length=300.0, scale=1.0, background=0.05),
+                     1e-3, 0.5, 130, 0.05),
+}
+
+
+@pytest.mark.slow
+def test_acceptance_like_true_model_fits_and_ranks_first():
+    """Every acceptance model fits its own 2 %-noise curve (reduced chi2 < 2) and, with all
+    six fitted, the true model is ranked first by the fit alone (BIC)."""
+    from sasnets.analysis.fitting import FitJob, map_fits
+
+    curves = {m: simulate(m, pars, npoints=n, qmin=lo, qmax=hi, dqq=dqq, seed=7)
+              for m, (pars, lo, hi, n, dqq) in ACCEPTANCE_CURVES.items()}
+    jobs = [FitJob(curves[m], candidate, dict(budget_s=60)) for m in curves for candidate in curves]
+    fits = {}
+    for i, res in map_fits(jobs, workers=2):
+        fits[(jobs[i].curve.model, res.model)] = res
+    for m in curves:
+        assert fits[(m, m)].reduced_chi2 < 2, (m, fits[(m, m)].reduced_chi2)
+        ranked = rank_fits([fits[(m, c)] for c in curves])
+        assert ranked[0].model == m, (m, [(r.model, round(r.reduced_chi2, 2)) for r in ranked])
