@@ -299,8 +299,11 @@ class LineFileStore(Store):
         path = os.path.join(self.root, tag, "provenance.json")
         if not os.path.exists(path):
             return []
-        with open(path) as f:
-            return json.load(f)
+        try:
+            with open(path, encoding="utf-8") as f:
+                return json.load(f)
+        except (OSError, ValueError) as exc:
+            raise DataError(f"Provenance file {path!r} is unreadable ({exc}); restore or delete it.") from None
 
     @property
     def url(self) -> str:

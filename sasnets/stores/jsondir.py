@@ -115,6 +115,8 @@ def read_legacy_json(path: str) -> CurveBatch:
             objects = _legacy_objects(f.read(), path)
     except OSError as exc:
         raise DataError(f"Cannot read {path!r} ({exc.strerror}).") from None
+    except UnicodeDecodeError:
+        raise DataError(f"{path!r} is not UTF-8 text, so not a 2017 JSON curve file.") from None
     curves = []
     for k, obj in enumerate(objects):
         try:

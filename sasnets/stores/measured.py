@@ -58,6 +58,8 @@ __all__ = ["load_curve", "read_measured", "MeasuredFile", "MeasuredFileWarning",
 MIN_POINTS = 3
 #: largest fraction of bad rows (non-finite or non-positive q or I) dropped with a warning
 MAX_BAD_FRACTION = 0.2
+#: q (1/Å) above which a file that does not state its units gets a "maybe 1/nm?" warning
+UNSTATED_Q_LIMIT = 1.0
 
 _HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 _ABS_MARKER = "The 6 columns are"
@@ -144,7 +146,11 @@ def read_measured(path, q_units: str | None = None) -> MeasuredFile:
         dq = None if dq is None else np.asarray(dq, np.float64) * 0.1
     curve = _clean(path, q, iq, diq, dq)
     curve.source = path
-    return MeasuredFile(curve=curve, format=fmt, q_units=units, rows=rows)
+    if stated is None and curve.q[-1] > UNSTATED_Q_LIMIT:
+        warnings.warn(MeasuredFileWarning(
+            f"{path}: q reaches {curve.q[-1]:.3g} 1/Å, beyond the usual small-angle range, and the file does not "
+            "state its units; if q is in 1/nm, pass --q-units nm."), stacklevel=2)
+    return MeasuredFile(curve=curve, format=fmt, q_units=units or "1/A", rows=rows)
 
 
 # -- cleaning ----------------------------------------------------------------
@@ -172,6 +178,8 @@ def _clean(path: str, q, iq, diq, dq) -> Curve:
     diq = np.where(np.isfinite(diq) & (diq > 0), diq, 0.0)
     dq = np.where(np.isfinite(dq) & (dq > 0), dq, 0.0)
 
+    if np.any(np.diff(q) < 0):
+        warnings.warn(MeasuredFileWarning(f"{path}: rows were not in increasing q; sorted them."), stacklevel=3)
     order = np.argsort(q, kind="stable")
     q, iq, diq, dq = q[order], iq[order], diq[order], dq[order]
     unique, first, counts = np.unique(q, return_index=True, return_counts=True)
@@ -279,12 +287,18 @@ def _read_ascii(path: str, text: str):
     if not blocks:
         raise DataError(f"{path} contains no rows of numbers; expected columns q, I[, dI[, dq]].")
     data = max(blocks, key=len)
+    widths = sorted({len(row) for block in blocks for row in block})
+    if len(data) < MIN_POINTS and len(widths) > 1 and sum(map(len, blocks)) >= MIN_POINTS:
+        raise DataError(
+            f"{path}: its rows have different numbers of columns ({widths[0]} to {widths[-1]}); "
+            "every row needs the same columns q, I[, dI[, dq]]."
+        )
     arr = np.array(data, dtype=np.float64)
     cols = arr.shape[1]
     q, iq = arr[:, 0], arr[:, 1]
     diq = arr[:, 2] if cols > 2 else None
     dq = arr[:, 3] if cols > 3 else None
-    units = _units_in_text("\n".join(header_lines)) or "1/A"
+    units = _units_in_text("\n".join(header_lines))  # None: the file does not say
     return q, iq, diq, dq, units
 
 
