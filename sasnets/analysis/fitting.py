@@ -725,15 +725,15 @@ def map_fits(jobs: Sequence[FitJob], workers: int | None = None) -> Iterator[tup
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init) as pool:
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init)
+    finished = False
+    try:
         futures = {pool.submit(_run_job, job): i for i, job in enumerate(jobs)}
-        try:
-            for future in as_completed(futures):
-                yield futures[future], future.result()
-        except BaseException:
-            for future in futures:
-                future.cancel()
-            raise
+        for future in as_completed(futures):
+            yield futures[future], future.result()
+        finished = True
+    finally:  # interrupted (Ctrl-C, consumer stopped): drop queued fits, do not wait for running ones
+        pool.shutdown(wait=finished, cancel_futures=not finished)
 
 
 # --------------------------------------------------------------------------
