@@ -724,13 +724,30 @@ def map_fits(jobs: Sequence[FitJob], workers: int | None = None) -> Iterator[tup
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
+    from concurrent.futures.process import BrokenProcessPool
+
     ctx = multiprocessing.get_context("spawn")
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init)
     finished = False
+    done = set()
     try:
         futures = {pool.submit(_run_job, job): i for i, job in enumerate(jobs)}
-        for future in as_completed(futures):
-            yield futures[future], future.result()
+        try:
+            for future in as_completed(futures):
+                result = future.result()
+                done.add(futures[future])
+                yield futures[future], result
+        except BrokenProcessPool:
+            # workers could not start (e.g. a script without ``if __name__ == "__main__":``
+            # cannot be re-imported by spawned processes): finish the fits here
+            import warnings
+
+            warnings.warn("Parallel fitting workers failed to start; fitting in this process instead "
+                          "(scripts that call sasnets in parallel need an `if __name__ == \"__main__\":` guard).",
+                          RuntimeWarning, stacklevel=2)
+            for i, job in enumerate(jobs):
+                if i not in done:
+                    yield i, _run_job(job)
         finished = True
     finally:  # interrupted (Ctrl-C, consumer stopped): drop queued fits, do not wait for running ones
         pool.shutdown(wait=finished, cancel_futures=not finished)
