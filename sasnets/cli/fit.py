@@ -47,7 +47,7 @@ def _table(source: str, results) -> list[str]:
         ok = "ok" if r.acceptable else "poor"
         shape = [n for n in r.parameters if n not in ("scale", "background")] + ["scale", "background"]
         pars = ", ".join(f"{n}={_fmt(*r.parameters[n])}" for n in shape)
-        chi2 = f"{r.reduced_chi2:.3f}" if r.reduced_chi2 < 100 else f"{r.reduced_chi2:.0f}"
+        chi2 = f"{r.reduced_chi2:.3g}" if r.reduced_chi2 < 100 else f"{r.reduced_chi2:.0f}"
         lines.append(f"  {r.rank:>2}  {r.model:<{width}}  {prob:>6}  {chi2:>9}  {r.bic:>10.1f}  {ok:<4} {pars}")
     notes = sorted({r.message for r in results if r.success and r.message not in ("converged", "")})
     lines += [f"  note: {n}" for n in notes]
