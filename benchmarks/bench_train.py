@@ -74,7 +74,7 @@ def run(args, name, arch, augment, epochs):
     resume = os.path.exists(os.path.join(outdir, "checkpoint", "latest")) and not args.fresh
     clf = train(args.data, outdir, arch=arch, augment=augment, epochs=epochs, seed=args.seed, threads=args.threads,
                 overwrite=not resume and os.path.exists(outdir), resume=resume, tensorboard=False, progress=progress,
-                patience=epochs, val_fraction=None if resume else 0.1)
+                patience=epochs, models=None if resume else args.models)
     wall = time.perf_counter() - t
     with open(os.path.join(outdir, "history.json")) as fh:
         history = json.load(fh)
@@ -92,6 +92,8 @@ def main(argv=None):
     ap.add_argument("--count", type=int, default=500, help="training curves per scattering model (--generate)")
     ap.add_argument("--test-count", type=int, default=100, help="test curves per model and tag (--generate)")
     ap.add_argument("--exclude", nargs="*", default=[], help="scattering models left out (--generate)")
+    ap.add_argument("--min-count", type=int, default=None,
+                    help="use the models with at least this many training curves (default: --count)")
     ap.add_argument("--epochs", type=int, default=12, help="epochs of the default architecture")
     ap.add_argument("--baseline-epochs", type=int, default=12, help="epochs of sasnet2017")
     ap.add_argument("--ablation", action="store_true", help="also train the default without augmentation")
@@ -111,10 +113,16 @@ def main(argv=None):
     missing = [t for t in ("train", "test", "instrument") if t not in counts]
     if missing:
         sys.exit(f"{args.data} lacks tag(s) {', '.join(missing)}; run with --generate.")
-    n_models = len(counts["train"])
-    print(f"data: {n_models} scattering models, {sum(counts['train'].values())} training curves "
-          f"(min {min(counts['train'].values())} per model); load average {os.getloadavg()[0]:.1f} "
-          f"on {os.cpu_count()} cores", flush=True)
+    need = args.min_count if args.min_count is not None else args.count
+    models = sorted(m for m, n in counts["train"].items()
+                    if n >= need and counts["test"].get(m, 0) and counts["instrument"].get(m, 0))
+    left_out = sorted(set(counts["train"]) - set(models))
+    args.models = models
+    n_train = sum(counts["train"][m] for m in models)
+    print(f"data: {len(models)} scattering models, {n_train} training curves "
+          f"(min {min(counts['train'][m] for m in models)} per model); "
+          f"left out (fewer than {need} training curves or no test curves): {', '.join(left_out) or 'none'}; "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores", flush=True)
 
     plans = [("default", None, True, args.epochs), ("sasnet2017", "sasnet2017", False, args.baseline_epochs)]
     if args.ablation:

@@ -15,7 +15,7 @@ def build(input_shape, n_classes, units=(512, 256), dropout=0.2):
     x = layers.Flatten(name="flatten")(inputs)
     for i, width in enumerate(units):
         x = layers.Dense(int(width), use_bias=False, name=f"dense{i + 1}")(x)
-        x = layers.BatchNormalization(name=f"bn{i + 1}")(x)
+        x = layers.BatchNormalization(momentum=0.9, name=f"bn{i + 1}")(x)
         x = layers.Activation("relu", name=f"relu{i + 1}")(x)
         x = layers.Dropout(dropout, name=f"drop{i + 1}")(x)
     logits = layers.Dense(n_classes, name="logits")(x)

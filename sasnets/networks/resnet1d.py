@@ -5,8 +5,12 @@ features that name a scattering model (power-law slopes, Guinier knees,
 fringes, their spacing) are the same wherever they sit on the q-grid.
 Convolutions over the log-spaced grid followed by global average pooling are
 shift-invariant in exactly that sense, and the residual stages widen the
-receptive field to the whole curve cheaply.  The mask channel tells the
-network where the curve was measured.  Trained with AdamW, label smoothing
+receptive field to the whole curve cheaply.  A strided stem halves the grid
+at once (3 % resolution leaves little detail between neighbouring points), and
+a few position-resolved channels of the final feature map sit beside the
+pooled features, because where a feature sits (its absolute q) also tells some
+models apart.  The mask channel tells the network where the curve was
+measured.  Trained with AdamW, label smoothing
 and a warm-up + cosine learning-rate schedule.
 """
 from __future__ import annotations
@@ -16,35 +20,45 @@ from .base import Architecture, Recipe
 __all__ = ["build", "ARCHITECTURE"]
 
 
-def _block(x, width, kernel_size, stride, name, layers):
+def _block(x, width, kernel_size, stride, name, layers, bn_momentum):
     shortcut = x
     y = layers.Conv1D(width, kernel_size, strides=stride, padding="same", use_bias=False, name=f"{name}_conv1")(x)
-    y = layers.BatchNormalization(name=f"{name}_bn1")(y)
+    y = layers.BatchNormalization(momentum=bn_momentum, name=f"{name}_bn1")(y)
     y = layers.Activation("relu", name=f"{name}_relu1")(y)
     y = layers.Conv1D(width, kernel_size, padding="same", use_bias=False, name=f"{name}_conv2")(y)
-    y = layers.BatchNormalization(name=f"{name}_bn2")(y)
+    y = layers.BatchNormalization(momentum=bn_momentum, name=f"{name}_bn2")(y)
     if stride != 1 or shortcut.shape[-1] != width:
         shortcut = layers.Conv1D(width, 1, strides=stride, use_bias=False, name=f"{name}_proj")(shortcut)
-        shortcut = layers.BatchNormalization(name=f"{name}_proj_bn")(shortcut)
+        shortcut = layers.BatchNormalization(momentum=bn_momentum, name=f"{name}_proj_bn")(shortcut)
     y = layers.Add(name=f"{name}_add")([y, shortcut])
     return layers.Activation("relu", name=f"{name}_out")(y)
 
 
 def build(input_shape, n_classes, widths=(32, 64, 96, 128), blocks=(1, 1, 1, 1), kernel_size=5,
-          stem_kernel=7, dropout=0.1):
-    """1D ResNet: conv stem, residual stages (stride 2 between them), global average pooling, Dense."""
+          stem_kernel=7, dropout=0.1, bn_momentum=0.9, stem_stride=2, position_channels=16):
+    """1D ResNet: strided conv stem, residual stages (stride 2 between them), global average pooling plus position-resolved channels, Dense."""
     import keras
     from keras import layers
 
     inputs = keras.Input(shape=tuple(input_shape), name="curves")
-    x = layers.Conv1D(int(widths[0]), stem_kernel, padding="same", use_bias=False, name="stem_conv")(inputs)
-    x = layers.BatchNormalization(name="stem_bn")(x)
+    x = layers.Conv1D(int(widths[0]), stem_kernel, strides=int(stem_stride), padding="same", use_bias=False,
+                      name="stem_conv")(inputs)
+    x = layers.BatchNormalization(momentum=float(bn_momentum), name="stem_bn")(x)
     x = layers.Activation("relu", name="stem_relu")(x)
     for s, (width, count) in enumerate(zip(widths, blocks)):
         for b in range(int(count)):
             stride = 2 if (s > 0 and b == 0) else 1
-            x = _block(x, int(width), int(kernel_size), stride, f"s{s + 1}b{b + 1}", layers)
-    x = layers.GlobalAveragePooling1D(name="pool")(x)
+            x = _block(x, int(width), int(kernel_size), stride, f"s{s + 1}b{b + 1}", layers, float(bn_momentum))
+    pooled = layers.GlobalAveragePooling1D(name="pool")(x)
+    if position_channels:
+        # a few channels of the final feature map kept position by position: where a
+        # feature sits on the q-grid (its absolute q) also tells models apart
+        where = layers.Conv1D(int(position_channels), 1, use_bias=False, name="position_conv")(x)
+        where = layers.BatchNormalization(momentum=float(bn_momentum), name="position_bn")(where)
+        where = layers.Activation("relu", name="position_relu")(where)
+        x = layers.Concatenate(name="features")([pooled, layers.Flatten(name="position_flat")(where)])
+    else:
+        x = pooled
     if dropout:
         x = layers.Dropout(float(dropout), name="drop")(x)
     logits = layers.Dense(n_classes, name="logits")(x)
@@ -68,7 +82,8 @@ ARCHITECTURE = Architecture(
     name="resnet1d",
     builder=build,
     description="Compact 1D ResNet with global average pooling, AdamW + cosine schedule, label smoothing (default).",
-    defaults={"widths": (32, 64, 96, 128), "blocks": (1, 1, 1, 1), "kernel_size": 5, "stem_kernel": 7, "dropout": 0.1},
+    defaults={"widths": (32, 64, 96, 128), "blocks": (1, 1, 1, 1), "kernel_size": 5, "stem_kernel": 7, "dropout": 0.1,
+              "bn_momentum": 0.9, "stem_stride": 2, "position_channels": 16},
     recipe=Recipe(optimizer="adamw", learning_rate=3e-3, weight_decay=1e-4, schedule="cosine",
                   warmup_epochs=1, label_smoothing=0.1, batch_size=256, epochs=40, patience=10),
     search_space=_search_space,
