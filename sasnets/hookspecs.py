@@ -27,9 +27,15 @@ def sasnets_register_stores(register):
 def sasnets_register_architectures(register):
     """Register network architectures.
 
-    Call ``register(name, builder)`` where ``builder(input_shape, n_classes,
-    **hyper)`` returns an uncompiled Keras network.  The builder's docstring
-    first line is shown by ``sasnets plugins``.
+    Call ``register(name, target, description=...)`` where ``target`` is a
+    :class:`sasnets.networks.Architecture` (builder, default hyper-parameters,
+    training :class:`~sasnets.networks.Recipe`, optuna search space) or a bare
+    ``builder(input_shape, n_classes, **hyper)`` function, which gets the
+    default recipe; either may be given lazily as a ``"module:attr"`` string.
+    The builder returns an uncompiled Keras network whose last layer outputs
+    logits (the classifier applies softmax); ``input_shape`` is
+    ``(nq, channels)``.  The description (or the builder's docstring first
+    line) is shown by ``sasnets plugins`` and ``sasnets architectures``.
     """
 
 
