@@ -66,6 +66,8 @@ class GenerationReport:
     workers: int
     models: dict[str, ModelReport] = field(default_factory=dict)
     elapsed: float = 0.0
+    #: CPU seconds the workers spent simulating (kernel building excluded)
+    simulation_cpu_seconds: float = 0.0
 
     @property
     def generated(self) -> int:
@@ -94,6 +96,7 @@ class ChunkResult:
     seconds: float          #: simulation time, kernel building excluded
     requested: int = 0      #: curves the chunk asked for
     failed: str | None = None
+    cpu_seconds: float = 0.0  #: CPU time of the simulation
 
 
 def simulate_chunk(entry: ModelEntry, indices: Sequence[int], tag: str, seed: int,
@@ -111,7 +114,7 @@ def simulate_chunk(entry: ModelEntry, indices: Sequence[int], tag: str, seed: in
         get_kernel(entry.ref, options.precision, resolve_engine(options.engine))
     except Exception:
         pass  # simulate_valid_curve reports it as a failure below
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     for index in indices:
         try:
             curve, redraws = simulate_valid_curve(entry, seed, tag, int(index), options, max_attempts)
@@ -122,7 +125,7 @@ def simulate_chunk(entry: ModelEntry, indices: Sequence[int], tag: str, seed: in
         curves.append(curve)
         redrawn += redraws
     return ChunkResult(entry.name, CurveBatch.from_curves(curves), redrawn, time.perf_counter() - start,
-                       len(indices), failed)
+                       len(indices), failed, time.process_time() - cpu_start)
 
 
 class _Planner:
@@ -439,6 +442,7 @@ def generate(store, models: Iterable[str] | str, count: int, tag: str = "train",
                     state["recorded"] = True
             model.generated += len(result.batch)
             model.redrawn += result.redrawn
+            report.simulation_cpu_seconds += result.cpu_seconds
             planner.observe(result.model, len(result.batch), result.seconds)
             state["done"] += len(result.batch)
             if result.failed:
