@@ -159,7 +159,15 @@ class Classifier:
             raise DataError("The curve has no point with positive, finite q and I(q); nothing to classify.")
         curve = Curve(q=q, iq=iq, diq=None if diq is None else np.asarray(diq).ravel(),
                       dq=None if dq is None else np.asarray(dq).ravel())
-        return self.predict_proba_batch([curve])[0]
+        x = self.preprocess([curve])
+        if "mask" in self.preprocess_spec.channels:
+            valid = int(x[0, :, self.preprocess_spec.channels.index("mask")].sum())
+            if valid < 2:
+                good = q[(q > 0) & np.isfinite(q)]
+                raise DataError(f"The curve's q range {good.min():.3g}..{good.max():.3g} 1/Å covers {valid} point(s) of the "
+                                f"classifier's q-grid ({self.qgrid_spec.qmin:.3g}..{self.qgrid_spec.qmax:.3g} 1/Å); "
+                                "nothing to classify (check the q units: sasnets uses 1/Å).")
+        return softmax(self._forward(x), self.temperature)[0]
 
     def predict(self, curves: CurvesLike, k: int = 1) -> list:
         """The ``k`` most probable scattering models of each curve: a list of

@@ -151,3 +151,10 @@ def test_fit_temperature_recovers_a_known_temperature():
     p /= p.sum(axis=1, keepdims=True)
     labels = np.array([rng.choice(5, p=row) for row in p])
     assert fit_temperature(logits, labels) == pytest.approx(2.5, rel=0.1)
+
+
+def test_a_curve_outside_the_q_grid_is_a_data_error(trained):
+    clf = load_classifier(trained[0])
+    q = np.linspace(2.0, 5.0, 50)  # 1/Å far above the grid, e.g. 1/nm mistaken for 1/Å
+    with pytest.raises(DataError, match="1/Å"):
+        clf.predict_proba(q, q**-2)
