@@ -23,7 +23,6 @@ Run:  python benchmarks/bench_fit.py [--per-model 20] [--workers 2] [--classifie
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import sys
 import time
