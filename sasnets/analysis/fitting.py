@@ -756,14 +756,18 @@ def map_fits(jobs: Sequence[FitJob], workers: int | None = None) -> Iterator[tup
 # --------------------------------------------------------------------------
 # ranking
 # --------------------------------------------------------------------------
-def rank_fits(results: Sequence[FitResult]) -> list:
+def rank_fits(results: Sequence[FitResult], default_probability: float | None = None) -> list:
     """Set ``score``, ``posterior`` and ``rank`` on each result and return them
-    best first: ``score = ln(max(p, 1e-6)) - BIC/2`` (``p = 1`` for every
-    candidate when no probabilities are known), ``posterior = softmax(score)``,
-    failed fits last.  See the module docstring for why."""
+    best first: ``score = ln(max(p, 1e-6)) - BIC/2``, ``posterior =
+    softmax(score)``, failed fits last.  A candidate without a probability
+    (no network, or a model the network does not know) gets
+    ``default_probability`` (``1/len(labels)`` of the classifier: no
+    preference), or ``p = 1`` when none is given, which is the same for all
+    candidates when no network was asked.  See the module docstring for why."""
     results = list(results)
     for r in results:
-        logp = 0.0 if r.probability is None else math.log(max(float(r.probability), MIN_PROBABILITY))
+        p = r.probability if r.probability is not None else default_probability
+        logp = 0.0 if p is None else math.log(max(float(p), MIN_PROBABILITY))
         r.score = logp - 0.5 * r.bic if r.success and math.isfinite(r.chi2) else -math.inf
     finite = [r.score for r in results if math.isfinite(r.score)]
     top = max(finite) if finite else 0.0
@@ -845,12 +849,13 @@ def fit_candidates(curve, classifier=None, *, models: Sequence[str] | None = Non
     probabilities = None
     if classifier is not None or not models:
         probabilities = classifier_probabilities(_resolve_classifier(classifier), curve)
+    neutral = 1.0 / len(probabilities) if probabilities else None
     jobs = candidate_jobs(curve, probabilities, models=models, top=top, resolution=resolution,
                           budget_s=budget_s, starts=starts, seed=seed, fit_params=fit_params)
     results = [None] * len(jobs)
     for i, res in map_fits(jobs, workers=workers):
         results[i] = res
-    return rank_fits(results)
+    return rank_fits(results, default_probability=neutral)
 
 
 # --------------------------------------------------------------------------

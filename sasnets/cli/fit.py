@@ -131,7 +131,8 @@ def fit(files, classifier_path, top, models, resolution, budget, starts, plot_pa
 
     out = []
     for path, curve, span in entries:
-        ranked = fitting.rank_fits([results[i] for i in span])
+        neutral = 1.0 / len(classifier.labels) if classifier is not None else None  # models it does not know
+        ranked = fitting.rank_fits([results[i] for i in span], default_probability=neutral)
         if as_json:
             out.append({"file": path, "candidates": [r.to_dict() for r in ranked]})
         else:

@@ -301,3 +301,11 @@ def test_acceptance_like_true_model_fits_and_ranks_first():
         assert fits[(m, m)].reduced_chi2 < 2, (m, fits[(m, m)].reduced_chi2)
         ranked = rank_fits([fits[(m, c)] for c in curves])
         assert ranked[0].model == m, (m, [(r.model, round(r.reduced_chi2, 2)) for r in ranked])
+
+
+def test_a_model_the_network_does_not_know_gets_a_neutral_prior():
+    known, unknown = _result("known", 100.0, 3, 0.5), _result("unknown", 100.0, 3, None)
+    ranked = rank_fits([unknown, known], default_probability=1 / 3)
+    assert [r.model for r in ranked] == ["known", "unknown"]
+    assert ranked[1].score == pytest.approx(math.log(1 / 3) - 0.5 * ranked[1].bic)
+    assert ranked[1].probability is None  # the output does not invent a network probability
