@@ -67,7 +67,8 @@ Gaussian log-likelihood up to a constant shared by all candidates).
 Ranking rule (:func:`rank_fits`)
 --------------------------------
 ``score = ln(p) - BIC/2`` where ``p`` is the network probability (clipped below
-at 1e-6; all candidates get the same ``p`` when there is no network).  This is
+at 1e-6; all candidates get the same ``p`` when there is no network, and a
+model the network does not know gets 1/len(labels)).  This is
 the log of a posterior probability with the network output as the prior and
 ``exp(-BIC/2)`` as the Schwarz approximation of the evidence; ``posterior`` is
 ``softmax(score)`` over the candidates.  Candidates are ranked by ``score``
