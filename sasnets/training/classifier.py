@@ -246,8 +246,16 @@ def _json_default(obj):
 _EXTRACTED: dict[str, str] = {}
 
 
-def load_classifier(path: str) -> Classifier:
-    """The classifier saved at ``path``: a directory, its ``classifier.json``, or a ``.zip`` archive."""
+def load_classifier(path: str | None = None) -> Classifier:
+    """The classifier saved at ``path``: a directory, its ``classifier.json``, or a ``.zip`` archive.
+
+    Without ``path``, the default classifier shipped with sasnets
+    (:mod:`sasnets.training.default`).
+    """
+    if path is None:
+        from .default import load_default_classifier
+
+        return load_default_classifier()
     path = os.fspath(path)
     if os.path.isfile(path) and path.endswith(".zip"):
         key = os.path.abspath(path)

@@ -1,0 +1,76 @@
+"""``sasnets demo``: the whole workflow in a few minutes on a laptop CPU (see :mod:`sasnets.demo`)."""
+import click
+
+
+class _StageBars:
+    """A ``progress(stage, done, total)`` callable: one tqdm bar per stage on stderr."""
+
+    def __init__(self, quiet: bool):
+        self.quiet = quiet
+        self.stage = None
+        self.bar = None
+
+    def __call__(self, stage, done, total):
+        if self.quiet:
+            return
+        if stage != self.stage:
+            self.close()
+            self.stage = stage
+            if total <= 0:
+                click.echo(f"{stage}…", err=True)
+                return
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, desc=stage, file=click.get_text_stream("stderr"), dynamic_ncols=True)
+        if self.bar is not None:
+            self.bar.total = max(total, 1)
+            self.bar.update(done - self.bar.n)
+            if done >= total:
+                self.close()
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+@click.command("demo")
+@click.option("-o", "--output", "outdir", default="sasnets-demo", show_default=True, type=click.Path(file_okay=False),
+              help="Directory for the store, the classifier and the report; a rerun reuses what is there.")
+@click.option("--models", metavar="A,B,...", help="Scattering models to learn (default: "
+              "sphere,core_shell_sphere,cylinder,ellipsoid,lamellar,guinier_porod).")
+@click.option("--count", type=click.IntRange(min=10), default=200, show_default=True,
+              help="Training curves per model (a quarter as many test curves).")
+@click.option("--epochs", type=click.IntRange(min=1), default=6, show_default=True, help="Training epochs.")
+@click.option("--arch", default="resnet1d", show_default=True, help="Network architecture (see sasnets architectures).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of every random draw; same seed, same demo.")
+@click.option("--workers", type=click.IntRange(min=1), help="Processes for simulation and fitting (default: all cores).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress output; print only the report path.")
+def demo(outdir, models, count, epochs, arch, seed, workers, quiet):
+    """Generate a small dataset, train a small network, evaluate it, classify and fit the
+    bundled example curve, and write an HTML report whose path is printed."""
+    from ..demo import DEMO_MODELS, run_demo
+
+    chosen = [m.strip() for m in models.split(",") if m.strip()] if models else list(DEMO_MODELS)
+    bars = _StageBars(quiet)
+    try:
+        result = run_demo(outdir, models=chosen, count=count, epochs=epochs, arch=arch, seed=seed,
+                          workers=workers, progress=bars)
+    finally:
+        bars.close()
+    if quiet:
+        click.echo(result.report)
+        return
+    m = result.metrics
+    click.echo(f"Test set: {m['n']} curves of {m['n_models']} scattering models, "
+               f"top-1 {m['top1']:.1%}, top-3 {m['top3']:.1%}.")
+    shown = ", ".join(f"{name} {p:.0%}" for name, p in result.predictions)
+    click.echo(f"Example {result.example}: {shown}.")
+    if result.fits:
+        best = result.fits[0]
+        chi2 = f", chi2/dof {best.chi2 / best.dof:.3g}" if best.dof else ""
+        click.echo(f"Best fit: {best.model}{chi2}.")
+    click.echo(f"Report: {result.report}")
+
+
+COMMANDS = [demo]

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Reproducible recipe for the classifier shipped in sasnets/pretrained/.
+#
+#   scripts/pretrain.sh [generate|train|evaluate|ship|all]   (default: all)
+#
+# Every stage is resumable: generation tops the store up to --count, training
+# continues with --resume.  PRETRAIN_DIR (default /tmp/pretrain) holds the
+# store, the training run and the evaluation; nothing large lands in the repo.
+# Per-model budgets: curves per model are set by the measured cost of one
+# 150-point smeared curve on one CPU core (superball ~1.7 s; the paracrystals,
+# pringle and truncated_octahedron ~0.3 s; the orientation-averaged shapes
+# listed as MEDIUM 0.02-0.08 s; everything else ~1 ms).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DIR=${PRETRAIN_DIR:-/tmp/pretrain}
+STORE=$DIR/data.h5
+RUN=$DIR/clf
+EPOCHS=${PRETRAIN_EPOCHS:-12}
+STAGE=${1:-all}
+mkdir -p "$DIR"
+
+SLOWEST=(superball)
+SLOW=(bcc_paracrystal fcc_paracrystal sc_paracrystal pringle truncated_octahedron)
+MEDIUM=(micromagnetic_FF_3D core_shell_parallelepiped two_yukawa elliptical_cylinder
+        triaxial_ellipsoid core_shell_bicelle_elliptical
+        core_shell_bicelle_elliptical_belt_rough barbell parallelepiped capped_cylinder)
+exclude_args=()
+for m in "${SLOWEST[@]}" "${SLOW[@]}" "${MEDIUM[@]}"; do exclude_args+=(-x "$m"); done
+
+gen() {  # gen TAG SEED COUNT MODELS...
+    local tag=$1 seed=$2 count=$3; shift 3
+    sasnets generate "$@" --preset instrument --count "$count" --tag "$tag" \
+        --seed "$seed" -o "$STORE"
+}
+
+if [[ $STAGE == generate || $STAGE == all ]]; then
+    # Test set first (small), then the training set, cheapest models first.
+    gen test 2 60 all "${exclude_args[@]}"
+    gen test 2 60 "${MEDIUM[@]}"
+    gen test 2 40 "${SLOW[@]}"
+    gen test 2 30 "${SLOWEST[@]}"
+    gen train 1 500 all "${exclude_args[@]}"
+    gen train 1 300 "${MEDIUM[@]}"
+    gen train 1 120 "${SLOW[@]}"
+    gen train 1 80 "${SLOWEST[@]}"
+    sasnets info "$STORE"
+fi
+
+if [[ $STAGE == train || $STAGE == all ]]; then
+    resume=()
+    [[ -f $RUN/classifier.json || -d $RUN/checkpoint ]] && resume=(--resume)
+    sasnets train "$STORE" -o "$RUN" --arch resnet1d --tag train \
+        --qmin 0.001 --qmax 0.6 --nq 128 --epochs "$EPOCHS" --seed 0 \
+        --no-tensorboard "${resume[@]}"
+fi
+
+if [[ $STAGE == evaluate || $STAGE == all ]]; then
+    sasnets evaluate "$RUN" "$STORE" --tag test --json > "$DIR/evaluation.json"
+fi
+
+if [[ $STAGE == ship || $STAGE == all ]]; then
+    python scripts/ship_pretrained.py "$RUN" "$DIR/evaluation.json" \
+        --recipe scripts/pretrain.sh --store "$STORE"
+fi
