@@ -140,3 +140,9 @@ def test_output_below_a_regular_file_is_a_one_line_error(tmp_path, small_batch):
     blocker.write_text("x")
     with pytest.raises(StoreError, match="Cannot create the directory"):
         open_store(str(blocker / "sub" / "d.h5"), "a").write("t", small_batch)
+
+
+def test_new_store_opened_for_appending_answers_before_the_first_write(tmp_path):
+    with open_store(str(tmp_path / "new.h5"), "a") as s:
+        assert s.existing_indices("train", "sphere").size == 0
+        assert s.size("train") == 0 and s.provenance("train") == [] and s.counts() == {} and s.tags() == []

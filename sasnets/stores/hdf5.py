@@ -120,6 +120,8 @@ class HDF5Store(Store):
         return out
 
     def size(self, tag: str) -> int:
+        if not os.path.exists(self.path):
+            return 0
         with self._open("r") as f:
             g = self._group(f, tag)
             return int(g.attrs["count"]) if g is not None else 0
@@ -195,6 +197,8 @@ class HDF5Store(Store):
             )
 
     def existing_indices(self, tag: str, model: str) -> np.ndarray:
+        if not os.path.exists(self.path):  # opened for appending, nothing written yet
+            return np.zeros(0, np.int64)
         with self._open("r") as f:
             g = self._group(f, tag)
             if g is None:
@@ -216,6 +220,8 @@ class HDF5Store(Store):
             g.attrs["provenance"] = json.dumps(runs, default=str)
 
     def provenance(self, tag: str) -> list[dict]:
+        if not os.path.exists(self.path):
+            return []
         with self._open("r") as f:
             g = self._group(f, tag)
             return json.loads(g.attrs.get("provenance", "[]")) if g is not None else []
