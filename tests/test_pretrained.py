@@ -1,0 +1,74 @@
+"""The default classifier: load_classifier() without a path, the override, the untrained-models warning."""
+import json
+import warnings
+
+import pytest
+
+import sasnets
+from sasnets.errors import UsageError
+from sasnets.training import default
+
+
+def write_meta(directory, labels):
+    """A classifier directory holding only classifier.json (enough for load_classifier)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    meta = {"format": "sasnets-classifier", "version": 1, "labels": list(labels),
+            "qgrid": {"qmin": 0.001, "qmax": 0.5, "nq": 64}, "architecture": "mlp"}
+    (directory / "classifier.json").write_text(json.dumps(meta))
+    return directory
+
+
+@pytest.fixture
+def fresh_warning_state(monkeypatch):
+    monkeypatch.setattr(default, "_warned", set())
+
+
+def test_env_var_selects_the_default_and_untrained_models_warn_once(tmp_path, monkeypatch, fresh_warning_state):
+    clf_dir = write_meta(tmp_path / "clf", ["sphere", "cylinder"])
+    monkeypatch.setenv(default.ENV_VAR, str(clf_dir))
+    with pytest.warns(default.UntrainedModelsWarning, match=r"not trained on \d+ scattering model"):
+        clf = sasnets.load_classifier()
+    assert clf.labels == ["sphere", "cylinder"]
+    assert clf.path == str(clf_dir)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        sasnets.load_classifier()  # second time: silent
+
+
+def test_no_warning_when_every_installed_model_is_known(tmp_path, monkeypatch, fresh_warning_state):
+    from sasnets.simulate.catalog import list_models
+
+    clf_dir = write_meta(tmp_path / "all", [e.name for e in list_models()])
+    monkeypatch.setenv(default.ENV_VAR, str(clf_dir))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert len(sasnets.load_classifier().labels) == len(list_models())
+
+
+def test_untrained_models_lists_what_the_labels_lack():
+    missing = default.untrained_models(["sphere"])
+    assert "cylinder" in missing and "sphere" not in missing
+    assert missing == sorted(missing)
+
+
+def test_missing_default_is_a_one_line_usage_error(tmp_path, monkeypatch):
+    monkeypatch.delenv(default.ENV_VAR, raising=False)
+    monkeypatch.setattr(default, "PRETRAINED_DIR", tmp_path / "empty")
+    with pytest.raises(UsageError, match="No default classifier"):
+        sasnets.load_classifier()
+
+
+def test_shipped_classifier_is_found_and_covers_the_installed_sasmodels(monkeypatch):
+    from sasmodels.core import list_models
+
+    monkeypatch.delenv(default.ENV_VAR, raising=False)
+    path = default.default_classifier_path()
+    assert path.startswith(str(default.PRETRAINED_DIR))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", default.UntrainedModelsWarning)
+        clf = sasnets.load_classifier()
+    assert set(list_models()) <= set(clf.labels)
+    assert (default.PRETRAINED_DIR / "MODEL_CARD.md").is_file()
+    total = sum(p.stat().st_size for p in default.PRETRAINED_DIR.rglob("*") if p.is_file())
+    assert total <= 20 * 2**20
+    assert not (default.PRETRAINED_DIR / clf.path).joinpath("checkpoint").exists()
