@@ -40,10 +40,10 @@ if [[ $STAGE == generate || $STAGE == all ]]; then
     gen test 2 60 "${MEDIUM[@]}"
     gen test 2 40 "${SLOW[@]}"
     gen test 2 30 "${SLOWEST[@]}"
-    gen train 1 500 all "${exclude_args[@]}"
-    gen train 1 300 "${MEDIUM[@]}"
-    gen train 1 120 "${SLOW[@]}"
-    gen train 1 80 "${SLOWEST[@]}"
+    gen train 1 350 all "${exclude_args[@]}"
+    gen train 1 200 "${MEDIUM[@]}"
+    gen train 1 100 "${SLOW[@]}"
+    gen train 1 60 "${SLOWEST[@]}"
     sasnets info "$STORE"
 fi
 
