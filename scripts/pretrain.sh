@@ -56,10 +56,11 @@ if [[ $STAGE == train || $STAGE == all ]]; then
 fi
 
 if [[ $STAGE == evaluate || $STAGE == all ]]; then
-    sasnets evaluate "$RUN" "$STORE" --tag test --json > "$DIR/evaluation.json"
+    sasnets evaluate "$RUN" "$STORE" --tag test | tee "$DIR/evaluation.txt"
 fi
 
 if [[ $STAGE == ship || $STAGE == all ]]; then
-    python scripts/ship_pretrained.py "$RUN" "$DIR/evaluation.json" \
-        --recipe scripts/pretrain.sh --store "$STORE"
+    # copies the classifier (no checkpoint/logs) into sasnets/pretrained/ and
+    # writes sasnets/pretrained/MODEL_CARD.md from its test-set evaluation
+    python scripts/ship_pretrained.py "$RUN" "$STORE" --tag test --name instrument-resnet1d
 fi
