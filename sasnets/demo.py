@@ -55,14 +55,16 @@ class DemoResult:
 
 
 def run_demo(outdir: str = "sasnets-demo", *, models: Sequence[str] = DEMO_MODELS, count: int = 200,
-             test_count: int | None = None, epochs: int = 6, arch: str = "resnet1d", top: int = 3,
+             test_count: int | None = None, epochs: int = 8, arch: str = "resnet1d", batch_size: int = 64,
+             top: int = 3,
              fit_budget_s: float = 10.0, seed: int = 0, workers: int | None = None,
              threads: int | None = None, analyzers: Sequence[str] | None = None,
              progress: Progress | None = None) -> DemoResult:
     """Generate, train, evaluate, classify and fit; returns a :class:`DemoResult`.
 
     ``count`` training curves (``test_count``, default ``count // 4``, test
-    curves) of each of ``models``; ``epochs`` of ``arch``; the example curve's
+    curves) of each of ``models``; ``epochs`` of ``arch`` in batches of
+    ``batch_size`` (small, so a small dataset still gives many steps); the example curve's
     ``top`` candidates are fitted for at most ``fit_budget_s`` seconds each.
     ``seed`` fixes every random draw.  ``analyzers`` defaults to the
     built-in report analyzers without t-SNE (the slowest).
@@ -100,7 +102,8 @@ def run_demo(outdir: str = "sasnets-demo", *, models: Sequence[str] = DEMO_MODEL
             if event.get("event") == "epoch_end":
                 notify("train", int(event["record"]["epoch"]), epochs)
 
-        classifier = train(store, run_dir, arch=arch, epochs=epochs, seed=seed, tensorboard=False,
+        classifier = train(store, run_dir, arch=arch, epochs=epochs, batch_size=batch_size, seed=seed,
+                           tensorboard=False,
                            threads=threads, resume=os.path.isdir(os.path.join(run_dir, "checkpoint")),
                            progress=on_train)
 

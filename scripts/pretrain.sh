@@ -40,10 +40,10 @@ if [[ $STAGE == generate || $STAGE == all ]]; then
     gen test 2 60 "${MEDIUM[@]}"
     gen test 2 40 "${SLOW[@]}"
     gen test 2 30 "${SLOWEST[@]}"
-    gen train 1 350 all "${exclude_args[@]}"
-    gen train 1 200 "${MEDIUM[@]}"
-    gen train 1 100 "${SLOW[@]}"
-    gen train 1 60 "${SLOWEST[@]}"
+    gen train 1 300 all "${exclude_args[@]}"
+    gen train 1 150 "${MEDIUM[@]}"
+    gen train 1 60 "${SLOW[@]}"
+    gen train 1 30 "${SLOWEST[@]}"
     sasnets info "$STORE"
 fi
 

@@ -72,3 +72,16 @@ def test_shipped_classifier_is_found_and_covers_the_installed_sasmodels(monkeypa
     total = sum(p.stat().st_size for p in default.PRETRAINED_DIR.rglob("*") if p.is_file())
     assert total <= 20 * 2**20
     assert not (default.PRETRAINED_DIR / clf.path).joinpath("checkpoint").exists()
+
+
+def test_predict_uses_the_shipped_classifier_without_arguments(cli_runner, monkeypatch):
+    from sasnets.cli import cli
+    from sasnets.demo import example_curve_path
+
+    monkeypatch.delenv(default.ENV_VAR, raising=False)
+    out = cli_runner.invoke(cli, ["predict", example_curve_path(), "--json", "--top", "5"])
+    assert out.exit_code == 0, out.output
+    record = json.loads(out.output[out.output.index("["):])[0]
+    names = [p["model"] for p in record["predictions"]]
+    assert len(names) == 5
+    assert "cylinder" in names  # the bundled example is a simulated cylinder

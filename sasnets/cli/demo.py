@@ -41,7 +41,7 @@ class _StageBars:
               "sphere,core_shell_sphere,cylinder,ellipsoid,lamellar,guinier_porod).")
 @click.option("--count", type=click.IntRange(min=10), default=200, show_default=True,
               help="Training curves per model (a quarter as many test curves).")
-@click.option("--epochs", type=click.IntRange(min=1), default=6, show_default=True, help="Training epochs.")
+@click.option("--epochs", type=click.IntRange(min=1), default=8, show_default=True, help="Training epochs.")
 @click.option("--arch", default="resnet1d", show_default=True, help="Network architecture (see sasnets architectures).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of every random draw; same seed, same demo.")
 @click.option("--workers", type=click.IntRange(min=1), help="Processes for simulation and fitting (default: all cores).")
