@@ -131,6 +131,7 @@ class HDF5Store(Store):
         if not len(batch):
             return
         h5py = _h5py()
+        self._ensure_room(batch)
         try:
             with self._write_handle() as f:
                 g = self._group(f, tag)
@@ -167,8 +168,30 @@ class HDF5Store(Store):
                 g.attrs["points"] = p1
                 g.attrs["count"] = n1
                 f.flush()
-        except OSError as exc:
-            raise StoreError(f"Writing to store {self.path!r} failed ({str(exc).splitlines()[0]}); curves written before are kept.") from None
+        except (OSError, RuntimeError) as exc:  # h5py reports a full disk as either, sometimes on close
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise StoreError(f"Writing to store {self.path!r} failed ({reason}; is the disk full?); "
+                             "curves written before are kept.") from None
+
+    def _ensure_room(self, batch: CurveBatch) -> None:
+        """Refuse a batch the disk (or the process's file-size limit) cannot take.
+
+        HDF5 is not transactional: a write that runs out of space midway can
+        leave the file unreadable.  Checking first, with a generous margin for
+        chunk rounding and metadata, keeps every batch already written safe.
+        """
+        import resource
+        import shutil
+
+        need = 2 * (4 * len(COLUMNS) * int(batch.offsets[-1]) + 64 * len(batch)) + (8 << 20)
+        need += sum(len(p) for p in batch.params_json())
+        room = shutil.disk_usage(os.path.dirname(os.path.abspath(self.path))).free
+        limit = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
+        if limit != resource.RLIM_INFINITY:
+            room = min(room, limit - (os.path.getsize(self.path) if os.path.exists(self.path) else 0))
+        if room < need:
+            raise StoreError(f"Not enough disk space to write store {self.path!r} ({max(room, 0) >> 20} MiB free, "
+                             f"{need >> 20} MiB needed for the next batch); free some space and rerun to resume.")
 
     def read_slice(self, tag: str, start: int, stop: int, with_params: bool = True) -> CurveBatch:
         with self._open("r") as f:
