@@ -110,11 +110,23 @@ class Classifier:
                 raise DataError(f"Classifier {self.path!r} has no {NETWORK_FILE}; it was not finished (resume training).")
             import keras
 
+            self._import_architecture()
             try:
                 self._network = keras.saving.load_model(file, compile=False)
             except Exception as exc:  # a damaged or foreign file
                 raise DataError(f"Cannot load {file!r} ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}).") from None
         return self._network
+
+    def _import_architecture(self) -> None:
+        """Import the plugin that registered this classifier's architecture, so
+        that custom Keras layers it defines are known before loading."""
+        from ..networks.base import get_architecture
+        from ..errors import UsageError
+
+        try:
+            get_architecture(self.architecture)
+        except UsageError:  # not installed here: plain Keras layers still load
+            pass
 
     def _numpy_runtime(self):
         """The saved network run with numpy when every layer is supported (else ``None``: Keras)."""
