@@ -34,16 +34,29 @@ gen() {  # gen TAG SEED COUNT MODELS...
         --seed "$seed" -o "$STORE"
 }
 
+gen_into() {  # gen_into STORE TAG SEED COUNT MODELS... [generate options]
+    local store=$1 tag=$2 seed=$3 count=$4; shift 4
+    sasnets generate "$@" --preset instrument --count "$count" --tag "$tag" \
+        --seed "$seed" -o "$store"
+}
+
 if [[ $STAGE == generate || $STAGE == all ]]; then
     # Test set first (small), then the training set, cheapest models first.
     gen test 2 60 all "${exclude_args[@]}"
     gen test 2 60 "${MEDIUM[@]}"
     gen test 2 40 "${SLOW[@]}"
     gen test 2 30 "${SLOWEST[@]}"
+    # The expensive models run in a parallel process into their own store
+    # (one HDF5 file has one writer) and are merged afterwards.
+    (
+        gen_into "$DIR/slow.h5" train 1 40 "${SLOW[@]}" --workers 1
+        gen_into "$DIR/slow.h5" train 1 20 "${SLOWEST[@]}" --workers 1
+    ) > "$DIR/generate-slow.log" 2>&1 &
+    slow_pid=$!
     gen train 1 300 all "${exclude_args[@]}"
-    gen train 1 150 "${MEDIUM[@]}"
-    gen train 1 60 "${SLOW[@]}"
-    gen train 1 30 "${SLOWEST[@]}"
+    gen train 1 120 "${MEDIUM[@]}"
+    wait "$slow_pid"
+    sasnets convert "$DIR/slow.h5" "$STORE" --tag train
     sasnets info "$STORE"
 fi
 
@@ -51,7 +64,7 @@ if [[ $STAGE == train || $STAGE == all ]]; then
     resume=()
     [[ -f $RUN/classifier.json || -d $RUN/checkpoint ]] && resume=(--resume)
     sasnets train "$STORE" -o "$RUN" --arch resnet1d --tag train \
-        --qmin 0.001 --qmax 0.6 --nq 128 --epochs "$EPOCHS" --seed 0 \
+        --qmin 0.001 --qmax 0.6 --nq 128 --epochs "$EPOCHS" --batch-size 128 --seed 0 \
         --no-tensorboard "${resume[@]}"
 fi
 
