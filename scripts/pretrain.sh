@@ -46,16 +46,18 @@ if [[ $STAGE == generate || $STAGE == all ]]; then
     gen test 2 60 "${MEDIUM[@]}"
     gen test 2 40 "${SLOW[@]}"
     gen test 2 30 "${SLOWEST[@]}"
-    # The expensive models run in a parallel process into their own store
-    # (one HDF5 file has one writer) and are merged afterwards.
+    # Training set: three processes in parallel, each writing its own store
+    # (one HDF5 file has one writer), merged afterwards with sasnets convert.
     (
         gen_into "$DIR/slow.h5" train 1 40 "${SLOW[@]}" --workers 1
         gen_into "$DIR/slow.h5" train 1 20 "${SLOWEST[@]}" --workers 1
     ) > "$DIR/generate-slow.log" 2>&1 &
     slow_pid=$!
-    gen train 1 300 all "${exclude_args[@]}"
-    gen train 1 120 "${MEDIUM[@]}"
-    wait "$slow_pid"
+    gen_into "$DIR/medium.h5" train 1 120 "${MEDIUM[@]}" --workers 1 > "$DIR/generate-medium.log" 2>&1 &
+    medium_pid=$!
+    gen train 1 150 all "${exclude_args[@]}"
+    wait "$slow_pid" "$medium_pid"
+    sasnets convert "$DIR/medium.h5" "$STORE" --tag train
     sasnets convert "$DIR/slow.h5" "$STORE" --tag train
     sasnets info "$STORE"
 fi
