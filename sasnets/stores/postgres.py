@@ -59,7 +59,6 @@ import numpy as np
 from ..data.curves import CurveBatch
 from ..errors import StoreError, UsageError
 from . import _sqlcommon as common
-from . import _textparse
 from .base import Store, check_tag
 
 __all__ = ["PostgresStore", "describe_dsn"]
@@ -118,6 +117,32 @@ def _pg_array(values: np.ndarray) -> bytes:
     body["len"] = 4
     body["val"] = values
     return head + body.tobytes()
+
+
+def _decode_real_arrays(cells) -> tuple[np.ndarray, np.ndarray]:
+    """Values and lengths of one-dimensional ``real[]`` arrays in PostgreSQL's
+    binary array format (``array_send``): a header (ndim, has-nulls flag,
+    element type, then length and lower bound per dimension) followed by
+    (int32 length, float32 value) pairs, all big-endian.  Decoded for all
+    cells at once, without a Python loop over values."""
+    sizes = np.fromiter((len(c) for c in cells), np.int64, len(cells))
+    if np.any(sizes % 4) or np.any(sizes < 12):
+        raise ValueError("not a binary array")
+    raw = np.frombuffer(b"".join(cells), dtype=">i4")
+    starts = np.concatenate([[0], np.cumsum(sizes // 4)[:-1]])
+    ndim, nulls = raw[starts], raw[starts + 1]
+    if np.any(ndim > 1) or np.any(nulls != 0):
+        raise ValueError("not one-dimensional arrays of non-NULL values")
+    filled = ndim == 1
+    lengths = np.zeros(len(cells), np.int64)
+    lengths[filled] = raw[starts[filled] + 3]
+    if np.any(sizes // 4 != np.where(filled, 5 + 2 * lengths, 3)):
+        raise ValueError("not arrays of float4 values")
+    first = np.repeat(starts + 6 - np.concatenate([[0], np.cumsum(2 * lengths)[:-1]]), lengths)
+    positions = first + 2 * np.arange(int(lengths.sum()))
+    if np.any(raw[positions - 1] != 4):
+        raise ValueError("not arrays of float4 values")
+    return raw.view(">f4")[positions].astype(np.float32), lengths
 
 
 def _field(data: bytes) -> bytes:
@@ -226,8 +251,8 @@ class PostgresStore(Store):
             parts.append(sql.SQL("t.{}").format(sql.Identifier(name)) if name in cols else sql.SQL("NULL"))
         parts.append(sql.SQL("t.params::text") if with_params and "params" in cols else sql.SQL("NULL"))
         for name in _ARRAYS:
-            if name in cols:
-                parts.append(sql.SQL("CAST(t.{} AS real[])::text").format(sql.Identifier(name)))
+            if name in cols:  # binary array format: no float-to-text conversion on the server
+                parts.append(sql.SQL("array_send(CAST(t.{} AS real[]))").format(sql.Identifier(name)))
             else:
                 parts.append(sql.SQL("NULL"))
         return sql.SQL(", ").join(parts), sql.Identifier(table)
@@ -245,11 +270,9 @@ class PostgresStore(Store):
                 arrays[name] = None
                 continue
             try:
-                values, lens = _textparse.parse_nested_lists(("{" + ",".join(cells) + "}").encode(), np.float32)
+                values, lens = _decode_real_arrays(cells)
             except ValueError as exc:
                 raise StoreError(f"PostgreSQL table for tag {tag!r} at {self.where} holds an unreadable array ({exc}).") from None
-            if len(lens) != n:  # an empty array prints as {} and still counts as one list
-                raise StoreError(f"PostgreSQL table for tag {tag!r} at {self.where} holds multidimensional arrays.")
             if lengths is None:
                 lengths = lens
             elif not np.array_equal(lens, lengths):
