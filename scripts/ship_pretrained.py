@@ -92,16 +92,18 @@ def model_card(clf, result, pairs, train_counts, test_tag, recipe, size_bytes) -
         "## Training data (reproduce with `scripts/pretrain.sh`)",
         "",
         f"- {n_train} training curves, {len(train_counts)} scattering models, simulated with "
-        "`sasnets generate --preset instrument`: per curve a q window with qmin in 0.001–0.02 and "
-        "qmax in 0.1–0.6 1/Å, 60–250 log-spaced points, 1–5 % Gaussian noise, 2–10 % dQ/Q pinhole "
-        "resolution, scale 0.001–0.3 and flat background 0.001–1 1/cm (log-uniform), monodisperse; "
-        "parameters from each model's `random()` where it has one",
+        "`sasnets generate --preset instrument --resolution 0`: per curve a q window with qmin in "
+        "0.001–0.02 and qmax in 0.1–0.6 1/Å, 60–250 log-spaced points, 1–5 % Gaussian noise, scale "
+        "0.001–0.3 and flat background 0.001–1 1/cm (log-uniform), monodisperse, unsmeared (the "
+        "training augmentation smears each curve anew every epoch, which is much cheaper than "
+        "simulating smeared curves); parameters from each model's `random()` where it has one",
         f"- curves per model were budgeted by simulation cost: {min(train_counts.values())}–"
         f"{max(train_counts.values())} (the slowest models, superball, the paracrystals, pringle and "
         "truncated_octahedron, have the fewest)",
         f"- training augmentation: {'on' if training.get('augment', True) else 'off'} (instrument-like "
         "noise, q windows and resolution); 10 % of the training tag held out for validation",
-        f"- test set: tag `{test_tag}`, {m['n']} curves simulated the same way with a different seed",
+        f"- test set: tag `{test_tag}`, {m['n']} curves simulated with `--preset instrument` (the same "
+        "options plus 2–10 % dQ/Q pinhole resolution, as measured) and a different seed",
         "",
         "## Test accuracy",
         "",
@@ -178,6 +180,7 @@ def main(argv=None) -> int:
     parser.add_argument("run", help="trained classifier directory")
     parser.add_argument("store", help="store holding the test tag (and the train tag, for counts)")
     parser.add_argument("--tag", default="test")
+    parser.add_argument("--train-store", help="store holding the train tag (default: STORE)")
     parser.add_argument("--name", default="instrument-resnet1d")
     parser.add_argument("--dest", default=os.path.join(ROOT, "sasnets", "pretrained"))
     parser.add_argument("--recipe", default="scripts/pretrain.sh")
@@ -196,7 +199,7 @@ def main(argv=None) -> int:
             shutil.copy2(os.path.join(args.run, name), os.path.join(target, name))
     clf = sasnets.load_classifier(target)
     result = sasnets.evaluate(clf, args.store, args.tag)
-    with open_store(args.store) as store:
+    with open_store(args.train_store or args.store) as store:
         train_counts = store.counts().get("train", {})
     size = sum(os.path.getsize(os.path.join(target, f)) for f in os.listdir(target))
     if size > 20 * 2**20:
