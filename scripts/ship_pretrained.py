@@ -64,7 +64,7 @@ def model_card(clf, result, pairs, train_counts, test_tag, recipe, size_bytes) -
 
     missing = untrained_models(clf.labels)
     coverage = "every model of" if not missing else f"all but {len(missing)} models of the installed"
-    hours = (history[-1].get("elapsed", 0) / 3600) if history else 0
+    minutes = (history[-1].get("elapsed", 0) / 60) if history else 0
     lines = [
         "# Model card: the default sasnets classifier",
         "",
@@ -98,8 +98,8 @@ def model_card(clf, result, pairs, train_counts, test_tag, recipe, size_bytes) -
         "training augmentation smears each curve anew every epoch, which is much cheaper than "
         "simulating smeared curves); parameters from each model's `random()` where it has one",
         f"- curves per model were budgeted by simulation cost: {min(train_counts.values())}–"
-        f"{max(train_counts.values())} (the slowest models, superball, the paracrystals, pringle and "
-        "truncated_octahedron, have the fewest)",
+        f"{max(train_counts.values())}, set by each model's simulation cost and the generation time box "
+        "(the per-model table below lists them; `scripts/pretrain.sh` says how the shipped run was cut)",
         f"- training augmentation: {'on' if training.get('augment', True) else 'off'} (instrument-like "
         "noise, q windows and resolution); 10 % of the training tag held out for validation",
         f"- test set: tag `{test_tag}`, {m['n']} curves simulated with `--preset instrument` (the same "
@@ -122,7 +122,7 @@ def model_card(clf, result, pairs, train_counts, test_tag, recipe, size_bytes) -
         lines += [
             "**The targets are not met.** What limits the figures: (1) the training budget: this "
             f"classifier saw {n_train} curves ({n_train // max(len(train_counts), 1)} per model on average) "
-            f"and trained for {len(history)} epochs ({hours:.1f} h) on 2 shared CPU cores; more curves "
+            f"and trained for {len(history)} epochs ({minutes:.0f} min) on 2 shared CPU cores; more curves "
             "per model and more epochs are the first lever (`scripts/pretrain.sh` resumes both: raise the "
             "counts and `PRETRAIN_EPOCHS`); (2) genuinely ambiguous scattering models: many pairs below "
             "produce the same I(q) for some parameters within noise and a limited q window (a sphere is "
