@@ -17,7 +17,7 @@
 # costliest models first), the 52 models then holding fewer than 90 curves were
 # topped up to 150 with the same options (`sasnets generate <those models>
 # --resolution 0 --preset instrument --count 150 --tag train --seed 1 -o
-# $DIR/train.h5`), and the network trained for PRETRAIN_EPOCHS=8 epochs.  The
+# $DIR/train.h5`), and the network trained for 24 epochs.  The
 # model card lists the resulting curves per model.  Rerunning this script
 # completes the budgets below (generation resumes) for a better classifier.
 set -euo pipefail
@@ -26,8 +26,8 @@ cd "$(dirname "$0")/.."
 DIR=${PRETRAIN_DIR:-/tmp/pretrain}
 STORE=$DIR/data.h5      # test tag (smeared like measurements)
 TRAIN=$DIR/train.h5     # training curves
-RUN=$DIR/clf
-EPOCHS=${PRETRAIN_EPOCHS:-8}
+RUN=$DIR/clf24
+EPOCHS=${PRETRAIN_EPOCHS:-24}
 STAGE=${1:-all}
 mkdir -p "$DIR"
 
