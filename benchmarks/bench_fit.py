@@ -53,27 +53,22 @@ def simulate_curves(per_model: int, seed: int, tag: str = "bench-fit"):
 
 def resolution_aliasing(curve) -> float:
     """Largest relative difference between the curve's noise-free I(q) smeared
-    the way sasnets does it (:func:`sasnets.data.resolution.pinhole_resolution`,
-    shared by the generator and the fit) and smeared on a grid 8x finer
-    (uncapped).  Objects much larger than 1/qmin have fringes finer than the q
-    spacing; where their size needs more calculation points than the cap
-    (``MAX_CALC_POINTS``) some aliasing remains.  Such curves are reported
-    separately."""
+    the way sasmodels (and so the generator and the fit) does it, on the
+    curve's own q points, and smeared on an 8x finer q grid.  Objects much
+    larger than 1/qmin have fringes finer than the point spacing; the default
+    smearing then aliases them into spurious bumps that a fit can match only
+    at a needle-sharp parameter value.  Such curves are reported separately."""
     from sasmodels import core
     from sasmodels.direct_model import call_kernel
     from sasmodels.resolution import Pinhole1D
 
-    from sasnets.data.resolution import object_size, pinhole_resolution, size_bucket
-
     model = core.load_model(curve.model, dtype="double", platform="dll")
     q, dq = np.asarray(curve.q, float), np.asarray(curve.dq, float)
+    coarse = Pinhole1D(q, dq)
+    qc = coarse.q_calc
+    fine = Pinhole1D(q, dq, q_calc=np.logspace(np.log10(qc.min()), np.log10(qc.max()), 8 * len(qc)))
     pars = {k: v for k, v in curve.params.items() if not isinstance(v, str)}
-    used = pinhole_resolution(q, dq, size=size_bucket(object_size(model.info, pars)))
-    qc = used.q_calc
-    fine = Pinhole1D(q, dq, q_calc=np.unique(np.concatenate([
-        np.logspace(np.log10(qc.min()), np.log10(qc.max()), 4 * len(qc)),
-        np.linspace(qc.min(), qc.max(), 4 * len(qc))])))
-    smeared = [res.apply(call_kernel(model.make_kernel([res.q_calc]), pars)) for res in (used, fine)]
+    smeared = [res.apply(call_kernel(model.make_kernel([res.q_calc]), pars)) for res in (coarse, fine)]
     return float(np.max(np.abs(smeared[0] - smeared[1]) / np.abs(smeared[1])))
 
 

@@ -22,12 +22,7 @@ def simulate(model, pars, npoints=60, qmin=5e-3, qmax=0.3, dqq=0.05, noise=0.02,
     q = np.logspace(np.log10(qmin), np.log10(qmax), npoints)
     kernel = core.load_model(model, dtype="double", platform="dll")
     data = Data1D(x=q, y=np.ones_like(q), dx=dqq * q if dqq else None, dy=np.ones_like(q))
-    calc = DirectModel(data, kernel)
-    if dqq:  # smear on a dense grid: sasmodels' default uses only the data points and aliases fringes
-        from sasmodels.resolution import Pinhole1D
-
-        calc.resolution = Pinhole1D(q, dqq * q, q_calc=np.linspace(q[0] * (1 - 2.5 * dqq), q[-1] * (1 + 2.5 * dqq), 20000))
-    iq = calc(**pars)
+    iq = DirectModel(data, kernel)(**pars)
     diq = noise * iq
     noisy = iq + np.random.default_rng(seed).normal(size=q.size) * diq
     return Curve(q=q, iq=noisy, diq=diq, dq=dqq * q if dqq else None, model=model, params=dict(pars), seed=seed)
