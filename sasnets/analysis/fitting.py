@@ -470,9 +470,10 @@ def fit_model(curve, model_name: str, *, resolution: float | None = None, budget
 
 def _fit(result, prep, info, kmodel, budget_s, starts, seed, fit_params, t0):
     from sasmodels.data import Data1D
+    from sasmodels.direct_model import DirectModel
 
     data = Data1D(x=prep.q, y=prep.iq, dx=prep.dq, dy=prep.diq)
-    calc = _SizedCalculator(data, kmodel, info)
+    calc = DirectModel(data, kmodel, cutoff=1e-5)
     shape, fixed = _shape_parameters(info, calc, prep, fit_params)
     result.fixed = fixed
     blo = min(0.0, float(np.min(prep.iq - 2 * prep.diq)))
@@ -482,7 +483,7 @@ def _fit(result, prep, info, kmodel, budget_s, starts, seed, fit_params, t0):
     # (the model is evaluated thousands of times there); the polish uses them all
     keep = np.unique(np.linspace(0, len(prep.q) - 1, min(len(prep.q), _SEARCH_POINTS)).round().astype(int))
     sub = Data1D(x=prep.q[keep], y=prep.iq[keep], dx=None if prep.dq is None else prep.dq[keep], dy=prep.diq[keep])
-    search_calc = calc if len(keep) == len(prep.q) else _SizedCalculator(sub, kmodel, info)
+    search_calc = calc if len(keep) == len(prep.q) else DirectModel(sub, kmodel, cutoff=1e-5)
     y, w = prep.iq[keep], 1.0 / prep.diq[keep] ** 2
     sqrt_w = np.sqrt(w)
 
@@ -514,7 +515,7 @@ def _fit(result, prep, info, kmodel, budget_s, starts, seed, fit_params, t0):
             continue
         s, b, _ = proj
         values = {**{p.name: p.from_search(v) for p, v in zip(shape, x)}, "scale": s, "background": b}
-        polished = _polish(kmodel, info, data, shape, fixed, values, blo, bhi, t0 + budget_s)
+        polished = _polish(kmodel, data, shape, fixed, values, blo, bhi, t0 + budget_s)
         if best is None or polished[0] < best[0]:
             best = polished
         if time.perf_counter() > t0 + budget_s and k + 1 < len(starts_x):
@@ -531,29 +532,6 @@ def _fit(result, prep, info, kmodel, budget_s, starts, seed, fit_params, t0):
     result.iq_fit = iq_fit
     result.success = bool(np.isfinite(chi2))
     result.message = "stopped on the time budget" if result.stopped_on_budget else "converged"
-
-
-class _SizedCalculator:
-    """``calc(**pars)``: the model on ``data`` smeared by
-    :func:`sasnets.data.resolution.apply_resolution` - the same smearing the
-    curve generator uses - on calculation points fine enough for the fringes
-    of the object at ``pars``; one sasmodels ``DirectModel`` per size bucket."""
-
-    def __init__(self, data, kmodel, info):
-        self.data, self.kmodel, self.info = data, kmodel, info
-        self._by_size = {}
-
-    def __call__(self, **pars):
-        from sasmodels.direct_model import DirectModel
-
-        from ..data.resolution import apply_resolution, object_size, size_bucket
-
-        bucket = size_bucket(object_size(self.info, pars))
-        calc = self._by_size.get(bucket)
-        if calc is None:
-            calc = self._by_size[bucket] = apply_resolution(DirectModel(self.data, self.kmodel, cutoff=1e-5),
-                                                            size=bucket)
-        return calc(**pars)
 
 
 def _distinct_best(points, energies, width, n, separation=0.01):
@@ -641,11 +619,8 @@ def _global_search(shape, residuals, seed, deadline, keep):
     return _distinct_best(np.array(minima), np.array(values), width, keep), stopped
 
 
-def _polish(kmodel, info, data, shape, fixed, values, blo, bhi, hard_deadline):
+def _polish(kmodel, data, shape, fixed, values, blo, bhi, hard_deadline):
     """Levenberg-Marquardt (bumps) over every fitted parameter from ``values``.
-
-    The resolution sampling is chosen for the object size at ``values``
-    (:mod:`sasnets.data.resolution`), as the generator does for a curve.
 
     Returns (chi2, values, stderr, iq_fit); falls back to the starting point
     when LM does not improve it.
@@ -654,15 +629,12 @@ def _polish(kmodel, info, data, shape, fixed, values, blo, bhi, hard_deadline):
     from bumps.fitters import FitDriver, LevenbergMarquardtFit
     from sasmodels.bumps_model import Experiment, Model
 
-    from ..data.resolution import apply_resolution, object_size, size_bucket
-
     model = Model(kmodel, **fixed, **values)
     model.scale.range(0.0, math.inf)
     model.background.range(blo, bhi)
     for p in shape:
         getattr(model, p.name).range(p.lo, p.hi)
     experiment = Experiment(data=data, model=model, cutoff=1e-5)
-    apply_resolution(experiment, size=size_bucket(object_size(info, {**fixed, **values})))
     problem = FitProblem(experiment)
     names = list(problem.labels())
 

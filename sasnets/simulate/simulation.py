@@ -15,8 +15,7 @@ float32); the stored seed is that of the attempt kept.
 
 Physics of the instrument: q points are log-spaced from qmin to qmax (or taken
 from a template file); ``dq = resolution% * q`` is the 1-sigma Gaussian
-pinhole resolution, smeared by :mod:`sasnets.data.resolution` on points
-fine enough for the object's fringes; ``I = scale * model + background``
+pinhole resolution sasmodels smears with; ``I = scale * model + background``
 is computed by sasmodels, then ``dI = noise% * I`` and the stored intensity is
 ``I + dI * N(0, 1)``.
 """
@@ -66,28 +65,23 @@ def draw_q(options: GenerationOptions, rng: np.random.Generator) -> tuple[np.nda
     return q, dq
 
 
-def _calculator(model_ref: str, q: np.ndarray, dq: np.ndarray, options: GenerationOptions, engine: str,
-                size: float | None = None):
-    """A sasmodels ``DirectModel`` for these q points whose pinhole smearing
-    (:func:`sasnets.data.resolution.apply_resolution`) samples fringes of
-    objects up to ``size`` Å; reused while q, dq and the size bucket do not change."""
+def _calculator(model_ref: str, q: np.ndarray, dq: np.ndarray, options: GenerationOptions, engine: str):
+    """A sasmodels ``DirectModel`` for these q points, reused while they do not change."""
     from sasmodels.data import empty_data1D
     from sasmodels.direct_model import DirectModel
 
-    from ..data.resolution import apply_resolution, size_bucket
     from .engine import get_kernel
 
     key = (model_ref, options.precision, engine, options.cutoff)
-    bucket = size_bucket(size)
     cached = _CALCULATORS.get(key)
-    if cached is None or not (np.array_equal(cached[0], q) and np.array_equal(cached[1], dq)):
-        cached = _CALCULATORS[key] = (q.copy(), np.asarray(dq, float).copy(), {})
-    if bucket not in cached[2]:
-        kernel = get_kernel(model_ref, options.precision, engine)
-        data = empty_data1D(q)
-        data.dx = np.asarray(dq, float)
-        cached[2][bucket] = apply_resolution(DirectModel(data, kernel, cutoff=options.cutoff), size=bucket)
-    return cached[2][bucket]
+    if cached is not None and np.array_equal(cached[0], q) and np.array_equal(cached[1], dq):
+        return cached[2]
+    kernel = get_kernel(model_ref, options.precision, engine)
+    data = empty_data1D(q)
+    data.dx = np.asarray(dq, float)
+    calculator = DirectModel(data, kernel, cutoff=options.cutoff)
+    _CALCULATORS[key] = (q.copy(), np.asarray(dq, float).copy(), calculator)
+    return calculator
 
 
 def _model_ref(model) -> tuple[str, str]:
@@ -108,7 +102,6 @@ def simulate_curve(model, seed: int, options: GenerationOptions | None = None) -
     tells, :func:`simulate_valid_curve` redraws.  ``Curve.params`` holds every
     sampled model parameter, with the final ``scale`` and ``background``.
     """
-    from ..data.resolution import object_size
     from .catalog import load_model_info
     from .engine import resolve_engine
     from .sampling import sample_parameters
@@ -127,8 +120,7 @@ def simulate_curve(model, seed: int, options: GenerationOptions | None = None) -
     pars["background"] = background
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        calculator = _calculator(ref, q, dq, options, engine, object_size(info, pars))
-        theory = np.asarray(calculator(**pars), float)
+        theory = np.asarray(_calculator(ref, q, dq, options, engine)(**pars), float)
         diq = noise * np.abs(theory)
         iq = theory + diq * rng.standard_normal(len(q))
     return Curve(q=q, iq=iq, diq=diq, dq=dq, model=name, params=pars, seed=int(seed))
