@@ -94,8 +94,13 @@ def fit(files, classifier_path, top, models, resolution, budget, starts, plot_pa
     if models:
         fitting.check_models(models)
     classifier = None
-    if classifier_path is not None or not models:
+    if classifier_path is not None:
         classifier = fitting._resolve_classifier(classifier_path)
+    elif not models:
+        try:
+            classifier = fitting._resolve_classifier(None)
+        except UsageError as exc:
+            raise UsageError(f"{exc} Or name the scattering models to fit with --model.") from None
     options = dict(resolution=None if resolution is None else resolution / 100.0, budget_s=budget,
                    starts=starts, seed=seed)
 

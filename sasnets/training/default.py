@@ -50,8 +50,8 @@ def default_classifier_path() -> str:
         for sub in sorted(PRETRAINED_DIR.iterdir()):
             if (sub / "classifier.json").is_file():
                 return str(sub)
-    raise UsageError("No default classifier is installed with this sasnets; pass a classifier directory "
-                     f"(sasnets train DATA -o DIR) or set {ENV_VAR}.")
+    raise UsageError("No default classifier is installed with this sasnets; pass one with --classifier DIR "
+                     f"(train it with sasnets train DATA -o DIR) or set {ENV_VAR}.")
 
 
 def untrained_models(labels) -> list[str]:

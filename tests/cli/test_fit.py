@@ -75,7 +75,12 @@ def test_bad_file_is_one_line_and_others_continue(cli_runner, sphere_file, tmp_p
     assert out[0]["candidates"][0]["model"] == "sphere" and out[1]["candidates"] == [] and out[1]["error"]
 
 
-def test_no_classifier_and_no_model_says_what_to_pass(cli_runner, sphere_file):
+def test_no_classifier_and_no_model_says_what_to_pass(cli_runner, sphere_file, monkeypatch, tmp_path):
+    """Where no default classifier is installed (the shipped one removed)."""
+    import sasnets.training.default as default
+
+    monkeypatch.delenv(default.ENV_VAR, raising=False)
+    monkeypatch.setattr(default, "PRETRAINED_DIR", tmp_path / "no-pretrained")
     result = cli_runner.invoke(cli, ["fit", sphere_file])
     assert result.exit_code == 2
     assert "--classifier" in result.stderr and "--model" in result.stderr
