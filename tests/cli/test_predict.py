@@ -47,7 +47,11 @@ def test_human_output_and_warnings(tiny_classifier, cli_runner):
     assert "1/nm" in result.stderr  # the unit conversion is announced
 
 
-def test_classifier_option_and_missing_classifier(tiny_classifier, cli_runner):
+def test_classifier_option_and_missing_classifier(tiny_classifier, cli_runner, monkeypatch, tmp_path):
+    import sasnets.training.default as default
+
+    monkeypatch.delenv(default.ENV_VAR, raising=False)
+    monkeypatch.setattr(default, "PRETRAINED_DIR", tmp_path / "no-pretrained")  # as if none were installed
     _, clf = tiny_classifier
     ok = cli_runner.invoke(cli, ["predict", "--classifier", clf, *files(["sphere_3col.dat"]), "--json"])
     assert ok.exit_code == 0 and json.loads(ok.stdout)[0]["predictions"]
