@@ -185,7 +185,10 @@ class HDF5Store(Store):
 
         need = 2 * (4 * len(COLUMNS) * int(batch.offsets[-1]) + 64 * len(batch)) + (8 << 20)
         need += sum(len(p) for p in batch.params_json())
-        room = shutil.disk_usage(os.path.dirname(os.path.abspath(self.path))).free
+        where = os.path.dirname(os.path.abspath(self.path))
+        while not os.path.exists(where):  # the directory is created on the first write
+            where = os.path.dirname(where)
+        room = shutil.disk_usage(where).free
         limit = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
         if limit != resource.RLIM_INFINITY:
             room = min(room, limit - (os.path.getsize(self.path) if os.path.exists(self.path) else 0))
