@@ -11,20 +11,32 @@ __version__ = "0.1.0"
 
 #: public name -> "module:attribute"
 _API = {
+    # data and stores
     "SasnetsError": "sasnets.errors:SasnetsError",
     "Curve": "sasnets.data.curves:Curve",
     "CurveBatch": "sasnets.data.curves:CurveBatch",
+    "QGrid": "sasnets.data.qgrid:QGrid",
     "Store": "sasnets.stores.base:Store",
     "open_store": "sasnets.stores.base:open_store",
+    "convert_store": "sasnets.stores.convert:convert",
+    "load_curve": "sasnets.stores.measured:load_curve",
     "get_registry": "sasnets.plugins:get_registry",
+    # simulation
     "generate": "sasnets.simulate.generation:generate",
     "GenerationOptions": "sasnets.simulate.options:GenerationOptions",
     "simulate_curve": "sasnets.simulate.simulation:simulate_curve",
     "resolve_models": "sasnets.simulate.catalog:resolve_models",
-    "evaluate": "sasnets.analysis.evaluate:evaluate", "calibrate": "sasnets.analysis.evaluate:calibrate", "EvaluationResult": "sasnets.analysis.evaluate:EvaluationResult", "load_curve": "sasnets.stores.measured:load_curve",
-    "train": "sasnets.training.train:train", "tune": "sasnets.training.tune:tune", "QGrid": "sasnets.data.qgrid:QGrid",
-    "Classifier": "sasnets.training.classifier:Classifier", "load_classifier": "sasnets.training.classifier:load_classifier",
-    "fit_candidates": "sasnets.analysis.fitting:fit_candidates", "fit_model": "sasnets.analysis.fitting:fit_model",
+    # training and classifiers
+    "train": "sasnets.training.train:train",
+    "tune": "sasnets.training.tune:tune",
+    "Classifier": "sasnets.training.classifier:Classifier",
+    "load_classifier": "sasnets.training.classifier:load_classifier",
+    # evaluation and fitting
+    "evaluate": "sasnets.analysis.evaluate:evaluate",
+    "calibrate": "sasnets.analysis.evaluate:calibrate",
+    "EvaluationResult": "sasnets.analysis.evaluate:EvaluationResult",
+    "fit_candidates": "sasnets.analysis.fitting:fit_candidates",
+    "fit_model": "sasnets.analysis.fitting:fit_model",
 }
 
 __all__ = sorted(_API) + ["__version__"]
