@@ -2,8 +2,10 @@
 
 1. Batch inference of the default architecture (``resnet1d``, random weights,
    83 classes) at 128 q points: the numpy runtime
-   (:mod:`sasnets.networks.numpy_runtime`) against Keras ``model.predict``
-   measured in the same run, in curves/s and as a ratio.  Also the whole
+   (:mod:`sasnets.networks.numpy_runtime`; chunks spread over one thread per
+   core, its default chunk is 256 curves) against Keras ``model.predict``
+   measured in the same run, in curves/s and as a ratio (target: 20,000
+   curves/s on 2 cores).  Also the whole
    :meth:`Classifier.predict_proba_batch` path (resampling + preprocessing +
    forward pass) on ragged curves.
 2. Cold start: wall-clock seconds of ``sasnets predict CLASSIFIER FILE --json``
@@ -93,8 +95,10 @@ def main(argv=None):
         print(f"{args.arch}, {nq} q points x {channels} channels, {len(labels)} classes, {args.curves} curves, "
               f"{os.cpu_count()} CPUs; max |numpy - keras| logit difference {diff:.1e}")
         rates = {}
+        for bs in (128, 256, 1024):
+            rates[f"numpy runtime, chunks of {bs}"] = best_rate(lambda: fast.predict(x, batch_size=bs), len(x),
+                                                                args.repeat)
         for bs in (512, 2048):
-            rates[f"numpy runtime, batch {bs}"] = best_rate(lambda: fast.predict(x, batch_size=bs), len(x), args.repeat)
             rates[f"keras predict, batch {bs}"] = best_rate(
                 lambda: network.predict(x, batch_size=bs, verbose=0), len(x), args.repeat)
         base = max(v for k, v in rates.items() if k.startswith("keras"))

@@ -67,6 +67,9 @@ def _summary(report) -> list[str]:
 @click.option("--background", metavar="B[:B]", help=f"Flat background in 1/cm, log-uniform ({_RANGE_HELP}). [2017: 1e-5]")
 @click.option("--template", metavar="FILE",
               help="Take q and dq from this measured file (replaces --nq/--qmin/--qmax).")
+@click.option("--resolvable/--any-size", "resolvable", default=None,
+              help="Shrink particle shapes whose largest dimension exceeds pi/qmin, the largest size the curve's "
+                   "q window resolves (proportions kept). [2017: any size; instrument: resolvable]")
 @click.option("--mono/--polydisperse", default=True, show_default=True, help="Add size dispersity to the curves.")
 @click.option("--cutoff", type=float, default=1e-5, show_default=True, help="Dispersion weight cutoff (with --polydisperse).")
 @click.option("--magnetic", is_flag=True, help="Magnetic scattering (needs 2D curves; not supported yet).")
@@ -83,7 +86,7 @@ def _summary(report) -> list[str]:
               help="Run on an existing Dask cluster, e.g. tcp://head:8786 (dask-jobqueue on SLURM).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary.")
 def generate(models, output, exclude, count, tag, preset, nq, qmin, qmax, resolution, noise, scale, background,
-             template, mono, cutoff, magnetic, precision, engine, dimension, seed, workers, scheduler, quiet):
+             template, resolvable, mono, cutoff, magnetic, precision, engine, dimension, seed, workers, scheduler, quiet):
     """Simulate curves for MODELS into a store, COUNT per model.
 
     MODELS are scattering model names (sphere), categories (shape:sphere,
@@ -101,7 +104,7 @@ def generate(models, output, exclude, count, tag, preset, nq, qmin, qmax, resolu
 
     values = dict(PRESETS[preset])
     given = {"nq": nq, "qmin": qmin, "qmax": qmax, "resolution": resolution, "noise": noise,
-             "scale": scale, "background": background}
+             "scale": scale, "background": background, "resolvable": resolvable}
     values.update({k: v for k, v in given.items() if v is not None})
     common = dict(polydisperse=not mono, cutoff=cutoff, magnetic=magnetic, precision=precision, engine=engine,
                   dimension=dimension.upper())

@@ -208,7 +208,12 @@ def _check_compatible(store, tag: str, options: GenerationOptions) -> None:
     runs = [r for r in store.provenance(tag) if r.get("command") == "generate" and "options" in r]
     if not runs:
         return
-    before = {k: v for k, v in runs[-1]["options"].items() if k not in _COMPATIBLE_KEYS}
+    recorded = runs[-1]["options"]
+    try:  # options added since the tag was written take their defaults
+        recorded = _jsonable(GenerationOptions.from_dict(recorded).to_dict())
+    except SasnetsError:
+        pass
+    before = {k: v for k, v in recorded.items() if k not in _COMPATIBLE_KEYS}
     now = {k: v for k, v in _jsonable(options.to_dict()).items() if k not in _COMPATIBLE_KEYS}
     differ = sorted(k for k in set(before) | set(now) if before.get(k) != now.get(k))
     if differ:

@@ -17,7 +17,8 @@ Two presets fill in the defaults: ``"2017"`` (the fixed 100-point grid and the
 scale 1, background 1e-5 of the 2017 SASNets data) and ``"instrument"``
 (instrument-like diversity for classifiers meant for real data: each curve gets
 its own q window within 1e-3..0.6 1/Å, 60-250 points, 1-5 % noise, 2-10 %
-resolution, random scale and background).
+resolution, random scale and background; particles no larger than each
+curve's q window resolves, see ``resolvable``).
 """
 from __future__ import annotations
 
@@ -117,7 +118,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     "2017": dict(qmin="0.001", qmax="0.5", nq="100", noise="2", resolution="5",
                  scale="1", background="1e-5"),
     "instrument": dict(qmin="0.001:0.02", qmax="0.1:0.6", nq="60:250", noise="1:5", resolution="2:10",
-                       scale="0.001:0.3", background="0.001:1"),
+                       scale="0.001:0.3", background="0.001:1", resolvable=True),
 }
 
 _RANGED = {  # option -> (integer?, option name in messages)
@@ -140,7 +141,9 @@ class GenerationOptions:
     weight cutoff); ``magnetic`` and ``dimension="2D"`` are refused: magnetic
     scattering does not change a 1D I(q) in sasmodels, and 2D curves are not
     supported yet.  ``precision`` and ``engine`` choose the sasmodels kernel
-    (see :mod:`sasnets.simulate.engine`).
+    (see :mod:`sasnets.simulate.engine`).  ``resolvable`` shrinks particles
+    whose largest dimension exceeds ``pi / qmin`` of their curve
+    (:func:`sasnets.simulate.sampling.fit_to_window`).
     """
 
     qmin: Range = field(default_factory=lambda: Range.parse(PRESETS["2017"]["qmin"], "--qmin"))
@@ -152,6 +155,7 @@ class GenerationOptions:
     background: Range = field(default_factory=lambda: Range.parse(PRESETS["2017"]["background"], "--background"))
     polydisperse: bool = False
     cutoff: float = 1e-5
+    resolvable: bool = False
     magnetic: bool = False
     precision: str = "auto"
     engine: str = "auto"

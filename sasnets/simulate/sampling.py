@@ -32,6 +32,9 @@ proportional to their values: a Gaussian of relative width drawn from
 Beta(1.5, 7) (peaks near 15 %; converted to an absolute width for the few
 parameters sasmodels disperses absolutely), 35 points for one parameter, 25 and 10 for two,
 3 sigma.
+
+:func:`fit_to_window` keeps a sharp-edged particle within what a curve's q
+window resolves (see its docstring); the ``instrument`` preset applies it.
 """
 from __future__ import annotations
 
@@ -41,7 +44,7 @@ import math
 
 import numpy as np
 
-__all__ = ["sample_parameters", "model_parameter_names"]
+__all__ = ["sample_parameters", "model_parameter_names", "largest_dimension", "fit_to_window"]
 
 def _slot_names(p) -> list[str]:
     """The call names of a table parameter: ``radius`` or ``sld1 … sld10``."""
@@ -185,3 +188,61 @@ def sample_parameters(info, rng: np.random.Generator, polydisperse: bool = False
     if polydisperse:
         _add_polydispersity(info, pars, rng)
     return {k: _to_python(v) for k, v in pars.items()}
+
+
+def _length_slots(info, pars: dict):
+    """``(name, is_radius)`` of the model's active length parameters (units Å)."""
+    for p in info.parameters.kernel_parameters:
+        if p.units not in ("Ang", "A", "\u00c5") or p.type in ("orientation", "magnetic"):
+            continue
+        names = _slot_names(p)
+        if p.length_control is not None:
+            names = names[: max(0, int(round(pars.get(p.length_control, 1))))]
+        for name in names:
+            yield name, "radius" in p.id
+
+
+def largest_dimension(info, pars: dict) -> float | None:
+    """An upper estimate (Å) of a particle's largest dimension: twice its
+    largest radius plus every other length (lengths, shell thicknesses,
+    spacings).  ``None`` for models that are not particle shapes (sasmodels
+    categories other than ``shape:*``: fractals, polymers, power laws and
+    structure factors have no edge whose fringes a q window must resolve)."""
+    if not str(info.category or "").startswith("shape:"):
+        return None
+    radii, others = [0.0], 0.0
+    for name, is_radius in _length_slots(info, pars):
+        value = abs(float(pars.get(name, 0.0)))
+        if is_radius:
+            radii.append(value)
+        else:
+            others += value
+    size = 2.0 * max(radii) + others
+    return size if size > 0 else None
+
+
+def fit_to_window(info, pars: dict, qmin: float) -> float:
+    """Shrink a particle larger than its curve's q window resolves; return the factor used.
+
+    A curve measured from ``qmin`` resolves sizes up to ``pi / qmin`` (the
+    Shannon limit, the largest dimension an indirect Fourier transform of the
+    curve can recover).  A larger sharp-edged particle shows only its Porod
+    tail there, with fringes finer than the spacing of the measured points:
+    the instrument cannot tell what it is, and pinhole smearing on the
+    measured points aliases those fringes into bumps no real measurement
+    has.  Every length parameter is scaled by the same factor, so the
+    particle keeps its proportions (an ellipsoid stays as oblate, a rod as
+    long for its width) and the constraints between its parameters; its
+    curve is the original one moved along log q into the window.  Only
+    particle shapes (``shape:*`` categories) are touched; ``pars`` is
+    changed in place.
+    """
+    size = largest_dimension(info, pars)
+    limit = math.pi / float(qmin)
+    if size is None or size <= limit:
+        return 1.0
+    factor = limit / size
+    for name, _ in _length_slots(info, pars):
+        if name in pars:
+            pars[name] = float(pars[name]) * factor
+    return factor

@@ -17,7 +17,10 @@ Physics of the instrument: q points are log-spaced from qmin to qmax (or taken
 from a template file); ``dq = resolution% * q`` is the 1-sigma Gaussian
 pinhole resolution sasmodels smears with; ``I = scale * model + background``
 is computed by sasmodels, then ``dI = noise% * I`` and the stored intensity is
-``I + dI * N(0, 1)``.
+``I + dI * N(0, 1)``.  With ``options.resolvable`` (the ``instrument``
+preset) a particle larger than the q window resolves is shrunk to fit it
+(:func:`sasnets.simulate.sampling.fit_to_window`); this consumes no random
+numbers, so every other draw of the curve stays the same.
 """
 from __future__ import annotations
 
@@ -104,7 +107,7 @@ def simulate_curve(model, seed: int, options: GenerationOptions | None = None) -
     """
     from .catalog import load_model_info
     from .engine import resolve_engine
-    from .sampling import sample_parameters
+    from .sampling import fit_to_window, sample_parameters
 
     options = options or GenerationOptions()
     name, ref = _model_ref(model)
@@ -116,6 +119,8 @@ def simulate_curve(model, seed: int, options: GenerationOptions | None = None) -
     background = options.background.draw_log(rng)
     info = load_model_info(ref)
     pars = sample_parameters(info, rng, polydisperse=options.polydisperse)
+    if options.resolvable:
+        fit_to_window(info, pars, float(np.min(q)))
     pars["scale"] = float(pars.get("scale", 1.0)) * scale
     pars["background"] = background
     with np.errstate(all="ignore"), warnings.catch_warnings():

@@ -90,6 +90,26 @@ def test_ranged_instrument_options(cli_runner, tmp_path):
     assert len(set(batch.lengths)) > 3 and batch.lengths.min() >= 20 and batch.lengths.max() <= 40
 
 
+
+def test_resolvable_sizes_follow_the_preset_and_the_switch(cli_runner, tmp_path):
+    from sasnets.simulate import load_model_info
+    from sasnets.simulate.sampling import largest_dimension
+
+    info = load_model_info("sphere")
+    base = ["generate", "sphere", "--count", "30", "--preset", "instrument", "--qmin", "0.01", "--workers", "1"]
+    for switch, path in (([], tmp_path / "cap.h5"), (["--any-size"], tmp_path / "free.h5")):
+        result = cli_runner.invoke(cli, base + switch + ["-o", str(path)])
+        assert result.exit_code == 0, result.output
+    sizes = {}
+    for name in ("cap", "free"):
+        with open_store(str(tmp_path / f"{name}.h5")) as s:
+            sizes[name] = [largest_dimension(info, p) for p in s.read("train").params]
+            assert s.provenance("train")[-1]["options"]["resolvable"] == (name == "cap")
+    assert max(sizes["cap"]) <= np.pi / 0.01 * (1 + 1e-6) < max(sizes["free"])
+    # topping a tag up with the other setting is refused: its curves would differ
+    line = _one_line_error(cli_runner.invoke(cli, base + ["--any-size", "-o", str(tmp_path / "cap.h5")]))
+    assert "resolvable" in line
+
 @pytest.mark.parametrize("args, fragment", [
     (["sphear"], "did you mean sphere"),
     (["sphere", "--qmin", "0.5", "--qmax", "0.1"], "--qmin"),

@@ -103,3 +103,19 @@ def test_redraws_use_the_next_attempt_seed(tiny_options):
         assert curve.index == index and curve_is_valid(curve)
         redraws += attempts
     assert redraws > 0
+
+
+def test_instrument_preset_keeps_particles_within_the_resolvable_size():
+    from sasnets.simulate import load_model_info
+    from sasnets.simulate.sampling import largest_dimension
+
+    info = load_model_info("core_shell_sphere")
+    inst = GenerationOptions.preset("instrument", qmin="0.005:0.01")
+    assert inst.resolvable and not GenerationOptions.preset("2017").resolvable
+    free = inst.replace(resolvable=False)
+    sizes = [(largest_dimension(info, simulate_curve("core_shell_sphere", s, inst).params),
+              largest_dimension(info, simulate_curve("core_shell_sphere", s, free).params),
+              np.pi / simulate_curve("core_shell_sphere", s, inst).q[0]) for s in range(40)]
+    assert all(kept <= limit * (1 + 1e-9) for kept, _, limit in sizes)
+    assert any(drawn > limit for _, drawn, limit in sizes)        # the cap did something
+    assert all(kept == drawn for kept, drawn, limit in sizes if drawn <= limit)

@@ -68,3 +68,25 @@ def test_polydispersity_only_when_asked():
             assert 0 < width < 1
         counts.append(len(pd))
     assert set(counts) == {1, 2}
+
+
+def test_fit_to_window_shrinks_large_particles_keeping_proportions():
+    from sasnets.simulate.sampling import fit_to_window, largest_dimension
+
+    info = load_model_info("cylinder")
+    pars = {"radius": 500.0, "length": 9000.0}
+    qmin = 1e-3                                # resolves sizes up to pi/qmin = 3142 Å
+    factor = fit_to_window(info, pars, qmin)
+    assert factor == pytest.approx(np.pi / qmin / 10000.0)
+    assert largest_dimension(info, pars) == pytest.approx(np.pi / qmin)
+    assert pars["length"] / pars["radius"] == pytest.approx(18.0)
+    small = {"radius": 20.0, "length": 400.0}
+    assert fit_to_window(info, small, qmin) == 1.0 and small == {"radius": 20.0, "length": 400.0}
+
+
+def test_fit_to_window_leaves_models_without_a_particle_size_alone():
+    from sasnets.simulate.sampling import fit_to_window
+
+    info = load_model_info("mass_fractal")      # shape-independent: its cutoff length is no edge
+    pars = {"radius": 3000.0, "cutoff_length": 50000.0, "fractal_dim": 2.0}
+    assert fit_to_window(info, pars, 1e-2) == 1.0 and pars["cutoff_length"] == 50000.0
