@@ -32,22 +32,23 @@ import numpy as np
 MODELS = ["sphere", "cylinder", "core_shell_sphere", "lamellar", "ellipsoid", "mass_fractal"]
 
 
-def acceptance_options():
-    """Instrument-like generation options of the acceptance measurement."""
+def acceptance_options(any_size: bool = False):
+    """Instrument-like generation options of the acceptance measurement
+    (particle shapes within pi/qmin of their curve, as the preset does, unless ``any_size``)."""
     from sasnets.simulate.options import GenerationOptions
 
     return GenerationOptions.preset("instrument", qmin="0.001:0.01", qmax="0.1:0.5", nq="60:200",
-                                    noise="2", resolution="2:10", engine="dll")
+                                    noise="2", resolution="2:10", engine="dll", resolvable=not any_size)
 
 
-def simulate_curves(per_model: int, seed: int, tag: str = "bench-fit"):
+def simulate_curves(per_model: int, seed: int, tag: str = "bench-fit", any_size: bool = False):
     """``per_model`` valid curves of each model from sasnets' own generator
     (:func:`sasnets.simulate.simulation.simulate_valid_curve`): parameters from
     the model's parameter table and its ``random()`` (SLDs included), random
     scale and background, 2 % noise."""
     from sasnets.simulate.simulation import simulate_valid_curve
 
-    options = acceptance_options()
+    options = acceptance_options(any_size)
     return [simulate_valid_curve(m, seed, tag, i, options)[0] for m in MODELS for i in range(per_model)]
 
 
@@ -86,6 +87,8 @@ def main(argv=None):
     ap.add_argument("--train-count", type=int, default=600, help="training curves per model for --train")
     ap.add_argument("--epochs", type=int, default=30, help="training epochs for --train")
     ap.add_argument("--quick", action="store_true", help="3 curves per model")
+    ap.add_argument("--any-size", action="store_true", help="draw particle sizes without the pi/qmin limit of the "
+                    "instrument preset (generate --any-size), to see what the limit changes")
     ap.add_argument("--cache", metavar="FILE", help="reuse the fits stored in FILE by an earlier run with the same "
                     "--per-model/--seed/--budget/--starts (written when absent), e.g. to add --train afterwards")
     args = ap.parse_args(argv)
@@ -94,9 +97,9 @@ def main(argv=None):
 
     from sasnets.analysis.fitting import FitJob, map_fits, rank_fits
 
-    curves = simulate_curves(args.per_model, args.seed)
+    curves = simulate_curves(args.per_model, args.seed, any_size=args.any_size)
     jobs = [FitJob(c, m, dict(budget_s=args.budget, starts=args.starts, seed=args.seed)) for c in curves for m in MODELS]
-    key = (args.per_model, args.seed, args.budget, args.starts, [c.seed for c in curves])
+    key = (args.per_model, args.seed, args.budget, args.starts, args.any_size, [c.seed for c in curves])
     cached = _load_cache(args.cache, key)
     t0 = time.perf_counter()
     if cached is not None:

@@ -3,31 +3,31 @@
 #
 #   scripts/pretrain.sh [generate|train|evaluate|ship|all]   (default: all)
 #
-# Every stage is resumable: generation tops the store up to --count, training
-# continues with --resume.  PRETRAIN_DIR (default /tmp/pretrain) holds the
-# store, the training run and the evaluation; nothing large lands in the repo.
-# Per-model budgets: curves per model are set by the measured cost of one
-# 150-point smeared curve on one CPU core (superball ~1.7 s; the paracrystals,
-# pringle and truncated_octahedron ~0.3 s; the orientation-averaged shapes
-# listed as MEDIUM 0.02-0.08 s; everything else ~1 ms).
-#
-# The classifier shipped with sasnets 0.1.0 was made with this script under a
-# one-hour time box on 2 shared CPU cores: the four training-set processes were
-# interrupted after about 9 minutes (the cheap-model process works on the
-# costliest models first), the 52 models then holding fewer than 90 curves were
-# topped up to 150 with the same options (`sasnets generate <those models>
-# --resolution 0 --preset instrument --count 150 --tag train --seed 1 -o
-# $DIR/train.h5`), and the network trained for 24 epochs.  The
-# model card lists the resulting curves per model.  Rerunning this script
-# completes the budgets below (generation resumes) for a better classifier.
+# Every stage is resumable: generation tops the stores up to their counts,
+# training continues with --resume.  PRETRAIN_DIR (default
+# /tmp/sasnets-pretrain) holds the stores, the training run and the
+# evaluation; nothing large lands in the repository.
+# Curves per model are budgeted by the measured cost of one 150-point curve on
+# one CPU core (superball ~1.7 s; the paracrystals, pringle and
+# truncated_octahedron ~0.3 s; the orientation-averaged shapes listed as
+# MEDIUM 0.02-0.08 s; everything else ~1 ms):  PRETRAIN_COUNT (default 800)
+# for the cheap models, PRETRAIN_MEDIUM (300), PRETRAIN_SLOW (120) and
+# PRETRAIN_SLOWEST (50).  Curves use the instrument preset (each its own q
+# window, point count, noise, scale and background; particle shapes no larger
+# than pi/qmin).  The model card (sasnets/pretrained/MODEL_CARD.md) records
+# the budgets and epochs the shipped classifier was trained with.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DIR=${PRETRAIN_DIR:-/tmp/pretrain}
+DIR=${PRETRAIN_DIR:-/tmp/sasnets-pretrain}
 STORE=$DIR/data.h5      # test tag (smeared like measurements)
 TRAIN=$DIR/train.h5     # training curves
-RUN=$DIR/clf24
-EPOCHS=${PRETRAIN_EPOCHS:-24}
+RUN=$DIR/classifier
+EPOCHS=${PRETRAIN_EPOCHS:-40}
+CHEAP_COUNT=${PRETRAIN_COUNT:-800}
+MEDIUM_COUNT=${PRETRAIN_MEDIUM:-300}
+SLOW_COUNT=${PRETRAIN_SLOW:-120}
+SLOWEST_COUNT=${PRETRAIN_SLOWEST:-50}
 STAGE=${1:-all}
 mkdir -p "$DIR"
 
@@ -59,19 +59,18 @@ if [[ $STAGE == generate || $STAGE == all ]]; then
     gen test 2 30 "${SLOWEST[@]}"
     # Training set, unsmeared (--resolution 0): the training augmentation adds
     # instrument-like resolution smearing per curve and epoch, and unsmeared
-    # curves are 10-50x cheaper to simulate with sasnets' oversampled pinhole
-    # smearing.  Four processes in parallel, each writing its own store (one
+    # curves are cheaper to simulate (no extra smearing points).  Four processes in parallel, each writing its own store (one
     # HDF5 file has one writer), merged afterwards with sasnets convert.
-    gen_into "$DIR/train-medium.h5" train 1 120 "${MEDIUM[@]}" --resolution 0 --workers 1 \
+    gen_into "$DIR/train-medium.h5" train 1 "$MEDIUM_COUNT" "${MEDIUM[@]}" --resolution 0 --workers 1 \
         > "$DIR/generate-medium.log" 2>&1 &
     medium_pid=$!
-    gen_into "$DIR/train-slow.h5" train 1 40 "${SLOW[@]}" --resolution 0 --workers 1 \
+    gen_into "$DIR/train-slow.h5" train 1 "$SLOW_COUNT" "${SLOW[@]}" --resolution 0 --workers 1 \
         > "$DIR/generate-slow.log" 2>&1 &
     slow_pid=$!
-    gen_into "$DIR/train-superball.h5" train 1 20 "${SLOWEST[@]}" --resolution 0 --workers 1 \
+    gen_into "$DIR/train-superball.h5" train 1 "$SLOWEST_COUNT" "${SLOWEST[@]}" --resolution 0 --workers 1 \
         > "$DIR/generate-superball.log" 2>&1 &
     superball_pid=$!
-    gen_into "$TRAIN" train 1 250 all "${exclude_args[@]}" --resolution 0
+    gen_into "$TRAIN" train 1 "$CHEAP_COUNT" all "${exclude_args[@]}" --resolution 0
     wait "$medium_pid" "$slow_pid" "$superball_pid"
     for part in medium slow superball; do
         sasnets convert "$DIR/train-$part.h5" "$TRAIN" --tag train
@@ -83,7 +82,7 @@ if [[ $STAGE == train || $STAGE == all ]]; then
     resume=()
     [[ -f $RUN/classifier.json || -d $RUN/checkpoint ]] && resume=(--resume)
     sasnets train "$TRAIN" -o "$RUN" --arch resnet1d --tag train \
-        --qmin 0.001 --qmax 0.6 --nq 128 --epochs "$EPOCHS" --batch-size 128 --seed 0 \
+        --qmin 0.001 --qmax 0.6 --nq 128 --epochs "$EPOCHS" --seed 0 \
         --no-tensorboard "${resume[@]}"
 fi
 

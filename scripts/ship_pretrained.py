@@ -96,10 +96,11 @@ def model_card(clf, result, pairs, train_counts, test_tag, recipe, size_bytes) -
         "0.001–0.02 and qmax in 0.1–0.6 1/Å, 60–250 log-spaced points, 1–5 % Gaussian noise, scale "
         "0.001–0.3 and flat background 0.001–1 1/cm (log-uniform), monodisperse, unsmeared (the "
         "training augmentation smears each curve anew every epoch, which is much cheaper than "
-        "simulating smeared curves); parameters from each model's `random()` where it has one",
+        "simulating smeared curves); parameters from each model's `random()` where it has one; particle "
+        "shapes no larger than π/qmin of their curve (shrunk into the window, proportions kept)",
         f"- curves per model were budgeted by simulation cost: {min(train_counts.values())}–"
-        f"{max(train_counts.values())}, set by each model's simulation cost and the generation time box "
-        "(the per-model table below lists them; `scripts/pretrain.sh` says how the shipped run was cut)",
+        f"{max(train_counts.values())} (the budgets are in `scripts/pretrain.sh`; the per-model table "
+        "below lists the counts)",
         f"- training augmentation: {'on' if training.get('augment', True) else 'off'} (instrument-like "
         "noise, q windows and resolution); 10 % of the training tag held out for validation",
         f"- test set: tag `{test_tag}`, {m['n']} curves simulated with `--preset instrument` (the same "

@@ -42,9 +42,14 @@ How one fit works (:func:`fit_model`)
    sample points and five spread over the box, so that a narrow basin (fringe
    positions, an SLD ratio) that the best sample points miss still gets a
    start.  Several starts proved far more reliable here than differential
-   evolution at a fraction of the model evaluations.  The search evaluates
-   the model on at most 80 points spread over the curve; SLDs are searched in
-   ``atan`` coordinates around the fixed SLDs (see :class:`_Param`).
+   evolution at a fraction of the model evaluations.  The first round
+   evaluates the model on at most 80 points spread over the curve; SLDs are
+   searched in ``atan`` coordinates around the fixed SLDs (see
+   :class:`_Param`).  While the best polished fit is still not acceptable
+   (reduced chi-square >= 2) and less than half the budget is spent, the
+   search runs again, up to six rounds, on every point and with a new sample
+   twice the size of the last: narrow minima (fringes of a large particle)
+   are found where they exist, and a fit that is already good costs no more.
 5. **Local polish and uncertainties.** From the ``starts`` best distinct
    minima, bumps' Levenberg-Marquardt fitter refines *all* fitted
    parameters, scale and background included, on a
@@ -479,47 +484,60 @@ def _fit(result, prep, info, kmodel, budget_s, starts, seed, fit_params, t0):
     blo = min(0.0, float(np.min(prep.iq - 2 * prep.diq)))
     bhi = max(float(np.max(prep.iq)), blo + 1e-12)
 
-    # the global search sees at most _SEARCH_POINTS points spread over the curve
-    # (the model is evaluated thousands of times there); the polish uses them all
+    # the first search round sees at most _SEARCH_POINTS points spread over the
+    # curve (the model is evaluated thousands of times there); the polish, and
+    # any further round, uses them all
     keep = np.unique(np.linspace(0, len(prep.q) - 1, min(len(prep.q), _SEARCH_POINTS)).round().astype(int))
     sub = Data1D(x=prep.q[keep], y=prep.iq[keep], dx=None if prep.dq is None else prep.dq[keep], dy=prep.diq[keep])
-    search_calc = calc if len(keep) == len(prep.q) else DirectModel(sub, kmodel, cutoff=1e-5)
-    y, w = prep.iq[keep], 1.0 / prep.diq[keep] ** 2
-    sqrt_w = np.sqrt(w)
+    subsampled = len(keep) < len(prep.q)
+
+    def objective(calculator, points):
+        y, w = prep.iq[points], 1.0 / prep.diq[points] ** 2
+        sqrt_w = np.sqrt(w)
+
+        def residuals(x):
+            P = calculator(**pars_of(x))
+            if not np.all(np.isfinite(P)):
+                return np.full(y.size, 1e150)
+            s_, b_, _ = _linear_scale_background(P, y, w, blo, bhi)
+            return sqrt_w * (y - s_ * P - b_)
+        return residuals
 
     def pars_of(x):
         return {**fixed, **{p.name: p.from_search(v) for p, v in zip(shape, x)}, "scale": 1.0, "background": 0.0}
 
     def projected(x):
-        P = search_calc(**pars_of(x))
+        P = calc(**pars_of(x))
         if not np.all(np.isfinite(P)):
             return None
-        return _linear_scale_background(P, y, w, blo, bhi)
-
-    def residuals(x):
-        P = search_calc(**pars_of(x))
-        if not np.all(np.isfinite(P)):
-            return np.full(y.size, 1e150)
-        s_, b_, _ = _linear_scale_background(P, y, w, blo, bhi)
-        return sqrt_w * (y - s_ * P - b_)
-
-    if shape:
-        starts_x, result.stopped_on_budget = _global_search(shape, residuals, seed, t0 + 0.8 * budget_s, starts)
-    else:
-        starts_x = [np.zeros(0)]
+        return _linear_scale_background(P, prep.iq, 1.0 / prep.diq ** 2, blo, bhi)
 
     best = None
-    for k, x in enumerate(starts_x):
-        proj = projected(x)
-        if proj is None:
-            continue
-        s, b, _ = proj
-        values = {**{p.name: p.from_search(v) for p, v in zip(shape, x)}, "scale": s, "background": b}
-        polished = _polish(kmodel, data, shape, fixed, values, blo, bhi, t0 + budget_s)
-        if best is None or polished[0] < best[0]:
-            best = polished
-        if time.perf_counter() > t0 + budget_s and k + 1 < len(starts_x):
-            result.stopped_on_budget = True
+    dof = max(1, len(prep.q) - len(shape) - 2)
+    for round_ in range(_ROUNDS if shape else 1):
+        if shape:
+            full = round_ > 0 or not subsampled
+            residuals = objective(calc, slice(None)) if full else objective(DirectModel(sub, kmodel, cutoff=1e-5), keep)
+            starts_x, stopped = _global_search(shape, residuals, seed + round_, t0 + 0.8 * budget_s, starts,
+                                               sample_power=round_)
+            result.stopped_on_budget |= stopped
+        else:
+            starts_x = [np.zeros(0)]
+        for k, x in enumerate(starts_x):
+            proj = projected(x)
+            if proj is None:
+                continue
+            s, b, _ = proj
+            values = {**{p.name: p.from_search(v) for p, v in zip(shape, x)}, "scale": s, "background": b}
+            polished = _polish(kmodel, data, shape, fixed, values, blo, bhi, t0 + budget_s)
+            if best is None or polished[0] < best[0]:
+                best = polished
+            if time.perf_counter() > t0 + budget_s and k + 1 < len(starts_x):
+                result.stopped_on_budget = True
+                break
+        # search again, wider and on every point, only while the fit is poor and time is left
+        if (best is not None and best[0] / dof < ACCEPTABLE_REDUCED_CHI2) or result.stopped_on_budget \
+                or time.perf_counter() > t0 + 0.5 * budget_s:
             break
     if best is None:
         raise RuntimeError("the model returned non-finite intensities everywhere in the search space")
@@ -547,8 +565,10 @@ def _distinct_best(points, energies, width, n, separation=0.01):
     return chosen
 
 
-#: most data points the global search evaluates the model on
+#: most data points the first global search round evaluates the model on
 _SEARCH_POINTS = 80
+#: most global search rounds (each with twice the sample of the one before) while the fit stays poor
+_ROUNDS = 6
 #: local searches launched from the best points of the space-filling sample
 _LOCAL_STARTS = 10
 #: local searches start from sample points at least this far apart (fraction of the box)
@@ -559,7 +579,7 @@ class _OutOfTime(Exception):
     """The fit's time budget ran out in the middle of a search."""
 
 
-def _global_search(shape, residuals, seed, deadline, keep):
+def _global_search(shape, residuals, seed, deadline, keep, sample_power=0):
     """Multi-start search over the shape parameters (search coordinates).
 
     A scrambled Sobol sample of the box (plus the model defaults) is ranked
@@ -588,7 +608,8 @@ def _global_search(shape, residuals, seed, deadline, keep):
             best_seen.update(x=np.array(x, dtype=float), e=e)
         return r
 
-    m = 5 + int(math.ceil(math.log2(d + 1)))  # 64 points for 1 parameter, 128 for 2-3, 256 for 4-7
+    # 64 points for 1 parameter, 128 for 2-3, 256 for 4-7; doubled per later round
+    m = 5 + int(math.ceil(math.log2(d + 1))) + int(sample_power)
     sample = qmc.Sobol(d, scramble=True, seed=np.random.default_rng(seed)).random_base2(m)
     points = np.vstack([[p.to_search(p.default) for p in shape], lo + sample * (hi - lo)])
     energies = np.full(len(points), np.inf)
