@@ -10,9 +10,9 @@
 # Curves per model are budgeted by the measured cost of one 150-point curve on
 # one CPU core (superball ~1.7 s; the paracrystals, pringle and
 # truncated_octahedron ~0.3 s; the orientation-averaged shapes listed as
-# MEDIUM 0.02-0.08 s; everything else ~1 ms):  PRETRAIN_COUNT (default 800)
-# for the cheap models, PRETRAIN_MEDIUM (300), PRETRAIN_SLOW (120) and
-# PRETRAIN_SLOWEST (50).  Curves use the instrument preset (each its own q
+# MEDIUM 0.02-0.08 s; everything else 1-100 ms):  PRETRAIN_COUNT (default 1200)
+# for the cheap models, PRETRAIN_MEDIUM (400), PRETRAIN_SLOW (150) and
+# PRETRAIN_SLOWEST (60).  Curves use the instrument preset (each its own q
 # window, point count, noise, scale and background; particle shapes no larger
 # than pi/qmin).  The model card (sasnets/pretrained/MODEL_CARD.md) records
 # the budgets and epochs the shipped classifier was trained with.
@@ -24,10 +24,10 @@ STORE=$DIR/data.h5      # test tag (smeared like measurements)
 TRAIN=$DIR/train.h5     # training curves
 RUN=$DIR/classifier
 EPOCHS=${PRETRAIN_EPOCHS:-40}
-CHEAP_COUNT=${PRETRAIN_COUNT:-800}
-MEDIUM_COUNT=${PRETRAIN_MEDIUM:-300}
-SLOW_COUNT=${PRETRAIN_SLOW:-120}
-SLOWEST_COUNT=${PRETRAIN_SLOWEST:-50}
+CHEAP_COUNT=${PRETRAIN_COUNT:-1200}
+MEDIUM_COUNT=${PRETRAIN_MEDIUM:-400}
+SLOW_COUNT=${PRETRAIN_SLOW:-150}
+SLOWEST_COUNT=${PRETRAIN_SLOWEST:-60}
 STAGE=${1:-all}
 mkdir -p "$DIR"
 
