@@ -54,8 +54,8 @@ class DemoResult:
     fits: list = field(default_factory=list)  # ranked FitResult
 
 
-def run_demo(outdir: str = "sasnets-demo", *, models: Sequence[str] = DEMO_MODELS, count: int = 200,
-             test_count: int | None = None, epochs: int = 8, arch: str = "resnet1d", batch_size: int = 64,
+def run_demo(outdir: str = "sasnets-demo", *, models: Sequence[str] = DEMO_MODELS, count: int = 600,
+             test_count: int | None = None, epochs: int = 15, arch: str = "resnet1d", batch_size: int = 64,
              top: int = 3,
              fit_budget_s: float = 10.0, seed: int = 0, workers: int | None = None,
              threads: int | None = None, analyzers: Sequence[str] | None = None,

@@ -39,9 +39,9 @@ class _StageBars:
               help="Directory for the store, the classifier and the report; a rerun reuses what is there.")
 @click.option("--models", metavar="A,B,...", help="Scattering models to learn (default: "
               "sphere,core_shell_sphere,cylinder,ellipsoid,lamellar,guinier_porod).")
-@click.option("--count", type=click.IntRange(min=10), default=200, show_default=True,
+@click.option("--count", type=click.IntRange(min=10), default=600, show_default=True,
               help="Training curves per model (a quarter as many test curves).")
-@click.option("--epochs", type=click.IntRange(min=1), default=8, show_default=True, help="Training epochs.")
+@click.option("--epochs", type=click.IntRange(min=1), default=15, show_default=True, help="Training epochs.")
 @click.option("--arch", default="resnet1d", show_default=True, help="Network architecture (see sasnets architectures).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of every random draw; same seed, same demo.")
 @click.option("--workers", type=click.IntRange(min=1), help="Processes for simulation and fitting (default: all cores).")
