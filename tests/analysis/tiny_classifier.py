@@ -68,7 +68,7 @@ def build(root):
     from sasnets.training.train import train
 
     train(store, outdir, arch="resnet1d", tag="train", val_tag="eval", epochs=10, batch_size=32,
-          hyper={"widths": (8, 8, 12, 16), "kernel_size": 3, "stem_kernel": 5},
+          hyper={"widths": (8, 8, 12, 16), "kernel_size": 3, "stem_kernel": 5, "stem_stride": 2},
           qgrid={"qmin": 1e-3, "qmax": 0.5, "nq": 48}, seed=1, tensorboard=False, threads=1, augment=False,
           overwrite=True)
     return store, outdir
