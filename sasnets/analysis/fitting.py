@@ -93,6 +93,7 @@ from typing import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
+from .._system import usable_cores
 from ..errors import DataError, UsageError
 
 __all__ = [
@@ -492,7 +493,7 @@ def _fit(result, prep, info, kmodel, budget_s, starts, seed, fit_params, t0):
     subsampled = len(keep) < len(prep.q)
 
     def objective(calculator, points):
-        y, w = prep.iq[points], 1.0 / prep.diq[points] ** 2
+        y, w = prep.iq[points], weights[points]
         sqrt_w = np.sqrt(w)
 
         def residuals(x):
@@ -506,11 +507,13 @@ def _fit(result, prep, info, kmodel, budget_s, starts, seed, fit_params, t0):
     def pars_of(x):
         return {**fixed, **{p.name: p.from_search(v) for p, v in zip(shape, x)}, "scale": 1.0, "background": 0.0}
 
+    weights = 1.0 / prep.diq ** 2
+
     def projected(x):
         P = calc(**pars_of(x))
         if not np.all(np.isfinite(P)):
             return None
-        return _linear_scale_background(P, prep.iq, 1.0 / prep.diq ** 2, blo, bhi)
+        return _linear_scale_background(P, prep.iq, weights, blo, bhi)
 
     best = None
     dof = max(1, len(prep.q) - len(shape) - 2)
@@ -718,14 +721,6 @@ def _worker_init():
         os.environ.setdefault(var, "1")
 
 
-def default_workers() -> int:
-    """The number of CPU cores this process may use."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
-
-
 def map_fits(jobs: Sequence[FitJob], workers: int | None = None) -> Iterator[tuple[int, FitResult]]:
     """Run ``jobs`` and yield ``(index, FitResult)`` as each finishes.
 
@@ -738,7 +733,7 @@ def map_fits(jobs: Sequence[FitJob], workers: int | None = None) -> Iterator[tup
     if not jobs:
         return
     check_models(job.model for job in jobs)
-    workers = min(default_workers() if workers is None else max(1, int(workers)), len(jobs))
+    workers = min(usable_cores() if workers is None else max(1, int(workers)), len(jobs))
     if workers == 1:
         for i, job in enumerate(jobs):
             yield i, _run_job(job)

@@ -40,6 +40,8 @@ from typing import Callable
 
 import numpy as np
 
+from .._system import usable_cores
+
 __all__ = ["NumpyNetwork", "UnsupportedNetwork", "load_network_parts", "runtime_for", "RUNTIME_ENV"]
 
 #: environment switch: ``keras`` forces the Keras runtime, ``numpy`` (default) uses this one when it can
@@ -788,7 +790,7 @@ class NumpyNetwork:
             with np.errstate(over="ignore", under="ignore"):  # errstate is per thread
                 return np.asarray(self._graph.run(chunk, want=layer), dtype=_F32)
 
-        workers = min(workers or _usable_cores(), len(chunks))
+        workers = min(workers or usable_cores(), len(chunks))
         if workers <= 1:
             outs = [run(c) for c in chunks]
         else:
@@ -799,13 +801,6 @@ class NumpyNetwork:
             with threadpool_limits(1, user_api="blas"), ThreadPoolExecutor(workers) as pool:
                 outs = list(pool.map(run, chunks))
         return np.concatenate(outs, axis=0)
-
-
-def _usable_cores() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
 
 
 _CACHE: dict = {}

@@ -53,6 +53,14 @@ def _slot_names(p) -> list[str]:
     return [p.id]
 
 
+def _active_slot_names(p, pars: dict) -> list[str]:
+    """The call names of ``p`` in use: a vector parameter only up to its length control (``n_shells``)."""
+    names = _slot_names(p)
+    if p.length_control is not None:
+        names = names[: max(0, int(round(pars.get(p.length_control, 1))))]
+    return names
+
+
 def model_parameter_names(info) -> list[str]:
     """Names of the model's non-magnetic call parameters, in table order."""
     names = ["scale", "background"]
@@ -136,10 +144,7 @@ def _add_polydispersity(info, pars: dict, rng: np.random.Generator) -> None:
     for p in info.parameters.kernel_parameters:
         if not p.polydisperse or p.type == "orientation":
             continue
-        names = _slot_names(p)
-        if p.length_control is not None:
-            names = names[: max(0, int(round(pars.get(p.length_control, 1))))]
-        for n in names:
+        for n in _active_slot_names(p, pars):
             if pars.get(n, 0) > 0:
                 slots.append(n)
                 relative[n] = bool(p.relative_pd)
@@ -195,10 +200,7 @@ def _length_slots(info, pars: dict):
     for p in info.parameters.kernel_parameters:
         if p.units not in ("Ang", "A", "\u00c5") or p.type in ("orientation", "magnetic"):
             continue
-        names = _slot_names(p)
-        if p.length_control is not None:
-            names = names[: max(0, int(round(pars.get(p.length_control, 1))))]
-        for name in names:
+        for name in _active_slot_names(p, pars):
             yield name, "radius" in p.id
 
 
