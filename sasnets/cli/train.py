@@ -8,16 +8,16 @@ import click
 
 from ..errors import UsageError
 
-__all__ = ["train_command", "COMMANDS", "parse_hyper", "ProgressPrinter", "common_data_options"]
+__all__ = ["train_command", "COMMANDS", "parse_settings", "ProgressPrinter", "common_data_options"]
 
 
-def parse_hyper(values) -> dict:
+def parse_settings(values, option: str = "--hyper", example: str = "dropout=0.2") -> dict:
     """``("widths=[16,32]", "dropout=0.2")`` -> ``{"widths": [16, 32], "dropout": 0.2}`` (values as JSON, else strings)."""
     out = {}
     for item in values or ():
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
-            raise UsageError(f"--hyper {item!r} must look like NAME=VALUE, e.g. --hyper dropout=0.2.")
+            raise UsageError(f"{option} {item!r} must look like NAME=VALUE, e.g. {option} {example}.")
         try:
             out[key.strip()] = json.loads(value)
         except ValueError:
@@ -83,6 +83,9 @@ def common_data_options(f):
         click.option("--nq", type=int, default=None, help="Points of the log-spaced q-grid. [default: 128]"),
         click.option("--channels", default=None, metavar="C,C,...", help="Input channels: logi, slope, mask. [default: logi,slope,mask]"),
         click.option("--augment/--no-augment", default=None, help="Instrument-like augmentation of training curves. [default: on]"),
+        click.option("--augment-set", multiple=True, metavar="NAME=VALUE",
+                     help="Change one augmentation range or probability, e.g. clean_prob=0.5 or noise=[0,0.02] "
+                          "(repeatable; VALUE is JSON; names in the user guide)."),
         click.option("--stream/--in-memory", default=None, help="Force streaming from the store or reading it into memory (default: by size)."),
         click.option("--seed", type=int, default=None, help="Seed for splits, augmentation and initial weights; same seed, same run on CPU. [default: 0]"),
         click.option("--threads", type=int, default=None, help="CPU threads TensorFlow may use (default: all)."),
@@ -92,7 +95,7 @@ def common_data_options(f):
     return f
 
 
-def build_specs(qmin, qmax, nq, channels, augment):
+def build_specs(qmin, qmax, nq, channels, augment, augment_set=()):
     """``(qgrid, preprocess, augment)`` library arguments from CLI options (``None`` = default/saved)."""
     from ..data.augment import AugmentSpec
     from ..data.preprocess import PreprocessSpec
@@ -105,6 +108,10 @@ def build_specs(qmin, qmax, nq, channels, augment):
         qgrid = QGrid(qmin, qmax, nq or 128)
     preprocess = PreprocessSpec(channels=tuple(c.strip() for c in channels.split(",") if c.strip())) if channels else None
     aug = None if augment is None else (AugmentSpec() if augment else AugmentSpec.off())
+    if augment_set:
+        if augment is False:
+            raise UsageError("--augment-set changes the augmentation that --no-augment switches off; give one of them.")
+        aug = AugmentSpec.with_overrides(parse_settings(augment_set, "--augment-set", "clean_prob=0.5"))
     return qgrid, preprocess, aug
 
 
@@ -125,7 +132,7 @@ def build_specs(qmin, qmax, nq, channels, augment):
 @click.option("--tensorboard/--no-tensorboard", default=True, show_default=True, help="Write TensorBoard logs to RUN/logs.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress output.")
 def train_command(store, output, arch, tag, val_tag, val_fraction, models, qmin, qmax, nq, channels, augment,
-                  stream, seed, threads, epochs, batch_size, learning_rate, label_smoothing, patience, hyper,
+                  augment_set, stream, seed, threads, epochs, batch_size, learning_rate, label_smoothing, patience, hyper,
                   resume, overwrite, distribute, tensorboard, quiet):
     """Train a classifier on the curves of STORE (a file or URL) and save it to RUN.
 
@@ -135,13 +142,13 @@ def train_command(store, output, arch, tag, val_tag, val_fraction, models, qmin,
     """
     from ..training.train import train
 
-    qgrid, preprocess, aug = build_specs(qmin, qmax, nq, channels, augment)
+    qgrid, preprocess, aug = build_specs(qmin, qmax, nq, channels, augment, augment_set)
     printer = ProgressPrinter(quiet)
     try:
         classifier = train(
             store, output, arch=arch, tag=tag, val_tag=val_tag, val_fraction=val_fraction, models=_models(models),
             epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, label_smoothing=label_smoothing,
-            patience=patience, hyper=parse_hyper(hyper) or None, qgrid=qgrid, preprocess=preprocess, augment=aug,
+            patience=patience, hyper=parse_settings(hyper) or None, qgrid=qgrid, preprocess=preprocess, augment=aug,
             seed=seed, resume=resume, overwrite=overwrite, distribute=distribute, stream=stream,
             tensorboard=tensorboard, threads=threads, progress=printer)
     except KeyboardInterrupt:

@@ -34,7 +34,7 @@ class _TunePrinter(ProgressPrinter):
 @common_data_options
 @click.option("-q", "--quiet", is_flag=True, help="No progress output.")
 def tune_command(store, output, arch, trials, trial_epochs, timeout, tag, val_tag, val_fraction, models, qmin,
-                 qmax, nq, channels, augment, stream, seed, threads, quiet):
+                 qmax, nq, channels, augment, augment_set, stream, seed, threads, quiet):
     """Search hyper-parameters with optuna; writes the best classifier to DIR/best.
 
     The study is stored in DIR/study.db: rerun the same command to resume an
@@ -42,7 +42,7 @@ def tune_command(store, output, arch, trials, trial_epochs, timeout, tag, val_ta
     """
     from ..training.tune import tune
 
-    qgrid, preprocess, aug = build_specs(qmin, qmax, nq, channels, augment)
+    qgrid, preprocess, aug = build_specs(qmin, qmax, nq, channels, augment, augment_set)
     printer = _TunePrinter(quiet)
     options = dict(tag=tag, val_tag=val_tag, val_fraction=val_fraction, models=_models(models), qgrid=qgrid,
                    preprocess=preprocess, augment=aug, stream=stream, threads=threads)

@@ -14,6 +14,10 @@ masking sees exactly what a measured curve would give it:
   targets spaced evenly in log q or in q (as SAXS instruments do), each
   keeping the nearest measured point, so no point is invented.
 
+A fraction ``clean_prob`` of the curves keeps its simulated instrument (only
+the scale changes), so the network also sees curves as clean as the
+simulation made them and does not trade accuracy on good data for robustness.
+
 Everything is drawn from the ``numpy.random.Generator`` passed in: the same
 seed gives the same augmented batch.  The per-point loops run in numba
 (:mod:`sasnets.data._kernels`); numpy references exist for the tests and for
@@ -48,6 +52,7 @@ class AugmentSpec:
     density_prob: float = 0.7
     points: tuple = (24, 256)  # new number of points in the window, log-uniform
     linear_prob: float = 0.3  # chance the new points are evenly spaced in q (SAXS-like)
+    clean_prob: float = 0.0  # chance a curve keeps its simulated instrument (only the scale changes)
 
     def __post_init__(self):
         for name in ("scale", "background", "noise", "resolution", "points"):
@@ -55,7 +60,7 @@ class AugmentSpec:
             if not lo <= hi:
                 raise UsageError(f"Augmentation range {name} must have low <= high, got {(lo, hi)!r}.")
             object.__setattr__(self, name, (lo, hi))
-        for name in ("background_prob", "resolution_prob", "crop_prob", "density_prob", "linear_prob"):
+        for name in ("background_prob", "resolution_prob", "crop_prob", "density_prob", "linear_prob", "clean_prob"):
             if not 0 <= getattr(self, name) <= 1:
                 raise UsageError(f"Augmentation probability {name} must be between 0 and 1.")
         if self.scale[0] <= 0 or self.background[0] <= 0 or self.points[0] < 2:
@@ -67,7 +72,29 @@ class AugmentSpec:
     @classmethod
     def from_dict(cls, d: dict) -> "AugmentSpec":
         known = set(cls.__dataclass_fields__)
+        d = {"clean_prob": 0.0, **d}  # specs saved before clean_prob existed altered every curve
         return cls(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in d.items() if k in known})
+
+    @classmethod
+    def with_overrides(cls, overrides: dict) -> "AugmentSpec":
+        """The default spec with some fields replaced (``--augment-set``); unknown names are an error."""
+        fields = [f for f in cls.__dataclass_fields__ if f != "enabled"]
+        unknown = sorted(set(overrides) - set(fields))
+        if unknown:
+            raise UsageError(f"Unknown augmentation setting(s) {', '.join(unknown)} (--augment-set); "
+                             f"known: {', '.join(fields)}.")
+        values = {}
+        for name, value in overrides.items():
+            default = cls.__dataclass_fields__[name].default
+            if isinstance(default, tuple):
+                ok = isinstance(value, list) and len(value) == 2 and all(isinstance(v, (int, float)) for v in value)
+                if not ok:
+                    raise UsageError(f"Augmentation setting {name} takes a range [low, high], e.g. {name}={list(default)}.")
+                value = tuple(value)
+            elif not isinstance(value, (int, float)) or isinstance(value, bool):
+                raise UsageError(f"Augmentation setting {name} takes a number, e.g. {name}={default}.")
+            values[name] = value
+        return cls(**values)
 
     @classmethod
     def off(cls) -> "AugmentSpec":
@@ -146,8 +173,11 @@ def augment(batch: CurveBatch, rng: np.random.Generator, spec: AugmentSpec | Non
     lengths = batch.lengths
     curve_of_point = np.repeat(np.arange(n), lengths)
 
+    # curves left as simulated (drawn first only when asked for, so older specs draw as before)
+    altered = rng.random(n) >= spec.clean_prob if spec.clean_prob > 0 else np.ones(n, dtype=bool)
+
     # 1. resolution smearing
-    smear = np.where(rng.random(n) < spec.resolution_prob, rng.uniform(*spec.resolution, n), 0.0)
+    smear = np.where(altered & (rng.random(n) < spec.resolution_prob), rng.uniform(*spec.resolution, n), 0.0)
     if use_numba():
         from . import _kernels
 
@@ -161,12 +191,13 @@ def augment(batch: CurveBatch, rng: np.random.Generator, spec: AugmentSpec | Non
     safe = np.where(np.isfinite(iq), iq, -np.inf)
     peak = _per_curve(np.maximum, safe, offsets, 0.0)
     peak = np.where(np.isfinite(peak) & (peak > 0), peak, 0.0)
-    background = np.where(rng.random(n) < spec.background_prob, _log_uniform(rng, *spec.background, n), 0.0) * peak
+    background = np.where(altered & (rng.random(n) < spec.background_prob),
+                          _log_uniform(rng, *spec.background, n), 0.0) * peak
     iq = (iq + background[curve_of_point]) * scale[curve_of_point]
     diq = batch.diq.astype(np.float64) * scale[curve_of_point]
 
     # 4. extra relative noise
-    noise = rng.uniform(*spec.noise, n)[curve_of_point] * np.abs(iq)
+    noise = np.where(altered, rng.uniform(*spec.noise, n), 0.0)[curve_of_point] * np.abs(iq)
     iq = iq + noise * rng.standard_normal(len(iq))
     diq = np.sqrt(diq * diq + noise * noise)
 
@@ -178,12 +209,12 @@ def augment(batch: CurveBatch, rng: np.random.Generator, spec: AugmentSpec | Non
     last = _per_curve(np.maximum, np.where(np.isfinite(logq), logq, -np.inf), offsets, 0.0)
     first, last = np.where(np.isfinite(first), first, 0.0), np.where(np.isfinite(last), last, 0.0)
     span = np.maximum(last - first, 0.0)
-    crop = (rng.random(n) < spec.crop_prob) & (span > spec.min_decades)
+    crop = altered & (rng.random(n) < spec.crop_prob) & (span > spec.min_decades)
     width = np.where(crop, rng.uniform(np.minimum(spec.min_decades, span), np.maximum(span, 1e-12)), span)
     start = first + rng.random(n) * (span - width)
     lo = np.where(crop, start, -np.inf)
     hi = np.where(crop, start + width, np.inf)
-    npoints = np.where(rng.random(n) < spec.density_prob,
+    npoints = np.where(altered & (rng.random(n) < spec.density_prob),
                        np.round(_log_uniform(rng, *spec.points, n)).astype(np.int64),
                        np.iinfo(np.int32).max).astype(np.int64)
     linear = rng.random(n) < spec.linear_prob

@@ -35,12 +35,14 @@ def test_importing_sasnets_and_help_do_not_import_tensorflow():
 
 def test_train_then_resume_from_the_command_line(store, tmp_path, cli_runner):
     run = str(tmp_path / "run")
-    result = cli_runner.invoke(cli, ["train", store, "-o", run, "--epochs", "2", "--seed", "1", *TINY])
+    result = cli_runner.invoke(cli, ["train", store, "-o", run, "--epochs", "2", "--seed", "1",
+                                     "--augment-set", "clean_prob=0.5", "--augment-set", "noise=[0,0.02]", *TINY])
     assert result.exit_code == 0, result.output
     assert result.stdout.strip().endswith(run)
     assert "epoch   1" in result.stderr and "validation top-1" in result.stderr
     meta = json.load(open(os.path.join(run, "classifier.json")))
     assert meta["training"]["epochs_run"] == 2
+    assert meta["training"]["augment"]["clean_prob"] == 0.5 and meta["training"]["augment"]["noise"] == [0, 0.02]
     again = cli_runner.invoke(cli, ["train", store, "-o", run, "--epochs", "2", *TINY])
     assert again.exit_code == 2
     assert again.stderr.count("\n") == 1 and "--resume" in again.stderr and "Traceback" not in again.output
@@ -55,6 +57,8 @@ def test_train_then_resume_from_the_command_line(store, tmp_path, cli_runner):
     (["--channels", "logi,phase"], "--channels"),
     (["--models", "sphere"], "at least 2"),
     (["--tag", "eval"], "no tag 'eval'"),
+    (["--augment-set", "clean_probability=0.5"], "known: "),
+    (["--no-augment", "--augment-set", "clean_prob=0.5"], "--no-augment"),
 ])
 def test_user_errors_are_one_line(store, tmp_path, cli_runner, args, message):
     result = cli_runner.invoke(cli, ["train", store, "-o", str(tmp_path / "r"), *args])

@@ -92,3 +92,32 @@ def test_spec_round_trip_and_validation():
         AugmentSpec(crop_prob=1.5)
     with pytest.raises(UsageError):
         AugmentSpec(noise=(0.2, 0.1))
+
+
+def test_clean_curves_keep_their_simulated_instrument(batch):
+    spec = AugmentSpec(clean_prob=1.0, noise=(0.05, 0.05), resolution_prob=1.0, crop_prob=1.0, density_prob=1.0)
+    out = augment(batch, np.random.default_rng(4), spec)
+    assert np.array_equal(out.offsets, batch.offsets) and np.array_equal(out.q, batch.q)
+    ratio = out.iq / batch.iq  # only the absolute scale changed, one factor per curve
+    for i in range(len(batch)):
+        r = ratio[batch.offsets[i]:batch.offsets[i + 1]]
+        assert np.allclose(r, r[0], rtol=1e-5)
+    some = augment(batch, np.random.default_rng(4), AugmentSpec(clean_prob=0.5, crop_prob=1.0, min_decades=0.8))
+    assert 0 < sum(np.array_equal(some.curve(i).q, batch.curve(i).q) for i in range(len(batch))) < len(batch)
+
+
+def test_specs_saved_before_clean_prob_read_as_altering_every_curve():
+    saved = AugmentSpec().to_dict()
+    del saved["clean_prob"]
+    assert AugmentSpec.from_dict(saved).clean_prob == 0.0
+
+
+def test_overrides_take_numbers_and_ranges_and_name_unknown_settings():
+    spec = AugmentSpec.with_overrides({"clean_prob": 0.5, "noise": [0, 0.02]})
+    assert spec.clean_prob == 0.5 and spec.noise == (0, 0.02) and spec.enabled
+    with pytest.raises(UsageError, match="clean_prob"):
+        AugmentSpec.with_overrides({"clean_probability": 0.5})
+    with pytest.raises(UsageError, match=r"range \[low, high\]"):
+        AugmentSpec.with_overrides({"noise": 0.02})
+    with pytest.raises(UsageError, match="between 0 and 1"):
+        AugmentSpec.with_overrides({"clean_prob": 2})
