@@ -52,7 +52,7 @@ class AugmentSpec:
     density_prob: float = 0.7
     points: tuple = (24, 256)  # new number of points in the window, log-uniform
     linear_prob: float = 0.3  # chance the new points are evenly spaced in q (SAXS-like)
-    clean_prob: float = 0.0  # chance a curve keeps its simulated instrument (only the scale changes)
+    clean_prob: float = 0.3  # chance a curve keeps its simulated instrument (only the scale changes)
 
     def __post_init__(self):
         for name in ("scale", "background", "noise", "resolution", "points"):

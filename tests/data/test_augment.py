@@ -30,7 +30,7 @@ def test_no_point_is_invented(batch):
 
 
 def test_crop_keeps_at_least_min_decades(batch):
-    spec = AugmentSpec(crop_prob=1.0, density_prob=0.0, min_decades=1.0)
+    spec = AugmentSpec(crop_prob=1.0, density_prob=0.0, min_decades=1.0, clean_prob=0.0)
     out = augment(batch, np.random.default_rng(3), spec)
     spans = [np.log10(c.q[-1] / c.q[0]) for c in out]
     assert min(spans) >= 1.0 - 0.05  # nearest stored points of a ≥1-decade window
@@ -38,7 +38,7 @@ def test_crop_keeps_at_least_min_decades(batch):
 
 
 def test_density_change_sets_the_number_of_points(batch):
-    spec = AugmentSpec(crop_prob=0.0, density_prob=1.0, points=(30, 30), linear_prob=0.0)
+    spec = AugmentSpec(crop_prob=0.0, density_prob=1.0, points=(30, 30), linear_prob=0.0, clean_prob=0.0)
     out = augment(batch, np.random.default_rng(3), spec)
     assert np.all(out.lengths <= 30) and np.all(out.lengths >= 25)
 
