@@ -42,6 +42,25 @@ def confused_pairs(result, n: int = 15) -> list[tuple[str, str, int, int, float]
     return sorted(pairs, key=lambda p: (-p[4], p[0], p[1]))[:n]
 
 
+def describe_augmentation(aug: dict) -> str:
+    """The training augmentation of a classifier, in words, from its saved ``AugmentSpec`` dict."""
+    if not aug or not aug.get("enabled", True):
+        return "off"
+
+    def share(p):
+        return "every curve" if p >= 1 else f"{100 * p:.0f} % of the curves"
+
+    r, n, b = aug["resolution"], aug["noise"], aug["background"]
+    parts = [f"extra pinhole resolution {100 * r[0]:g}–{100 * r[1]:g} % dQ/Q on {share(aug['resolution_prob'])}",
+             f"extra noise {100 * n[0]:g}–{100 * n[1]:g} %",
+             f"flat background {100 * b[0]:g}–{100 * b[1]:g} % of the peak on {share(aug['background_prob'])}",
+             f"a narrower q window (at least {aug['min_decades']:g} decades) on {share(aug['crop_prob'])}",
+             f"{aug['points'][0]}–{aug['points'][1]} points on {share(aug['density_prob'])}"]
+    clean = aug.get("clean_prob", 0.0)
+    tail = f"; {share(clean)} left as simulated" if clean else ""
+    return "on, drawn anew every epoch: " + ", ".join(parts) + tail
+
+
 def pct(x) -> str:
     return "–" if x is None or (isinstance(x, float) and np.isnan(x)) else f"{100 * x:.1f} %"
 
@@ -82,7 +101,8 @@ def model_card(clf, result, pairs, train_counts, test_tag, recipe, size_bytes) -
         "",
         "## Network",
         "",
-        f"- architecture: `{clf.architecture}` ({os.path.basename(recipe)} recipe), "
+        f"- architecture: `{clf.architecture}` with widths {list(meta.get('hyper', {}).get('widths', []))} "
+        f"({os.path.basename(recipe)} recipe), "
         f"{len(history)} epochs trained, best validation accuracy {pct(best_val)}",
         f"- input: q-grid of {len(q)} log-spaced points from {q[0]:.4g} to {q[-1]:.4g} 1/Å; channels "
         f"{', '.join(clf.preprocess_spec.channels)} (points a curve does not cover are masked)",
@@ -101,8 +121,8 @@ def model_card(clf, result, pairs, train_counts, test_tag, recipe, size_bytes) -
         f"- curves per model were budgeted by simulation cost: {min(train_counts.values())}–"
         f"{max(train_counts.values())} (the budgets are in `scripts/pretrain.sh`; the per-model table "
         "below lists the counts)",
-        f"- training augmentation: {'on' if training.get('augment', True) else 'off'} (instrument-like "
-        "noise, q windows and resolution); 10 % of the training tag held out for validation",
+        f"- training augmentation: {describe_augmentation(training.get('augment', {}))} (set in "
+        "`scripts/pretrain.sh`); 10 % of the training tag held out for validation",
         f"- test set: tag `{test_tag}`, {m['n']} curves simulated with `--preset instrument` (the same "
         "options plus 2–10 % dQ/Q pinhole resolution, as measured) and a different seed",
         "",
@@ -119,13 +139,24 @@ def model_card(clf, result, pairs, train_counts, test_tag, recipe, size_bytes) -
         f"| expected calibration error | {m['ece']:.3f} | |",
         "",
     ]
+    fit_note = ""
+    if history and history[-1].get("accuracy") is not None and best_val is not None:
+        train_acc = history[-1]["accuracy"]
+        if train_acc < best_val + 0.02:
+            fit_note = (f"; it underfits (top-1 {pct(train_acc)} on its augmented training curves in the last "
+                        f"epoch against {pct(best_val)} on validation curves), so capacity and epochs limit it "
+                        "before the number of curves does")
+        else:
+            fit_note = (f"; top-1 is {pct(train_acc)} on its augmented training curves against {pct(best_val)} "
+                        "on validation curves, so more curves per model come first")
     if not (met_top1 and met_top5):
         lines += [
             "**The targets are not met.** What limits the figures: (1) the training budget: this "
             f"classifier saw {n_train} curves ({n_train // max(len(train_counts), 1)} per model on average) "
-            f"and trained for {len(history)} epochs ({minutes:.0f} min) on 2 shared CPU cores; more curves "
-            "per model and more epochs are the first lever (`scripts/pretrain.sh` resumes both: raise the "
-            "counts and `PRETRAIN_EPOCHS`); (2) genuinely ambiguous scattering models: many pairs below "
+            f"and trained for {len(history)} epochs ({minutes:.0f} min) on 2 CPU cores{fit_note}; a larger "
+            "network, more epochs and more curves per model are the levers (`scripts/pretrain.sh` resumes "
+            "training and tops up the curves: raise `PRETRAIN_EPOCHS` and the counts); (2) genuinely "
+            "ambiguous scattering models: many pairs below "
             "produce the same I(q) for some parameters within noise and a limited q window (a sphere is "
             "a core_shell_sphere with no shell contrast; fractal and power-law models share slopes), "
             "which no classifier can separate from one curve; `sasnets fit` on the top candidates "
