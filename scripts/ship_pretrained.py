@@ -141,21 +141,16 @@ def model_card(clf, result, pairs, train_counts, test_tag, recipe, size_bytes) -
     ]
     fit_note = ""
     if history and history[-1].get("accuracy") is not None and best_val is not None:
-        train_acc = history[-1]["accuracy"]
-        if train_acc < best_val + 0.02:
-            fit_note = (f"; it underfits (top-1 {pct(train_acc)} on its augmented training curves in the last "
-                        f"epoch against {pct(best_val)} on validation curves), so capacity and epochs limit it "
-                        "before the number of curves does")
-        else:
-            fit_note = (f"; top-1 is {pct(train_acc)} on its augmented training curves against {pct(best_val)} "
-                        "on validation curves, so more curves per model come first")
+        fit_note = (f" (top-1 {pct(history[-1]['accuracy'])} on its augmented training curves in the last epoch, "
+                    f"{pct(best_val)} on validation curves)")
     if not (met_top1 and met_top5):
         lines += [
             "**The targets are not met.** What limits the figures: (1) the training budget: this "
             f"classifier saw {n_train} curves ({n_train // max(len(train_counts), 1)} per model on average) "
-            f"and trained for {len(history)} epochs ({minutes:.0f} min) on 2 CPU cores{fit_note}; a larger "
-            "network, more epochs and more curves per model are the levers (`scripts/pretrain.sh` resumes "
-            "training and tops up the curves: raise `PRETRAIN_EPOCHS` and the counts); (2) genuinely "
+            f"and trained for {len(history)} epochs ({minutes:.0f} min) on 2 CPU cores{fit_note}; more epochs "
+            "and more curves per model are the levers left to try (`scripts/pretrain.sh` resumes training and "
+            "tops up the curves: raise `PRETRAIN_EPOCHS` and the counts; a wider network with lighter "
+            "augmentation was tried, see the script); (2) genuinely "
             "ambiguous scattering models: many pairs below "
             "produce the same I(q) for some parameters within noise and a limited q window (a sphere is "
             "a core_shell_sphere with no shell contrast; fractal and power-law models share slopes), "
