@@ -491,6 +491,7 @@ def _fit(result, prep, info, kmodel, budget_s, starts, seed, fit_params, t0):
     keep = np.unique(np.linspace(0, len(prep.q) - 1, min(len(prep.q), _SEARCH_POINTS)).round().astype(int))
     sub = Data1D(x=prep.q[keep], y=prep.iq[keep], dx=None if prep.dq is None else prep.dq[keep], dy=prep.diq[keep])
     subsampled = len(keep) < len(prep.q)
+    weights = 1.0 / prep.diq ** 2
 
     def objective(calculator, points):
         y, w = prep.iq[points], weights[points]
@@ -506,8 +507,6 @@ def _fit(result, prep, info, kmodel, budget_s, starts, seed, fit_params, t0):
 
     def pars_of(x):
         return {**fixed, **{p.name: p.from_search(v) for p, v in zip(shape, x)}, "scale": 1.0, "background": 0.0}
-
-    weights = 1.0 / prep.diq ** 2
 
     def projected(x):
         P = calc(**pars_of(x))
