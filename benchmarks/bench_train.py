@@ -140,8 +140,8 @@ def main(argv=None):
     plans = [("default", None, True, args.epochs, ours),
              ("sasnet2017", "sasnet2017", False, args.baseline_epochs, INPUT_2017)]
     if args.ablation:
-        plans += [("default-no-augment", None, False, args.epochs, ours),
-                  ("sasnet2017-our-input", "sasnet2017", False, args.baseline_epochs, ours)]
+        plans += [("sasnet2017-our-input", "sasnet2017", False, args.baseline_epochs, ours),
+                  ("default-no-augment", None, False, args.epochs, ours)]
     results = {}
     with sasnets.open_store(args.data) as store:
         for name, arch, augment, epochs, channels in plans:
