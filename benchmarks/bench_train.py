@@ -136,7 +136,9 @@ def main(argv=None):
           f"left out (fewer than {need} training curves or no test curves): {', '.join(left_out) or 'none'}; "
           f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores", flush=True)
 
-    ours = ("logi", "slope", "mask")
+    from sasnets.data.preprocess import PreprocessSpec
+
+    ours = PreprocessSpec().channels
     plans = [("default", None, True, args.epochs, ours),
              ("sasnet2017", "sasnet2017", False, args.baseline_epochs, INPUT_2017)]
     if args.ablation:
