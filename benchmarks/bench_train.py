@@ -2,8 +2,8 @@
 
 Two measurements, both networks trained on the same training tag with the
 same validation split (seeded) and scored on the same test tags.
-``sasnet2017`` runs as published: its network, its recipe, no augmentation,
-and its input (one channel of log intensity, see ``INPUT_2017``);
+``sasnet2017`` runs as ``--arch sasnet2017`` does, as published: its network,
+its recipe, no augmentation and its 2017 input (one channel of log intensity);
 ``--ablation`` adds it on the default's input channels, and the default
 without augmentation, so each part's share shows:
 
@@ -37,11 +37,6 @@ import time
 import numpy as np
 
 POSTER_TOP1 = 0.549
-# What the 2017 network read: one channel, the log intensity shifted per curve (SASNets
-# subtracted log10 of the peak; ``logi`` subtracts the mean over the curve, the same
-# shape).  Our slope and mask channels are part of what the default brings, so the
-# baseline runs without them; ``--ablation`` also trains it with them.
-INPUT_2017 = ("logi",)
 
 
 def generate(path, count, test_count, exclude, seed):
@@ -85,7 +80,7 @@ def run(args, name, arch, augment, epochs, channels):
     clf = train(args.data, outdir, arch=arch, augment=augment, epochs=epochs, seed=args.seed, threads=args.threads,
                 overwrite=not resume and os.path.exists(outdir), resume=resume, tensorboard=False, progress=progress,
                 patience=epochs, models=None if resume else args.models,
-                preprocess=None if resume else PreprocessSpec(channels=channels))
+                preprocess=None if resume or channels is None else PreprocessSpec(channels=channels))
     wall = time.perf_counter() - t
     with open(os.path.join(outdir, "history.json")) as fh:
         history = json.load(fh)
@@ -140,7 +135,7 @@ def main(argv=None):
 
     ours = PreprocessSpec().channels
     plans = [("default", None, True, args.epochs, ours),
-             ("sasnet2017", "sasnet2017", False, args.baseline_epochs, INPUT_2017)]
+             ("sasnet2017", "sasnet2017", False, args.baseline_epochs, None)]  # its recipe's 2017 input
     if args.ablation:
         plans += [("sasnet2017-our-input", "sasnet2017", False, args.baseline_epochs, ours),
                   ("default-no-augment", None, False, args.epochs, ours)]

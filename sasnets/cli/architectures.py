@@ -10,6 +10,7 @@ import click
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list with hyper-parameters and training recipes.")
 def architectures(as_json):
     """List the network architectures `sasnets train --arch` accepts."""
+    from ..data.preprocess import PreprocessSpec
     from ..networks.base import DEFAULT_ARCHITECTURE, get_architecture
     from ..plugins import get_registry
 
@@ -28,7 +29,9 @@ def architectures(as_json):
         click.echo(f"{r['name']:<{width}}  [{r['origin']}]{mark}  {r['description']}")
         recipe = r["recipe"]
         click.echo(f"{'':<{width}}  {recipe['optimizer']}, lr {recipe['learning_rate']:g}, {recipe['schedule']}, "
-                   f"label smoothing {recipe['label_smoothing']:g}, batch {recipe['batch_size']}, {recipe['epochs']} epochs")
+                   f"label smoothing {recipe['label_smoothing']:g}, batch {recipe['batch_size']}, {recipe['epochs']} epochs; "
+                   f"input {','.join(recipe['channels'] or PreprocessSpec().channels)}, "
+                   f"augmentation {'on' if recipe['augment'] else 'off'}")
 
 
 COMMANDS = [architectures]

@@ -81,8 +81,8 @@ def common_data_options(f):
         click.option("--qmin", type=float, default=None, help="Lowest q of the network's q-grid, 1/Å (default: the training curves' median range)."),
         click.option("--qmax", type=float, default=None, help="Highest q of the network's q-grid, 1/Å."),
         click.option("--nq", type=int, default=None, help="Points of the log-spaced q-grid. [default: 128]"),
-        click.option("--channels", default=None, metavar="C,C,...", help="Input channels: logi, slope, mask. [default: logi,slope,mask]"),
-        click.option("--augment/--no-augment", default=None, help="Instrument-like augmentation of training curves. [default: on]"),
+        click.option("--channels", default=None, metavar="C,C,...", help="Input channels: logi, slope, mask. [default: the architecture's recipe; logi,slope,mask, sasnet2017 logi]"),
+        click.option("--augment/--no-augment", default=None, help="Instrument-like augmentation of training curves. [default: the architecture's recipe; on, sasnet2017 off]"),
         click.option("--augment-set", multiple=True, metavar="NAME=VALUE",
                      help="Change one augmentation range or probability, e.g. clean_prob=0.5 or noise=[0,0.02] "
                           "(repeatable; VALUE is JSON; names in the user guide)."),

@@ -48,8 +48,15 @@ class Recipe:
     epochs: int = 40
     patience: int = 10  # epochs without a better validation accuracy before stopping
     optimizer_options: dict = field(default_factory=dict)
+    # the input channels and augmentation the architecture trains on unless the
+    # caller chooses (None: the PreprocessSpec default); a baseline reproduces its
+    # published input this way
+    channels: tuple | None = None
+    augment: bool = True
 
     def __post_init__(self):
+        if self.channels is not None:
+            object.__setattr__(self, "channels", tuple(self.channels))
         if self.optimizer not in _OPTIMIZERS:
             raise UsageError(f"Unknown optimizer {self.optimizer!r}; choose from {', '.join(_OPTIMIZERS)}.")
         if self.schedule not in _SCHEDULES:

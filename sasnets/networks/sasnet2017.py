@@ -6,7 +6,10 @@ Dense(nq/4, tanh) - Dropout(0.20582) - Dense(classes), trained with Adadelta
 (learning rate 1.0, rho 0.95: the Keras 2 defaults the original used) on
 categorical cross-entropy.  The last layer outputs logits and the classifier
 applies the softmax, which is the published network with its softmax moved
-into the loss and the prediction step.
+into the loss and the prediction step.  Unless told otherwise it reads what it
+read in 2017, one channel of log intensity shifted per curve (SASNets
+subtracted the log of the peak, ``logi`` the mean: the same shape), and trains
+without augmentation, so ``--arch sasnet2017`` alone is the published baseline.
 """
 from __future__ import annotations
 
@@ -53,10 +56,10 @@ def _search_space(trial):
 ARCHITECTURE = Architecture(
     name="sasnet2017",
     builder=build,
-    description="The 2017 SASNets CNN (Conv1D-MaxPool x2, Dense tanh), Adadelta; the baseline.",
+    description="The 2017 SASNets CNN (Conv1D-MaxPool x2, Dense tanh), Adadelta, on its 2017 input; the baseline.",
     defaults={"filters": None, "kernel_size": 6, "pool_size": 4, "dropout": (0.17676, 0.20782, 0.20582)},
     recipe=Recipe(optimizer="adadelta", learning_rate=1.0, schedule="constant", warmup_epochs=0,
                   weight_decay=0.0, label_smoothing=0.0, batch_size=128, epochs=40, patience=10,
-                  optimizer_options={"rho": 0.95, "epsilon": 1e-7}),
+                  optimizer_options={"rho": 0.95, "epsilon": 1e-7}, channels=("logi",), augment=False),
     search_space=_search_space,
 )

@@ -78,6 +78,9 @@ def test_architectures_lists_the_builtins(cli_runner):
     rows = {r["name"]: r for r in json.loads(result.stdout)}
     assert {"resnet1d", "sasnet2017", "mlp"} <= set(rows)
     assert rows["resnet1d"]["default"] and rows["sasnet2017"]["recipe"]["optimizer"] == "adadelta"
+    # the baseline reads its 2017 input and trains unaugmented unless told otherwise
+    assert rows["sasnet2017"]["recipe"]["channels"] == ["logi"] and rows["sasnet2017"]["recipe"]["augment"] is False
+    assert rows["resnet1d"]["recipe"]["channels"] is None and rows["resnet1d"]["recipe"]["augment"] is True
 
 
 def test_tune_runs_trials_resumes_and_writes_the_best(store, tmp_path, cli_runner):

@@ -158,3 +158,17 @@ def test_a_curve_outside_the_q_grid_is_a_data_error(trained):
     q = np.linspace(2.0, 5.0, 50)  # 1/Å far above the grid, e.g. 1/nm mistaken for 1/Å
     with pytest.raises(DataError, match="1/Å"):
         clf.predict_proba(q, q**-2)
+
+
+def test_sasnet2017_trains_on_its_published_input_unless_told_otherwise(toy_store, tmp_path, fast):
+    opts = {k: v for k, v in fast.items() if k not in ("arch", "hyper")}
+    published = train(toy_store, str(tmp_path / "published"), arch="sasnet2017", epochs=1, **opts)
+    assert published.meta["preprocess"]["channels"] == ["logi"]
+    assert published.meta["training"]["augment"]["enabled"] is False
+    chosen = train(toy_store, str(tmp_path / "chosen"), arch="sasnet2017", epochs=1, augment=True,
+                   preprocess={"channels": ["logi", "slope", "mask"]}, **opts)
+    assert chosen.meta["preprocess"]["channels"] == ["logi", "slope", "mask"]
+    assert chosen.meta["training"]["augment"]["enabled"] is True
+    default = train(toy_store, str(tmp_path / "default"), epochs=1, **fast)
+    assert default.meta["preprocess"]["channels"] == ["logi", "slope", "mask"]
+    assert default.meta["training"]["augment"]["enabled"] is True
