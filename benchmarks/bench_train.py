@@ -63,8 +63,7 @@ def score(classifier, store, tag):
             "top5": float(np.mean(np.any(order[:, :5] == truth[:, None], axis=1)))}
 
 
-def run(args, name, arch, augment, epochs, channels):
-    from sasnets.data.preprocess import PreprocessSpec
+def run(args, name, arch, augment, epochs, preprocess):
     from sasnets.training.train import train
 
     outdir = os.path.join(args.out, name)
@@ -80,7 +79,7 @@ def run(args, name, arch, augment, epochs, channels):
     clf = train(args.data, outdir, arch=arch, augment=augment, epochs=epochs, seed=args.seed, threads=args.threads,
                 overwrite=not resume and os.path.exists(outdir), resume=resume, tensorboard=False, progress=progress,
                 patience=epochs, models=None if resume else args.models,
-                preprocess=None if resume or channels is None else PreprocessSpec(channels=channels))
+                preprocess=None if resume else preprocess)
     wall = time.perf_counter() - t
     with open(os.path.join(outdir, "history.json")) as fh:
         history = json.load(fh)
@@ -133,7 +132,7 @@ def main(argv=None):
 
     from sasnets.data.preprocess import PreprocessSpec
 
-    ours = PreprocessSpec().channels
+    ours = PreprocessSpec()
     plans = [("default", None, True, args.epochs, ours),
              ("sasnet2017", "sasnet2017", False, args.baseline_epochs, None)]  # its recipe's 2017 input
     if args.ablation:
@@ -141,8 +140,8 @@ def main(argv=None):
                   ("default-no-augment", None, False, args.epochs, ours)]
     results = {}
     with sasnets.open_store(args.data) as store:
-        for name, arch, augment, epochs, channels in plans:
-            clf, info = run(args, name, arch, augment, epochs, channels)
+        for name, arch, augment, epochs, preprocess in plans:
+            clf, info = run(args, name, arch, augment, epochs, preprocess)
             info["params"] = int(clf.network.count_params())
             info["test"] = score(clf, store, "test")
             info["instrument"] = score(clf, store, "instrument")

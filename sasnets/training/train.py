@@ -276,7 +276,8 @@ def train(store, outdir: str, *, arch: str | None = None, tag: str = "train", va
         hyper_used = architecture.hyper(**(hyper or {}))
         seed = 0 if seed is None else int(seed)
         val_fraction = 0.1 if val_fraction is None else float(val_fraction)
-        preprocess = preprocess or PreprocessSpec(**({"channels": recipe.channels} if recipe.channels else {}))
+        if preprocess is None:
+            preprocess = PreprocessSpec(channels=recipe.channels) if recipe.channels else PreprocessSpec()
         if augment is None:
             augment = AugmentSpec() if recipe.augment else AugmentSpec.off()
         labels = None
