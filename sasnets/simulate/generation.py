@@ -33,6 +33,7 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
+from .._system import usable_cores
 from ..data.curves import CurveBatch
 from ..errors import SasnetsError, UsageError
 from .catalog import ModelEntry, resolve_model_entries
@@ -313,7 +314,7 @@ class _Distributed:
             else:
                 import dask
 
-                n = workers or os.cpu_count() or 1
+                n = workers or usable_cores()
                 method = _start_method()
                 with dask.config.set({"distributed.worker.multiprocessing-method": method}):
                     # no dashboard; the scheduler's HTTP endpoint on a free port, not 8787
@@ -432,7 +433,7 @@ def generate(store, models: Iterable[str] | str, count: int, tag: str = "train",
         if total == 0:
             return report
         planner = _Planner(missing, {e.name: e for e in entries}, chunk_seconds)
-        in_process = not scheduler and (workers or os.cpu_count() or 1) == 1
+        in_process = not scheduler and (workers or usable_cores()) == 1
         executor = _InProcess() if in_process else _Distributed(workers, scheduler)
         report.workers = planner.workers = executor.workers
         state = {"done": 0, "total": total, "recorded": False}

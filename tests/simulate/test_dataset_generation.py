@@ -148,6 +148,18 @@ def test_dask_workers_give_the_same_curves_as_one_process(tmp_path, tiny_options
     assert _read(one).equals(_read(two))
 
 
+def test_default_workers_follow_the_cores_this_process_may_use(tmp_path, tiny_options, monkeypatch):
+    """Under a one-core affinity mask (a batch job's allocation) the default runs in this process, no Dask."""
+    import os
+
+    if not hasattr(os, "sched_getaffinity"):
+        pytest.skip("no CPU affinity on this platform")
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0})
+    monkeypatch.setattr(os, "cpu_count", lambda: 64)
+    report = generate(str(tmp_path / "d.h5"), ["sphere"], 2, options=tiny_options, seed=1)
+    assert report.workers == 1 and report.generated == 2
+
+
 def test_an_existing_dask_cluster_is_used_through_its_scheduler_address(tmp_path, tiny_options):
     from dask.distributed import LocalCluster
 
