@@ -59,59 +59,24 @@ def generate(path, count, test_count, exclude, seed):
 
 
 def score(classifier, store, tag):
-    """Top-1 and top-5 of ``classifier`` on the curves of ``tag`` whose model it knows."""
-    batch = store.read(tag, models=classifier.labels, with_params=False)
-    probs = classifier.predict_proba_batch(batch)
-    truth = np.array([classifier.labels.index(m) for m in batch.models.astype(str)])
-    order = np.argsort(-probs, axis=1)
-    return {"curves": int(len(truth)), "top1": float(np.mean(order[:, 0] == truth)),
-            "top5": float(np.mean(np.any(order[:, :5] == truth[:, None], axis=1)))}
+    """Top-1 / top-5 of ``classifier`` on the curves of ``tag`` whose model it knows, top-1 by background and q window
+    (:mod:`sasnets.analysis.conditions`), and the evaluation itself."""
+    from sasnets.analysis.evaluate import evaluate
+
+    result = evaluate(classifier, store, tag)
+    m = result.metrics
+    return {"curves": m["n"], "top1": m["top1"], "top5": m["top5"], "by_background": m["by_background"],
+            "by_q_window": m["by_q_window"]}, result
 
 
-#: bands of background-to-peak ratio and of q-window width (decades) for the instrument-like breakdown
-BACKGROUND_BANDS = ((0.0, 1e-3), (1e-3, 3e-2), (3e-2, 0.3), (0.3, 0.8), (0.8, np.inf))
-SPAN_BANDS = ((0.0, 1.5), (1.5, 2.0), (2.0, 2.5), (2.5, np.inf))
-
-
-def instrument_breakdown(classifier, store, tag="instrument"):
-    """Top-1 on instrument-like curves by how much a flat background hides them and how wide their q window is.
-
-    The background-to-peak ratio is the curve's simulated flat background over
-    its largest intensity: near 1 the curve is mostly flat and carries little
-    of its scattering model.  The q-window bands count only curves whose
-    background is under 3 % of the peak, so the two effects stay apart.
-    """
-    batch = store.read(tag, models=classifier.labels, with_params=True)
-    truth = np.array([classifier.labels.index(m) for m in batch.models.astype(str)])
-    correct = classifier.predict_proba_batch(batch).argmax(axis=1) == truth
-    first, last = batch.offsets[:-1], batch.offsets[1:] - 1
-    peak = np.maximum.reduceat(np.where(np.isfinite(batch.iq), batch.iq, -np.inf), first)
-    ratio = np.array([float(p.get("background", 0.0)) for p in batch.params]) / np.where(peak > 0, peak, np.nan)
-    span = np.log10(batch.q[last] / batch.q[first])
-
-    def bands(values, edges, keep):
-        rows = []
-        for lo, hi in edges:
-            sel = keep & (values >= lo) & (values < hi)
-            rows.append({"low": lo, "high": hi, "share": float(sel.mean()),
-                         "top1": float(correct[sel].mean()) if sel.any() else None})
-        return rows
-
-    everything = np.ones(len(truth), dtype=bool)
-    return {"by_background": bands(ratio, BACKGROUND_BANDS, everything),
-            "by_span": bands(span, SPAN_BANDS, ratio < 3e-2)}
-
-
-def most_confused(classifier, store, tag="test", k=8):
-    """The ``k`` most frequent (true model, predicted model) errors on ``tag`` and their share of all curves."""
-    batch = store.read(tag, models=classifier.labels, with_params=False)
-    truth = np.array([classifier.labels.index(m) for m in batch.models.astype(str)])
-    predicted = classifier.predict_proba_batch(batch).argmax(axis=1)
-    wrong = predicted != truth
-    pairs, counts = np.unique(np.stack([truth[wrong], predicted[wrong]], axis=1), axis=0, return_counts=True)
+def most_confused(result, k=8):
+    """The ``k`` most frequent (true model, predicted model) errors of an evaluation, as shares of all its curves."""
+    predicted = result.proba.argmax(axis=1)
+    wrong = predicted != result.y
+    pairs, counts = np.unique(np.stack([result.y[wrong], predicted[wrong]], axis=1), axis=0, return_counts=True)
     order = np.argsort(-counts, kind="stable")[:k]
-    return [{"true": classifier.labels[pairs[i, 0]], "predicted": classifier.labels[pairs[i, 1]],
-             "share": float(counts[i] / len(truth))} for i in order]
+    return [{"true": result.labels[pairs[i, 0]], "predicted": result.labels[pairs[i, 1]],
+             "share": float(counts[i] / len(result.y))} for i in order]
 
 
 def run(args, name, arch, augment, epochs, preprocess):
@@ -143,16 +108,17 @@ def run(args, name, arch, augment, epochs, preprocess):
 
 def print_breakdown(results):
     """Where the instrument-like errors are, network by network, and the default's most confused pairs."""
+    from sasnets.analysis.conditions import LOW_BACKGROUND, band_label
+
     names = list(results)
-    first = results[names[0]]["instrument_breakdown"]
-    for key, title, unit in (("by_background", "background / peak", ""), ("by_span", "q window (background < 3 %)",
-                                                                           " decades")):
+    first = results[names[0]]["instrument"]
+    for key, title, scale, unit in (("by_background", "flat background / peak", 100, " %"),
+                                    ("by_q_window", f"q window (background < {100 * LOW_BACKGROUND:g} %)", 1, " decades")):
         print()
-        print(f"instrument-like top-1 by {title:<28} {'share':>6} " + " ".join(f"{n[:20]:>20}" for n in names))
+        print(f"instrument-like top-1 by {title:<34} {'share':>6} " + " ".join(f"{n[:20]:>20}" for n in names))
         for i, band in enumerate(first[key]):
-            label = f"{band['low']:g}-{band['high']:g}{unit}" if np.isfinite(band["high"]) else f">= {band['low']:g}{unit}"
-            cells = [results[n]["instrument_breakdown"][key][i]["top1"] for n in names]
-            print(f"  {label:<44} {band['share']:>6.3f} "
+            cells = [results[n]["instrument"][key][i]["top1"] for n in names]
+            print(f"  {band_label(band, scale, unit):<56} {band['share']:>6.3f} "
                   + " ".join(f"{c:>20.3f}" if c is not None else f"{'-':>20}" for c in cells))
     pairs = results["default"].get("most_confused", [])
     if pairs:
@@ -215,12 +181,11 @@ def main(argv=None):
         for name, arch, augment, epochs, preprocess in plans:
             clf, info = run(args, name, arch, augment, epochs, preprocess)
             info["params"] = int(clf.network.count_params())
-            info["test"] = score(clf, store, "test")
-            info["instrument"] = score(clf, store, "instrument")
+            info["test"], test = score(clf, store, "test")
+            info["instrument"], _ = score(clf, store, "instrument")
             info["architecture"] = clf.architecture
-            info["instrument_breakdown"] = instrument_breakdown(clf, store)
             if name == "default":
-                info["most_confused"] = most_confused(clf, store)
+                info["most_confused"] = most_confused(test)
             results[name] = info
 
     base = results["sasnet2017"]

@@ -65,6 +65,36 @@ def pct(x) -> str:
     return "–" if x is None or (isinstance(x, float) and np.isnan(x)) else f"{100 * x:.1f} %"
 
 
+def conditions_note(m: dict) -> str:
+    """One sentence on how top-1 falls with the flat background, from the evaluation's bands."""
+    bands = [b for b in m.get("by_background") or [] if b["n"]]
+    if len(bands) < 2:
+        return ""
+    low, high = bands[0], bands[-1]
+    return (f" (3) measurement conditions: on the {pct(low['share'])} of test curves whose flat background is "
+            f"under {100 * low['high']:g} % of their peak intensity top-1 is {pct(low['top1'])}; on the "
+            f"{pct(high['share'])} where it is {100 * high['low']:g} % or more, the curve is mostly flat and top-1 is "
+            f"{pct(high['top1'])} (tables below).")
+
+
+def condition_tables(m: dict) -> list:
+    """Markdown tables of top-1 by background-to-peak ratio and by q-window width."""
+    from sasnets.analysis.conditions import LOW_BACKGROUND, band_label
+
+    lines = []
+    for key, title, scale, unit in (
+            ("by_background", "By flat background (relative to the peak intensity)", 100, " %"),
+            ("by_q_window", f"By q window (curves with background under {100 * LOW_BACKGROUND:g} % of the peak)",
+             1, " decades")):
+        bands = [b for b in m.get(key) or [] if b["n"]]
+        if bands:
+            lines += [f"### {title}", "", "| band | test curves | share | top-1 |", "| --- | --- | --- | --- |"]
+            lines += [f"| {band_label(b, scale, unit)} | {b['n']} | {pct(b['share'])} | {pct(b['top1'])} |"
+                      for b in bands]
+            lines.append("")
+    return lines
+
+
 def model_card(clf, result, pairs, train_counts, test_tag, recipe, size_bytes) -> str:
     m = result.metrics
     meta = clf.meta
@@ -155,7 +185,7 @@ def model_card(clf, result, pairs, train_counts, test_tag, recipe, size_bytes) -
             "produce the same I(q) for some parameters within noise and a limited q window (a sphere is "
             "a core_shell_sphere with no shell contrast; fractal and power-law models share slopes), "
             "which no classifier can separate from one curve; `sasnets fit` on the top candidates "
-            "tells them apart by fit quality where the data can.",
+            "tells them apart by fit quality where the data can." + conditions_note(m),
             "",
         ]
     fam = m.get("per_family", {})
@@ -164,6 +194,7 @@ def model_card(clf, result, pairs, train_counts, test_tag, recipe, size_bytes) -
         for name, v in sorted(fam.items()):
             lines.append(f"| {name} | {v['models']} | {v['n']} | {pct(v['top1'])} | {pct(v['family_accuracy'])} |")
         lines.append("")
+    lines += condition_tables(m)
     lines += ["### Per scattering model (worst first)", "",
               "| scattering model | train curves | test curves | top-1 | top-3 | mean rank |",
               "| --- | --- | --- | --- | --- | --- |"]

@@ -19,6 +19,7 @@ from typing import Callable
 import numpy as np
 
 from ..errors import DataError, UsageError
+from .conditions import accuracy_by_conditions, curve_conditions
 from .families import families_of
 from .metrics import apply_temperature, evaluate_probabilities, expected_calibration_error, fit_temperature, \
     negative_log_likelihood
@@ -80,8 +81,10 @@ def predictions_on_tag(classifier, store, tag: str, *, batch_size: int = 4096, m
                        seed: int = 0, embed: bool = False, progress: Callable[[int, int], None] | None = None):
     """Run ``classifier`` over tag ``tag`` of ``store``.
 
-    Returns ``(proba, y, embeddings or None, skipped)`` where ``skipped`` maps
-    scattering models the classifier does not know to their curve counts.
+    Returns ``(proba, y, embeddings or None, skipped, conditions)`` where
+    ``skipped`` maps scattering models the classifier does not know to their
+    curve counts and ``conditions`` holds each curve's background-to-peak ratio
+    and q-window width (:func:`sasnets.analysis.conditions.curve_conditions`).
     ``max_curves`` evaluates a random subset (drawn with ``seed``).
     """
     if batch_size < 1:
@@ -102,15 +105,16 @@ def predictions_on_tag(classifier, store, tag: str, *, batch_size: int = 4096, m
             )
         total = sum(counts[tag][m] for m in known)
         target = total if max_curves is None else min(int(max_curves), total)
-        probas, ys, embs = [], [], []
+        probas, ys, embs, conds = [], [], [], []
         done = 0
         batches = store.iter_batches(tag, batch_size, shuffle=max_curves is not None, seed=seed,
-                                     models=known if skipped else None)
+                                     models=known if skipped else None, with_params=True)
         for batch in batches:
             if done + len(batch) > target:
                 batch = batch.take(np.arange(target - done))
             probas.append(classifier.predict_proba_batch(batch))
             ys.append(np.array([index[str(m)] for m in batch.models], dtype=np.int64))
+            conds.append(curve_conditions(batch))
             if embed:
                 embs.append(classifier.embed(batch))
             done += len(batch)
@@ -124,7 +128,9 @@ def predictions_on_tag(classifier, store, tag: str, *, batch_size: int = 4096, m
     proba = np.concatenate(probas) if probas else np.zeros((0, len(classifier.labels)), np.float32)
     y = np.concatenate(ys) if ys else np.zeros(0, np.int64)
     embeddings = np.concatenate(embs) if embed and embs else None
-    return proba, y, embeddings, skipped
+    conditions = {key: np.concatenate([c[key] for c in conds]) if conds else np.zeros(0)
+                  for key in ("background_to_peak", "q_decades")}
+    return proba, y, embeddings, skipped, conditions
 
 
 def evaluate(classifier, store, tag: str = "test", *, batch_size: int = 4096, max_curves: int | None = None,
@@ -135,11 +141,12 @@ def evaluate(classifier, store, tag: str = "test", *, batch_size: int = 4096, ma
         from ..training.classifier import load_classifier
 
         classifier = load_classifier(os.fspath(classifier))
-    proba, y, embeddings, skipped = predictions_on_tag(
+    proba, y, embeddings, skipped, conditions = predictions_on_tag(
         classifier, store, tag, batch_size=batch_size, max_curves=max_curves, seed=seed, embed=embed,
         progress=progress)
     labels = list(classifier.labels)
     metrics = evaluate_probabilities(proba, y, labels, temperature=classifier.temperature)
+    metrics.update(accuracy_by_conditions(proba.argmax(axis=1) == y, conditions))
     store_url = store if isinstance(store, str) else getattr(store, "url", str(store))
     info = {
         "classifier": getattr(classifier, "path", None),
@@ -163,7 +170,7 @@ def calibrate(classifier, store, tag: str = "eval", *, batch_size: int = 4096, m
     new one is the old one times the factor fitted on the current
     probabilities, so calibrating twice is harmless.
     """
-    proba, y, _, _ = predictions_on_tag(classifier, store, tag, batch_size=batch_size, max_curves=max_curves,
+    proba, y, _, _, _ = predictions_on_tag(classifier, store, tag, batch_size=batch_size, max_curves=max_curves,
                                         seed=seed, progress=progress)
     if len(y) < 2:
         raise DataError(f"Tag {tag!r} has too few curves of the classifier's models to fit a temperature (--calibrate-on).")

@@ -79,6 +79,22 @@ def _table(headers, rows) -> str:
     return f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{body}\n</tbody></table>"
 
 
+def _condition_tables(m: dict) -> str:
+    """Top-1 by background-to-peak ratio and by q-window width, when the evaluation has them."""
+    from .conditions import LOW_BACKGROUND, band_label
+
+    parts = []
+    for key, title, scale, unit in (
+            ("by_background", "By flat background (relative to the peak intensity)", 100, " %"),
+            ("by_q_window", f"By q window (curves with background under {100 * LOW_BACKGROUND:g} % of the peak)",
+             1, " decades")):
+        rows = [(html.escape(band_label(b, scale, unit)), _fmt(b["n"]), _fmt(b["share"], True), _fmt(b["top1"], True))
+                for b in m.get(key) or [] if b["n"]]
+        if rows:
+            parts.append(f"<h2>{html.escape(title)}</h2>\n" + _table(["band", "curves", "share", "top-1"], rows))
+    return "\n".join(parts)
+
+
 def write_index(results, outdir: str, artifacts: dict[str, list[str]], title: str = "sasnets analysis") -> str:
     """Write ``outdir/index.html`` with the metrics and every artifact; returns its path."""
     m = results.metrics
@@ -99,6 +115,7 @@ def write_index(results, outdir: str, artifacts: dict[str, list[str]], title: st
         (html.escape(f), _fmt(v["models"]), _fmt(v["n"]), _fmt(v["top1"], True), _fmt(v["family_accuracy"], True))
         for f, v in sorted(m.get("per_family", {}).items(), key=lambda kv: family_sort_key(kv[0]))
     ]
+    condition_tables = _condition_tables(m)
     family_of = dict(zip(results.labels, results.families))
     model_rows = [
         (html.escape(name), html.escape(family_of.get(name, "")), _fmt(v["n"]), _fmt(v["top1"], True),
@@ -141,6 +158,7 @@ img {{ max-width: 900px; max-height: 900px; border: 1px solid #ddd; }}
 {_table(["metric", "value"], summary)}
 <h2>Per family</h2>
 {_table(["family", "models", "curves", "top-1", "family accuracy"], fam_rows)}
+{condition_tables}
 <h2>Figures</h2>
 {"".join(figures) or "<p>No figures.</p>"}
 {"<h2>Files</h2><ul>" + "".join(f'<li><a href="{html.escape(f)}">{html.escape(f)}</a></li>' for f in files) + "</ul>" if files else ""}

@@ -53,6 +53,7 @@ def format_metrics(m: dict, info: dict, width: int = 36) -> str:
     ]
     for family, v in m["per_family"].items():
         lines.append(f"  {family:<22} {v['models']:>6} {v['n']:>7} {pct(v['top1']):>8} {pct(v['family_accuracy']):>10}")
+    lines += _condition_lines(m, pct)
     per = m["per_model"]
     if per:
         w = max(len("scattering model"), *(len(k) for k in per))
@@ -66,12 +67,28 @@ def format_metrics(m: dict, info: dict, width: int = 36) -> str:
     return "\n".join(lines)
 
 
+def _condition_lines(m: dict, pct) -> list[str]:
+    """Top-1 by background-to-peak ratio and by q-window width (sasnets.analysis.conditions)."""
+    from ..analysis.conditions import LOW_BACKGROUND, band_label
+
+    lines = []
+    for key, title, scale, unit in (
+            ("by_background", "flat background / peak", 100, " %"),
+            ("by_q_window", f"q window (background < {100 * LOW_BACKGROUND:g} %)", 1, " decades")):
+        bands = [b for b in m.get(key) or [] if b["n"]]
+        if bands:
+            lines += ["", f"  {title:<34} {'curves':>7} {'share':>8} {'top-1':>8}"]
+            lines += [f"  {band_label(b, scale, unit):<34} {b['n']:>7} {pct(b['share']):>8} {pct(b['top1']):>8}"
+                      for b in bands]
+    return lines
+
+
 @click.command("evaluate")
 @click.argument("classifier", type=click.Path())
 @click.argument("store")
 @click.option("--tag", default="test", show_default=True, help="Tag of the store to evaluate on.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (top1, top3, top5, per_model, "
-              "per_family, credible68, credible95, ece, …) instead of the table.")
+              "per_family, by_background, by_q_window, credible68, credible95, ece, …) instead of the table.")
 @click.option("--calibrate-on", "calibrate_on", metavar="TAG",
               help="First fit the softmax temperature on this tag (e.g. eval) and store it in classifier.json.")
 @click.option("--max-curves", type=click.IntRange(min=1), help="Evaluate a random subset of this many curves.")

@@ -30,7 +30,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from ..errors import UsageError
-from .curves import COLUMNS, CurveBatch
+from .curves import COLUMNS, CurveBatch, per_curve_reduce
 from .preprocess import use_numba
 
 __all__ = ["AugmentSpec", "augment", "smear_reference", "select_points_reference"]
@@ -99,16 +99,6 @@ class AugmentSpec:
     @classmethod
     def off(cls) -> "AugmentSpec":
         return cls(enabled=False)
-
-
-def _per_curve(ufunc, values, offsets, empty):
-    """``ufunc.reduce`` over each curve's slice of ``values``; ``empty`` for curves without points."""
-    lengths = np.diff(offsets)
-    out = np.full(len(lengths), empty, dtype=np.float64)
-    nonempty = lengths > 0
-    if nonempty.any():
-        out[nonempty] = ufunc.reduceat(values, offsets[:-1][nonempty])
-    return out
 
 
 def _log_uniform(rng, lo, hi, n):
@@ -189,7 +179,7 @@ def augment(batch: CurveBatch, rng: np.random.Generator, spec: AugmentSpec | Non
     # 2. scale, 3. flat background relative to the largest intensity
     scale = _log_uniform(rng, *spec.scale, n)
     safe = np.where(np.isfinite(iq), iq, -np.inf)
-    peak = _per_curve(np.maximum, safe, offsets, 0.0)
+    peak = per_curve_reduce(np.maximum, safe, offsets, 0.0)
     peak = np.where(np.isfinite(peak) & (peak > 0), peak, 0.0)
     background = np.where(altered & (rng.random(n) < spec.background_prob),
                           _log_uniform(rng, *spec.background, n), 0.0) * peak
@@ -205,8 +195,8 @@ def augment(batch: CurveBatch, rng: np.random.Generator, spec: AugmentSpec | Non
     with np.errstate(divide="ignore", invalid="ignore"):
         logq = np.log10(np.where(batch.q > 0, batch.q, np.nan).astype(np.float64))
     lq = np.where(np.isfinite(logq), logq, np.inf)
-    first = _per_curve(np.minimum, lq, offsets, 0.0)
-    last = _per_curve(np.maximum, np.where(np.isfinite(logq), logq, -np.inf), offsets, 0.0)
+    first = per_curve_reduce(np.minimum, lq, offsets, 0.0)
+    last = per_curve_reduce(np.maximum, np.where(np.isfinite(logq), logq, -np.inf), offsets, 0.0)
     first, last = np.where(np.isfinite(first), first, 0.0), np.where(np.isfinite(last), last, 0.0)
     span = np.maximum(last - first, 0.0)
     crop = altered & (rng.random(n) < spec.crop_prob) & (span > spec.min_decades)

@@ -18,7 +18,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-__all__ = ["Curve", "CurveBatch"]
+__all__ = ["Curve", "CurveBatch", "per_curve_reduce"]
 
 COLUMNS = ("q", "dq", "iq", "diq")
 
@@ -207,3 +207,17 @@ class CurveBatch:
             and np.array_equal(self.seeds, other.seeds)
             and np.array_equal(self.indices, other.indices)
         )
+
+
+def per_curve_reduce(ufunc, values, offsets, empty: float) -> np.ndarray:
+    """``ufunc.reduce`` over each curve's slice of the flat ``values`` (curve ``i`` is ``offsets[i]:offsets[i+1]``).
+
+    Curves without points get ``empty``.
+    """
+    offsets = np.asarray(offsets)
+    lengths = np.diff(offsets)
+    out = np.full(len(lengths), empty, dtype=np.float64)
+    nonempty = lengths > 0
+    if nonempty.any():
+        out[nonempty] = ufunc.reduceat(values, offsets[:-1][nonempty])
+    return out

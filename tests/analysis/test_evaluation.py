@@ -23,6 +23,10 @@ def test_evaluate_reports_metrics_for_every_curve(tiny_classifier):
     assert set(m["per_model"]) == {"sphere", "guinier", "power_law"}
     assert result.embeddings.shape[0] == 60
     assert result.info["tag"] == "test" and result.info["skipped_models"] == {}
+    # these curves carry no background parameter: q-window bands over all of them, no background bands
+    assert m["by_background"] == []
+    assert sum(b["n"] for b in m["by_q_window"]) == 60
+    assert sum(b["n"] * b["top1"] for b in m["by_q_window"] if b["n"]) == pytest.approx(60 * m["top1"])
 
 
 def test_batch_size_and_subset_do_not_change_answers(tiny_classifier):

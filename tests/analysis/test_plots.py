@@ -80,3 +80,19 @@ def test_tsne_is_skipped_without_embeddings(tmp_path):
 def test_unknown_analyzer_suggests_the_close_name():
     with pytest.raises(UsageError, match="did you mean confusion"):
         analyzer_names("confuson")
+
+
+def test_the_index_shows_top1_by_background_and_q_window_when_the_evaluation_has_them(tmp_path):
+    from sasnets.analysis.conditions import accuracy_by_conditions
+
+    r = synthetic_result(embeddings=False)
+    n = len(r.y)
+    rng = np.random.default_rng(2)
+    r.metrics.update(accuracy_by_conditions(r.proba.argmax(1) == r.y,
+                                            {"background_to_peak": 10 ** rng.uniform(-5, 0, n),
+                                             "q_decades": rng.uniform(1, 3, n)}))
+    page = open(write_index(r, str(tmp_path), {})).read()
+    assert "By flat background" in page and "&gt;= 80 %" in page
+    assert "By q window" in page and "1.5-2 decades" in page
+    bare = synthetic_result(embeddings=False)  # an evaluation saved before these existed
+    assert "By flat background" not in open(write_index(bare, str(tmp_path), {})).read()
