@@ -108,18 +108,15 @@ def run(args, name, arch, augment, epochs, preprocess):
 
 def print_breakdown(results):
     """Where the instrument-like errors are, network by network, and the default's most confused pairs."""
-    from sasnets.analysis.conditions import LOW_BACKGROUND, band_label
+    from sasnets.analysis.conditions import condition_tables
 
     names = list(results)
-    first = results[names[0]]["instrument"]
-    for key, title, scale, unit in (("by_background", "flat background / peak", 100, " %"),
-                                    ("by_q_window", f"q window (background < {100 * LOW_BACKGROUND:g} %)", 1, " decades")):
+    for key, title, rows in condition_tables(results[names[0]]["instrument"]):
         print()
-        print(f"instrument-like top-1 by {title:<34} {'share':>6} " + " ".join(f"{n[:20]:>20}" for n in names))
-        for i, band in enumerate(first[key]):
-            cells = [results[n]["instrument"][key][i]["top1"] for n in names]
-            print(f"  {band_label(band, scale, unit):<56} {band['share']:>6.3f} "
-                  + " ".join(f"{c:>20.3f}" if c is not None else f"{'-':>20}" for c in cells))
+        print(f"instrument-like top-1 by {title:<40} {'share':>6} " + " ".join(f"{n[:20]:>20}" for n in names))
+        for label, band in rows:
+            cells = [next(b["top1"] for b in results[n]["instrument"][key] if b["low"] == band["low"]) for n in names]
+            print(f"  {label:<62} {band['share']:>6.3f} " + " ".join(f"{c:>20.3f}" for c in cells))
     pairs = results["default"].get("most_confused", [])
     if pairs:
         print()

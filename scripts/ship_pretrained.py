@@ -79,19 +79,13 @@ def conditions_note(m: dict) -> str:
 
 def condition_tables(m: dict) -> list:
     """Markdown tables of top-1 by background-to-peak ratio and by q-window width."""
-    from sasnets.analysis.conditions import LOW_BACKGROUND, band_label
+    from sasnets.analysis import conditions
 
     lines = []
-    for key, title, scale, unit in (
-            ("by_background", "By flat background (relative to the peak intensity)", 100, " %"),
-            ("by_q_window", f"By q window (curves with background under {100 * LOW_BACKGROUND:g} % of the peak)",
-             1, " decades")):
-        bands = [b for b in m.get(key) or [] if b["n"]]
-        if bands:
-            lines += [f"### {title}", "", "| band | test curves | share | top-1 |", "| --- | --- | --- | --- |"]
-            lines += [f"| {band_label(b, scale, unit)} | {b['n']} | {pct(b['share'])} | {pct(b['top1'])} |"
-                      for b in bands]
-            lines.append("")
+    for _, title, rows in conditions.condition_tables(m):
+        lines += [f"### Top-1 by {title}", "", "| band | test curves | share | top-1 |", "| --- | --- | --- | --- |"]
+        lines += [f"| {label} | {b['n']} | {pct(b['share'])} | {pct(b['top1'])} |" for label, b in rows]
+        lines.append("")
     return lines
 
 

@@ -19,7 +19,8 @@ import numpy as np
 
 from ..data.curves import per_curve_reduce
 
-__all__ = ["BACKGROUND_BANDS", "Q_WINDOW_BANDS", "curve_conditions", "accuracy_by_conditions", "band_label"]
+__all__ = ["BACKGROUND_BANDS", "Q_WINDOW_BANDS", "curve_conditions", "accuracy_by_conditions", "band_label",
+           "condition_tables"]
 
 #: bands of background-to-peak ratio
 BACKGROUND_BANDS = ((0.0, 1e-3), (1e-3, 3e-2), (3e-2, 0.3), (0.3, 0.8), (0.8, np.inf))
@@ -91,3 +92,15 @@ def band_label(band: dict, scale: float = 1.0, unit: str = "") -> str:
         return f">= {low}{unit}"
     high = f"{band['high'] * scale:g}"
     return f"< {high}{unit}" if band["low"] == 0 else f"{low}-{high}{unit}"
+
+
+def condition_tables(metrics: dict) -> list[tuple[str, str, list[tuple[str, dict]]]]:
+    """``[(key, title, [(band label, band), ...]), ...]``: the non-empty bands of an evaluation, ready to print."""
+    tables = []
+    for key, title, scale, unit in (
+            ("by_background", "flat background / peak intensity", 100, " %"),
+            ("by_q_window", f"q window (background < {100 * LOW_BACKGROUND:g} % of the peak)", 1, " decades")):
+        rows = [(band_label(band, scale, unit), band) for band in metrics.get(key) or [] if band["n"]]
+        if rows:
+            tables.append((key, title, rows))
+    return tables

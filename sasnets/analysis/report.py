@@ -81,18 +81,13 @@ def _table(headers, rows) -> str:
 
 def _condition_tables(m: dict) -> str:
     """Top-1 by background-to-peak ratio and by q-window width, when the evaluation has them."""
-    from .conditions import LOW_BACKGROUND, band_label
+    from .conditions import condition_tables
 
-    parts = []
-    for key, title, scale, unit in (
-            ("by_background", "By flat background (relative to the peak intensity)", 100, " %"),
-            ("by_q_window", f"By q window (curves with background under {100 * LOW_BACKGROUND:g} % of the peak)",
-             1, " decades")):
-        rows = [(html.escape(band_label(b, scale, unit)), _fmt(b["n"]), _fmt(b["share"], True), _fmt(b["top1"], True))
-                for b in m.get(key) or [] if b["n"]]
-        if rows:
-            parts.append(f"<h2>{html.escape(title)}</h2>\n" + _table(["band", "curves", "share", "top-1"], rows))
-    return "\n".join(parts)
+    return "\n".join(
+        f"<h2>Top-1 by {html.escape(title)}</h2>\n"
+        + _table(["band", "curves", "share", "top-1"],
+                 [(html.escape(label), _fmt(b["n"]), _fmt(b["share"], True), _fmt(b["top1"], True)) for label, b in rows])
+        for _, title, rows in condition_tables(m))
 
 
 def write_index(results, outdir: str, artifacts: dict[str, list[str]], title: str = "sasnets analysis") -> str:

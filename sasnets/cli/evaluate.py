@@ -69,17 +69,12 @@ def format_metrics(m: dict, info: dict, width: int = 36) -> str:
 
 def _condition_lines(m: dict, pct) -> list[str]:
     """Top-1 by background-to-peak ratio and by q-window width (sasnets.analysis.conditions)."""
-    from ..analysis.conditions import LOW_BACKGROUND, band_label
+    from ..analysis.conditions import condition_tables
 
     lines = []
-    for key, title, scale, unit in (
-            ("by_background", "flat background / peak", 100, " %"),
-            ("by_q_window", f"q window (background < {100 * LOW_BACKGROUND:g} %)", 1, " decades")):
-        bands = [b for b in m.get(key) or [] if b["n"]]
-        if bands:
-            lines += ["", f"  {title:<34} {'curves':>7} {'share':>8} {'top-1':>8}"]
-            lines += [f"  {band_label(b, scale, unit):<34} {b['n']:>7} {pct(b['share']):>8} {pct(b['top1']):>8}"
-                      for b in bands]
+    for _, title, rows in condition_tables(m):
+        lines += ["", f"  {title:<44} {'curves':>7} {'share':>8} {'top-1':>8}"]
+        lines += [f"  {label:<44} {b['n']:>7} {pct(b['share']):>8} {pct(b['top1']):>8}" for label, b in rows]
     return lines
 
 

@@ -92,7 +92,7 @@ def test_the_index_shows_top1_by_background_and_q_window_when_the_evaluation_has
                                             {"background_to_peak": 10 ** rng.uniform(-5, 0, n),
                                              "q_decades": rng.uniform(1, 3, n)}))
     page = open(write_index(r, str(tmp_path), {})).read()
-    assert "By flat background" in page and "&gt;= 80 %" in page
-    assert "By q window" in page and "1.5-2 decades" in page
+    assert "Top-1 by flat background" in page and "&gt;= 80 %" in page
+    assert "Top-1 by q window" in page and "1.5-2 decades" in page
     bare = synthetic_result(embeddings=False)  # an evaluation saved before these existed
-    assert "By flat background" not in open(write_index(bare, str(tmp_path), {})).read()
+    assert "Top-1 by flat background" not in open(write_index(bare, str(tmp_path), {})).read()

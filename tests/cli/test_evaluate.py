@@ -14,7 +14,7 @@ def test_table_and_json(tiny_classifier, cli_runner):
     table = cli_runner.invoke(cli, ["evaluate", clf, store, "--tag", "test", "-q"])
     assert table.exit_code == 0, table.output
     assert "top-1 accuracy" in table.stdout and "95 % credible set" in table.stdout
-    assert "q window (background < 3 %)" in table.stdout and "decades" in table.stdout
+    assert "q window (background < 3 % of the peak)" in table.stdout and "decades" in table.stdout
     out = json.loads(cli_runner.invoke(cli, ["evaluate", clf, store, "--json", "-q"]).stdout)
     for key in ("top1", "top3", "top5", "per_model", "per_family", "credible68", "credible95", "ece", "by_q_window"):
         assert key in out
