@@ -71,8 +71,8 @@ def accuracy_by_conditions(correct, conditions: dict) -> dict:
     ``conditions`` comes from :func:`curve_conditions`.  Returns
     ``{"by_background": [...], "by_q_window": [...]}``, each a list of
     ``{low, high, n, share, top1}`` (``high`` None for the open last band,
-    ``share`` of all curves, ``top1`` None for an empty band); ``by_background`` is empty when no curve has a known
-    background.
+    ``share`` of all curves, ``top1`` None for an empty band);
+    ``by_background`` is empty when no curve has a known background.
     """
     correct = np.asarray(correct, bool)
     ratio = np.asarray(conditions["background_to_peak"], np.float64)
