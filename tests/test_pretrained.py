@@ -84,7 +84,7 @@ def test_predict_uses_the_shipped_classifier_without_arguments(cli_runner, monke
     record = json.loads(out.output[out.output.index("["):])[0]
     names = [p["model"] for p in record["predictions"]]
     assert len(names) == 5
-    # the bundled example is a simulated cylinder: the shipped classifier (top-1 35 % on its test
+    # the bundled example is a simulated cylinder: the shipped classifier (top-1 about 50 % on its test
     # set, see MODEL_CARD.md) may not name it first, but it must see a cylinder-like scatterer
     from sasnets.analysis.families import model_family
 
