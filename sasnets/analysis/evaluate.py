@@ -78,13 +78,16 @@ def _open(store):
 
 
 def predictions_on_tag(classifier, store, tag: str, *, batch_size: int = 4096, max_curves: int | None = None,
-                       seed: int = 0, embed: bool = False, progress: Callable[[int, int], None] | None = None):
+                       seed: int = 0, embed: bool = False, conditions: bool = False,
+                       progress: Callable[[int, int], None] | None = None):
     """Run ``classifier`` over tag ``tag`` of ``store``.
 
-    Returns ``(proba, y, embeddings or None, skipped, conditions)`` where
-    ``skipped`` maps scattering models the classifier does not know to their
-    curve counts and ``conditions`` holds each curve's background-to-peak ratio
-    and q-window width (:func:`sasnets.analysis.conditions.curve_conditions`).
+    Returns ``(proba, y, embeddings or None, skipped, conditions or None)``
+    where ``skipped`` maps scattering models the classifier does not know to
+    their curve counts and, with ``conditions``, each curve's background-to-peak
+    ratio and q-window width
+    (:func:`sasnets.analysis.conditions.curve_conditions`; reads the curves'
+    parameters for it).
     ``max_curves`` evaluates a random subset (drawn with ``seed``).
     """
     if batch_size < 1:
@@ -108,13 +111,14 @@ def predictions_on_tag(classifier, store, tag: str, *, batch_size: int = 4096, m
         probas, ys, embs, conds = [], [], [], []
         done = 0
         batches = store.iter_batches(tag, batch_size, shuffle=max_curves is not None, seed=seed,
-                                     models=known if skipped else None, with_params=True)
+                                     models=known if skipped else None, with_params=conditions)
         for batch in batches:
             if done + len(batch) > target:
                 batch = batch.take(np.arange(target - done))
             probas.append(classifier.predict_proba_batch(batch))
             ys.append(np.array([index[str(m)] for m in batch.models], dtype=np.int64))
-            conds.append(curve_conditions(batch))
+            if conditions:
+                conds.append(curve_conditions(batch))
             if embed:
                 embs.append(classifier.embed(batch))
             done += len(batch)
@@ -128,9 +132,9 @@ def predictions_on_tag(classifier, store, tag: str, *, batch_size: int = 4096, m
     proba = np.concatenate(probas) if probas else np.zeros((0, len(classifier.labels)), np.float32)
     y = np.concatenate(ys) if ys else np.zeros(0, np.int64)
     embeddings = np.concatenate(embs) if embed and embs else None
-    conditions = {key: np.concatenate([c[key] for c in conds]) if conds else np.zeros(0)
-                  for key in ("background_to_peak", "q_decades")}
-    return proba, y, embeddings, skipped, conditions
+    per_curve = {key: np.concatenate([c[key] for c in conds]) if conds else np.zeros(0)
+                 for key in ("background_to_peak", "q_decades")} if conditions else None
+    return proba, y, embeddings, skipped, per_curve
 
 
 def evaluate(classifier, store, tag: str = "test", *, batch_size: int = 4096, max_curves: int | None = None,
@@ -143,7 +147,7 @@ def evaluate(classifier, store, tag: str = "test", *, batch_size: int = 4096, ma
         classifier = load_classifier(os.fspath(classifier))
     proba, y, embeddings, skipped, conditions = predictions_on_tag(
         classifier, store, tag, batch_size=batch_size, max_curves=max_curves, seed=seed, embed=embed,
-        progress=progress)
+        conditions=True, progress=progress)
     labels = list(classifier.labels)
     metrics = evaluate_probabilities(proba, y, labels, temperature=classifier.temperature)
     metrics.update(accuracy_by_conditions(proba.argmax(axis=1) == y, conditions))
