@@ -20,7 +20,11 @@ without augmentation, so each part's share shows:
    q window, so the run shows which curves carry too little of their
    scattering model to classify.
 
-The default's most frequent errors under 2017 conditions are listed too.
+The default's most frequent errors under 2017 conditions are listed too, and
+``--fit-verify N`` fits N seeded 2017-condition test curves per network: the
+share whose top-1 answer is right or fits the curve as well as the true model
+(reduced chi-square within 10 %), i.e. how many errors the data itself cannot
+settle.
 
 The figures are printed as differences and ratios against ``sasnet2017``
 measured in the same run; nothing is asserted.  ``--generate`` (re)creates
@@ -142,6 +146,8 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default="runs/bench_train", help="directory for the trained classifiers")
     ap.add_argument("--fresh", action="store_true", help="retrain instead of resuming/reusing earlier runs")
+    ap.add_argument("--fit-verify", type=int, default=0, metavar="N",
+                    help="fit N 2017-condition test curves per network: top-1 right or as good a fit as the truth")
     args = ap.parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
     if args.generate:
@@ -183,6 +189,11 @@ def main(argv=None):
             info["architecture"] = clf.architecture
             if name == "default":
                 info["most_confused"] = most_confused(test)
+            if args.fit_verify:
+                from sasnets.analysis.fitting import fit_verified_accuracy_on_store
+
+                info["fit_verified"] = fit_verified_accuracy_on_store(clf, store, "test", n=args.fit_verify, k=1,
+                                                                      seed=args.seed)
             results[name] = info
 
     base = results["sasnet2017"]
@@ -204,6 +215,13 @@ def main(argv=None):
     for name, r in results.items():
         gap = r["test"]["top1"] - r["instrument"]["top1"]
         print(f"{name}: top-1 drop from 2017-condition to instrument-like curves {100 * gap:.1f} percentage points")
+    if args.fit_verify:
+        print()
+        print(f"2017 conditions, {args.fit_verify} fitted test curves: top-1 / top-1 right or fitting as well as the "
+              "true model (reduced chi-square within 10 %)")
+        for name, r in results.items():
+            fv = r["fit_verified"]
+            print(f"  {name:<20} {fv['top1']:.3f} / {fv['fit_verified']:.3f}")
     print_breakdown(results)
     with open(os.path.join(args.out, "results.json"), "w") as fh:
         json.dump(results, fh, indent=2)

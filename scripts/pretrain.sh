@@ -101,6 +101,8 @@ fi
 
 if [[ $STAGE == ship || $STAGE == all ]]; then
     # copies the classifier (no checkpoint/logs) into sasnets/pretrained/ and
-    # writes sasnets/pretrained/MODEL_CARD.md from its test-set evaluation
-    python scripts/ship_pretrained.py "$RUN" "$STORE" --tag test --train-store "$TRAIN" --name instrument-resnet1d
+    # writes sasnets/pretrained/MODEL_CARD.md from its test-set evaluation; the
+    # candidates of PRETRAIN_FIT_VERIFY (150) test curves are fitted for the card (~20 min)
+    python scripts/ship_pretrained.py "$RUN" "$STORE" --tag test --train-store "$TRAIN" --name instrument-resnet1d \
+        --fit-verify "${PRETRAIN_FIT_VERIFY:-150}"
 fi

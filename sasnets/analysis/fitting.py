@@ -891,6 +891,46 @@ def verify_curve(true_fit: FitResult | None, candidate_fits: Sequence[FitResult]
     return min(good) <= true_fit.reduced_chi2 * (1.0 + tolerance)
 
 
+def _checked_sample(curves, probabilities, labels) -> tuple[list, np.ndarray]:
+    """The curves as a list and the probabilities as an array of the matching shape."""
+    probabilities = np.asarray(probabilities, dtype=float)
+    curves = list(curves)
+    if probabilities.shape != (len(curves), len(labels)):
+        raise UsageError(f"probabilities must have shape ({len(curves)}, {len(labels)}), got {probabilities.shape}.")
+    return curves, probabilities
+
+
+def _fit_sample(curves: Sequence, probabilities: np.ndarray, labels: list, k: int, tolerance: float,
+                rerank: bool, options: dict, workers: int | None,
+                progress: Callable[[int, int], None] | None) -> dict:
+    """Fit each curve's top-``k`` candidates (all curves when ``rerank``, else
+    only those whose true model is not among them) and, where it is missing,
+    its true model; return the fit-verified and the re-ranked top-1 fractions."""
+    tops = [[labels[j] for j in np.argsort(-p, kind="stable")[:k]] for p in probabilities]
+    jobs, owner = [], []
+    for i, (curve, p, top) in enumerate(zip(curves, probabilities, tops)):
+        if curve.model in top and not rerank:
+            continue
+        for name in top + ([] if curve.model in top else [curve.model]):
+            probability = float(p[labels.index(name)]) if name in top else None
+            jobs.append(FitJob(curve, name, {**options, "probability": probability}))
+            owner.append(i)
+    fits = [{} for _ in curves]
+    for done, (j, res) in enumerate(map_fits(jobs, workers=workers), 1):
+        fits[owner[j]][jobs[j].model] = res
+        if progress is not None:
+            progress(done, len(jobs))
+    verified = [curve.model in top or verify_curve(fits[i][curve.model], [fits[i][m] for m in top], tolerance)
+                for i, (curve, top) in enumerate(zip(curves, tops))]
+    out = {"fit_verified": float(np.mean(verified))}
+    if rerank:
+        neutral = 1.0 / len(labels)
+        out["reranked_top1"] = float(np.mean([
+            rank_fits([fits[i][m] for m in top], default_probability=neutral)[0].model == curve.model
+            for i, (curve, top) in enumerate(zip(curves, tops))]))
+    return out
+
+
 def fit_verified_accuracy(curves: Sequence, probabilities, labels: Sequence[str], k: int = 3,
                           tolerance: float = 0.1, *, resolution: float | None = None, budget_s: float = 10.0,
                           starts: int = 2, seed: int = 0, workers: int | None = None,
@@ -905,41 +945,12 @@ def fit_verified_accuracy(curves: Sequence, probabilities, labels: Sequence[str]
     when two scattering models describe the same curve equally well.  Fits
     run in parallel; ``progress(done, total)`` is called after each fit.
     """
-    probabilities = np.asarray(probabilities, dtype=float)
-    curves = list(curves)
-    if probabilities.shape != (len(curves), len(labels)):
-        raise UsageError(f"probabilities must have shape ({len(curves)}, {len(labels)}), got {probabilities.shape}.")
+    curves, probabilities = _checked_sample(curves, probabilities, labels)
     if not curves:
         return math.nan
-    labels = list(labels)
     options = dict(resolution=resolution, budget_s=budget_s, starts=starts, seed=seed)
-    jobs, owner = [], []
-    needs_fit = []
-    for i, (curve, p) in enumerate(zip(curves, probabilities)):
-        topk = [labels[j] for j in np.argsort(-p, kind="stable")[:k]]
-        if curve.model in topk:
-            needs_fit.append(False)
-            continue
-        needs_fit.append(True)
-        for name in [curve.model] + topk:
-            jobs.append(FitJob(curve, name, dict(options)))
-            owner.append((i, name == curve.model))
-    fits = {i: {"true": None, "candidates": []} for i in range(len(curves))}
-    done = 0
-    for j, res in map_fits(jobs, workers=workers):
-        i, is_true = owner[j]
-        if is_true:
-            fits[i]["true"] = res
-        else:
-            fits[i]["candidates"].append(res)
-        done += 1
-        if progress is not None:
-            progress(done, len(jobs))
-    correct = sum(
-        verify_curve(fits[i]["true"], fits[i]["candidates"], tolerance) if needs_fit[i] else True
-        for i in range(len(curves))
-    )
-    return correct / len(curves)
+    return _fit_sample(curves, probabilities, list(labels), k, tolerance, False, options, workers,
+                       progress)["fit_verified"]
 
 
 def fit_verified_accuracy_on_store(classifier, store, tag: str = "test", n: int = 50, k: int = 3,
@@ -947,11 +958,14 @@ def fit_verified_accuracy_on_store(classifier, store, tag: str = "test", n: int 
                                    starts: int = 2, workers: int | None = None,
                                    progress: Callable[[int, int], None] | None = None) -> dict:
     """:func:`fit_verified_accuracy` of ``classifier`` on a seeded random subset
-    of ``n`` curves of ``tag`` in ``store`` (a URL or an open store); fitting
-    is expensive, so ``sasnets evaluate --fit-verify N`` samples.  Curves of
-    scattering models the classifier does not know are left out.  Returns
-    ``{"fit_verified": fraction, "top_k": fraction without fitting, "k": k,
-    "n": curves used, "tolerance": tolerance}``.
+    of ``n`` curves of ``tag`` in ``store`` (a URL or an open store), and the
+    top-1 of the answer ``sasnets fit`` gives: the top ``k`` candidates
+    re-ranked by fit (:func:`rank_fits`).  Fitting is expensive (up to
+    ``k + 1`` fits per curve), so ``sasnets evaluate --fit-verify N`` samples.
+    Curves of scattering models the classifier does not know are left out.
+    Returns ``{"fit_verified": fraction, "top_k": fraction without fitting,
+    "top1": the network's top-1 on the same curves, "reranked_top1": fraction,
+    "k": k, "n": curves used, "tolerance": tolerance}``.
     """
     from ..stores import open_store
 
@@ -970,11 +984,12 @@ def fit_verified_accuracy_on_store(classifier, store, tag: str = "test", n: int 
     finally:
         if owned:
             handle.close()
-    curves = list(batch)
-    probabilities = np.asarray(classifier.predict_proba_batch(batch), dtype=float)
-    index = {m: j for j, m in enumerate(labels)}
+    curves, probabilities = _checked_sample(batch, classifier.predict_proba_batch(batch), labels)
+    truth = np.array([labels.index(c.model) for c in curves])
     topk = np.argsort(-probabilities, axis=1, kind="stable")[:, :k]
-    in_topk = float(np.mean([index[c.model] in row for c, row in zip(curves, topk)]))
-    accuracy = fit_verified_accuracy(curves, probabilities, labels, k=k, tolerance=tolerance, budget_s=budget_s,
-                                     starts=starts, seed=seed, workers=workers, progress=progress)
-    return {"fit_verified": accuracy, "top_k": in_topk, "k": int(k), "n": len(curves), "tolerance": tolerance}
+    top1 = float(np.mean(topk[:, 0] == truth))
+    options = dict(budget_s=budget_s, starts=starts, seed=seed)
+    fitted = _fit_sample(curves, probabilities, labels, k, tolerance, k > 1, options, workers, progress)
+    return {"fit_verified": fitted["fit_verified"], "top_k": float(np.mean(np.any(topk == truth[:, None], axis=1))),
+            "top1": top1, "reranked_top1": fitted.get("reranked_top1", top1), "k": int(k),
+            "n": len(curves), "tolerance": tolerance}

@@ -7,13 +7,13 @@ import click
 from ..errors import UsageError
 
 
-def _bar(quiet: bool, desc: str):
+def _bar(quiet: bool, desc: str, unit: str = "curve"):
     """A ``progress(done, total)`` callback drawing a tqdm bar on stderr, and its closer."""
     if quiet:
         return None, lambda: None
     from tqdm import tqdm
 
-    bar = tqdm(total=0, unit="curve", desc=desc, file=click.get_text_stream("stderr"), dynamic_ncols=True,
+    bar = tqdm(total=0, unit=unit, desc=desc, file=click.get_text_stream("stderr"), dynamic_ncols=True,
                leave=False)
 
     def progress(done, total):
@@ -91,7 +91,8 @@ def _condition_lines(m: dict, pct) -> list[str]:
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the --max-curves subset.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @click.option("--fit-verify", "fit_verify", type=click.IntRange(min=1), metavar="N",
-              help="Also fit N random curves (bumps): fraction where a top-3 candidate fits as well as the true model.")
+              help="Also fit N random curves (bumps): fraction where a top-3 candidate fits as well as the true model, "
+                   "and top-1 after re-ranking the top 3 by fit as `sasnets fit` does.")
 def evaluate(classifier, store, tag, as_json, calibrate_on, max_curves, batch_size, seed, quiet, fit_verify):
     """Measure how well CLASSIFIER names the scattering model of the curves in STORE."""
     from ..analysis.evaluate import calibrate
@@ -121,7 +122,7 @@ def evaluate(classifier, store, tag, as_json, calibrate_on, max_curves, batch_si
     if fit_verify:  # fit-verified accuracy (sasnets.analysis.fitting)
         from ..analysis.fitting import fit_verified_accuracy_on_store
 
-        progress, close = _bar(quiet, "fit-verify (fits)")
+        progress, close = _bar(quiet, "fit-verify", unit="fit")
         try:
             result.metrics["fit_verified"] = fit_verified_accuracy_on_store(clf, store, tag, n=fit_verify, k=3,
                                                                             seed=seed, progress=progress)
@@ -138,7 +139,9 @@ def evaluate(classifier, store, tag, as_json, calibrate_on, max_curves, batch_si
         if fit_verify:
             fv = result.metrics["fit_verified"]
             click.echo(f"\n  fit-verified top-{fv['k']} accuracy {100 * fv['fit_verified']:5.1f} % on {fv['n']} fitted curves "
-                       f"(top-{fv['k']} without fitting {100 * fv['top_k']:5.1f} %)")
+                       f"(top-{fv['k']} without fitting {100 * fv['top_k']:5.1f} %)\n"
+                       f"  top-1 after re-ranking the top {fv['k']} by fit (the answer of `sasnets fit`) "
+                       f"{100 * fv['reranked_top1']:5.1f} % (the network alone {100 * fv['top1']:5.1f} % on these curves)")
 
 
 COMMANDS = [evaluate]

@@ -264,11 +264,33 @@ def test_fit_verified_accuracy_on_a_store_subset(tmp_path):
         store.write("test", CurveBatch.from_curves(curves))
     # k=2: the top-2 (lamellar, core_shell_sphere) misses sphere, but core_shell_sphere fits a sphere
     out = fit_verified_accuracy_on_store(FakeBatchClassifier(), url, "test", n=2, k=2, budget_s=20, workers=1)
-    assert out == {"fit_verified": 1.0, "top_k": 0.0, "k": 2, "n": 2, "tolerance": 0.1}
+    assert out == {"fit_verified": 1.0, "top_k": 0.0, "top1": 0.0, "reranked_top1": 0.0, "k": 2, "n": 2,
+                   "tolerance": 0.1}
     out = fit_verified_accuracy_on_store(FakeBatchClassifier(), url, "test", n=5, k=1, budget_s=20, workers=1)
     assert out["n"] == 3 and out["fit_verified"] == 0.0  # cylinder unknown to the classifier: left out
     with pytest.raises(UsageError, match="--tag"):
         fit_verified_accuracy_on_store(FakeBatchClassifier(), url, "train", n=2)
+
+
+class SecondGuessClassifier(FakeBatchClassifier):
+    """Puts lamellar first and sphere second for every curve."""
+
+    def predict_proba_batch(self, batch):
+        return np.tile([0.05, 0.6, 0.35], (len(batch), 1))
+
+
+def test_fit_reranks_the_network_top_candidates(tmp_path):
+    """Lamellar cannot describe a sphere curve, so fitting the top 2 moves sphere, the network's
+    second guess, to the top: re-ranked top-1 is 100 % where the network alone scores 0 %."""
+    from sasnets.analysis.fitting import fit_verified_accuracy_on_store
+    from sasnets.data import CurveBatch
+    from sasnets.stores import open_store
+
+    url = str(tmp_path / "data.h5")
+    with open_store(url, "a") as store:
+        store.write("test", CurveBatch.from_curves([simulate("sphere", SPHERE, seed=s) for s in range(2)]))
+    out = fit_verified_accuracy_on_store(SecondGuessClassifier(), url, "test", n=2, k=2, budget_s=20, workers=1)
+    assert out["top1"] == 0.0 and out["top_k"] == 1.0 and out["reranked_top1"] == 1.0
 
 
 ACCEPTANCE_CURVES = {  # one instrument-like curve per acceptance model (sizes resolvable on its q range)

@@ -112,4 +112,5 @@ def test_classifier_candidates_and_evaluate_fit_verify(tiny_classifier, cli_runn
     result = cli_runner.invoke(cli, ["evaluate", clf, store, "--tag", "test", "--json", "-q", "--fit-verify", "3"])
     assert result.exit_code == 0, result.output
     fv = json.loads(result.stdout)["fit_verified"]
-    assert fv["n"] == 3 and fv["k"] == 3 and fv["fit_verified"] >= fv["top_k"]
+    assert fv["n"] == 3 and fv["k"] == 3 and fv["fit_verified"] >= fv["top_k"] >= fv["top1"]
+    assert 0 <= fv["reranked_top1"] <= fv["top_k"]
