@@ -88,6 +88,7 @@ from __future__ import annotations
 import math
 import os
 import time
+import warnings
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator, Sequence
 
@@ -462,7 +463,11 @@ def fit_model(curve, model_name: str, *, resolution: float | None = None, budget
     info, kmodel = _kernel(model_name)
     result = FitResult(model=model_name, npoints=len(prep.q), probability=probability, q=prep.q)
     try:
-        _fit(result, prep, info, kmodel, budget_s, max(1, int(starts)), seed, fit_params, t0)
+        # the global search visits extreme parameters where kernels overflow; those
+        # points get an infinite chi-square and lose, so their warnings are noise
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            _fit(result, prep, info, kmodel, budget_s, max(1, int(starts)), seed, fit_params, t0)
     except UsageError:
         raise
     except Exception as exc:  # a kernel or fitter failure is a result, not a crash

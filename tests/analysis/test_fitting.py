@@ -1,6 +1,7 @@
 """Fitting candidate scattering models with sasmodels + bumps, and ranking them."""
 import json
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -222,6 +223,17 @@ def test_fit_verified_accuracy(sphere_curve):
     assert acc == pytest.approx(2 / 3)
     with pytest.raises(UsageError, match="shape"):
         fit_verified_accuracy(curves, probabilities[:2], labels)
+
+
+def test_a_search_through_overflowing_parameters_stays_quiet(sphere_curve):
+    """correlation_length's search on a sphere curve overflows its kernel at extreme
+    parameters (over a hundred RuntimeWarnings before they were silenced); those points
+    just lose, and the user sees a result, not a wall of warnings."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = fit_model(sphere_curve, "correlation_length", budget_s=3, seed=0)
+    assert result.success and math.isfinite(result.chi2)
+    assert not [w for w in caught if issubclass(w.category, RuntimeWarning)]
 
 
 def test_verify_curve_rule():
