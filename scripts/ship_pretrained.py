@@ -89,6 +89,10 @@ def condition_tables(m: dict) -> list:
     return lines
 
 
+def _change(before: float, after: float) -> str:
+    return "raises" if after > before else "lowers" if after < before else "leaves unchanged"
+
+
 def fit_section(fv: dict | None) -> list:
     """Model-card lines on what fitting the candidates adds (``--fit-verify``), if it was measured."""
     if not fv:
@@ -106,16 +110,15 @@ def fit_section(fv: dict | None) -> list:
         f"| network top-1 on these curves | {pct(fv['top1'])} |",
         f"| true model in the top {k} | {pct(fv['top_k'])} |",
         f"| a top-{k} candidate fits as well as the true model (reduced χ² within "
-        f"{fv['tolerance']:.0%}): fit-verified top-{k} | {pct(fv['fit_verified'])} |",
+        f"{100 * fv['tolerance']:.0f} %): fit-verified top-{k} | {pct(fv['fit_verified'])} |",
         f"| top-1 after re-ranking the top {k} by fit (the answer of `sasnets fit FILE`) | "
         f"{pct(fv['reranked_top1'])} |",
         "",
         f"Where the true model is missed, a top-{k} candidate fits as well as it on "
         f"{pct((fv['fit_verified'] - fv['top_k']) / max(1 - fv['top_k'], 1e-9))} of those curves: the data "
         "cannot tell them apart. Between equally good fits `sasnets fit` prefers the candidate with fewer "
-        "parameters (BIC), so " + ("re-ranking raises top-1" if fv["reranked_top1"] > fv["top1"] else
-                                   "re-ranking does not raise top-1") +
-        " here; read its table, not only its first row, when the fits are equally good.",
+        "parameters (BIC), so re-ranking " + _change(fv["top1"], fv["reranked_top1"]) +
+        " top-1 here; read its table, not only its first row, when the fits are equally good.",
         "",
     ]
 
