@@ -192,8 +192,12 @@ def main(argv=None):
             if args.fit_verify:
                 from sasnets.analysis.fitting import fit_verified_accuracy_on_store
 
+                def fitted(done, total, name=name):
+                    if done % 20 == 0 or done == total:
+                        print(f"  {name} fit-verify: {done}/{total} fits", file=sys.stderr, flush=True)
+
                 info["fit_verified"] = fit_verified_accuracy_on_store(clf, store, "test", n=args.fit_verify, k=1,
-                                                                      seed=args.seed)
+                                                                      seed=args.seed, progress=fitted)
             results[name] = info
 
     base = results["sasnet2017"]
