@@ -142,6 +142,26 @@ def test_budget_stops_the_search_and_says_so(sphere_curve):
     assert r.elapsed < 20  # generous: only checks that the search did not run its full course
 
 
+def test_the_polish_stops_on_the_budget_too(sphere_curve, monkeypatch):
+    """bumps' LM counts steps, not seconds (a slow kernel once ran minutes past a 10 s
+    budget): past its deadline the polish must stop evaluating the model."""
+    import sasmodels.direct_model as direct_model
+
+    calls = {"n": 0}
+    real = direct_model.call_kernel
+
+    def counted(*args, **kwargs):
+        calls["n"] += 1
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(direct_model, "call_kernel", counted)
+    r = fit_model(sphere_curve, "cylinder", budget_s=1e-4, starts=1)
+    assert r.stopped_on_budget and r.success and math.isfinite(r.chi2)
+    # choosing cylinder's parameters takes 9 evaluations, projecting out scale and background
+    # one and the polish's start point one; an LM run added 186 before the fix
+    assert calls["n"] <= 12, calls["n"]
+    assert all(math.isnan(err) for _, err in r.parameters.values())  # a polish cut short has no covariance
+
 def test_same_seed_same_result(sphere_curve):
     a = fit_model(sphere_curve, "core_shell_sphere", budget_s=60, seed=3)
     b = fit_model(sphere_curve, "core_shell_sphere", budget_s=60, seed=3)
