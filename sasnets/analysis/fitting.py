@@ -14,8 +14,9 @@ How one fit works (:func:`fit_model`)
    Resolution: ``resolution`` (1-sigma dQ/Q, a fraction) when given, otherwise
    the curve's own ``dq`` (1-sigma, 1/Å), otherwise none.
 2. **Which parameters are fitted.** ``scale`` and ``background`` always.  Of the
-   model's 1D parameters (orientation, magnetic, vector and choice parameters
-   excluded) a parameter is fitted only when it changes the *shape* of I(q) on
+   model's 1D parameters (orientation, magnetic and choice parameters excluded;
+   a vector parameter contributes its entries up to its count's default, the
+   count staying fixed) a parameter is fitted only when it changes the *shape* of I(q) on
    the curve's q points: a parameter whose effect is a pure multiplicative
    factor (the SLD contrast of a homogeneous particle, a volume fraction that
    multiplies the form factor) is degenerate with ``scale`` and stays at its
@@ -89,6 +90,7 @@ workers import sasmodels and bumps only, never TensorFlow.
 """
 from __future__ import annotations
 
+import copy
 import math
 import os
 import time
@@ -298,15 +300,36 @@ class _Param:
 
 
 def _candidate_parameters(model_info) -> list:
-    """The model's 1D scalar parameters that could change I(q), solvent SLDs last."""
+    """The model's 1D scalar parameters that could change I(q), solvent SLDs last.
+
+    A vector parameter (``thickness[n]`` of core_multi_shell, ``rg[level]`` of
+    unified_power_Rg) contributes its entries up to the default of its length
+    control (``thickness1`` for ``n = 1``); the count itself is an integer the
+    search cannot move, so it stays at that default (:func:`_length_controls`).
+    """
     table = model_info.parameters
-    controls = {p.length_control for p in table.kernel_parameters if p.length_control}
+    defaults = table.defaults
+    controls = _length_controls(model_info)
     keep = []
     for p in table.kernel_parameters:
-        if p.length != 1 or p.type in ("orientation", "magnetic") or p.choices or p.name in controls:
+        if p.type in ("orientation", "magnetic") or p.choices or p.name in controls:
             continue
-        keep.append(p)
+        if p.length == 1:
+            keep.append(p)
+        elif p.length_control is not None:
+            for i in range(1, min(controls[p.length_control], p.length) + 1):
+                entry = copy.copy(p)
+                entry.name, entry.length = f"{p.id}{i}", 1
+                entry.default = defaults.get(entry.name, p.default)
+                keep.append(entry)
     return sorted(keep, key=lambda p: (p.type == "sld" and "solvent" in p.name,))
+
+
+def _length_controls(model_info) -> dict:
+    """{length control (``n_shells``): the count a fit assumes, its default}."""
+    table = model_info.parameters
+    return {p.length_control: max(1, int(round(table.defaults.get(p.length_control, 1))))
+            for p in table.kernel_parameters if p.length_control}
 
 
 def _max_length(qmin: float) -> float:
@@ -369,6 +392,7 @@ def _shape_parameters(model_info, calc, prep, fit_params) -> tuple[list, dict]:
             p.spread = max(float(np.ptp(fixed_slds)), 0.5)
     fixed = {k: float(v) for k, v in defaults.items()
              if k not in fitted and k not in ("scale", "background") and k in candidates}
+    fixed.update({k: float(v) for k, v in _length_controls(model_info).items()})
     return chosen, fixed
 
 

@@ -125,6 +125,17 @@ def test_volume_fraction_degenerate_with_scale_is_not_fitted():
     assert r.reduced_chi2 < 2
 
 
+def test_vector_parameters_are_fitted_up_to_the_default_count():
+    """unified_power_Rg keeps all its shape in rg[level], power[level], B[level], G[level]:
+    a fit that skipped vector parameters fitted only scale and background."""
+    curve = simulate("unified_power_Rg", dict(level=1, rg1=120.0, power1=2.5, G1=50.0, B1=2e-4,
+                                              scale=1.0, background=0.01), npoints=80)
+    r = fit_model(curve, "unified_power_Rg", budget_s=30, seed=0)
+    assert r.fixed["level"] == 1  # the count is an integer the search cannot move
+    assert {"rg1", "power1"} <= set(r.parameters) and "rg2" not in r.parameters
+    assert r.reduced_chi2 < 2
+    assert r.parameters["rg1"][0] == pytest.approx(120.0, rel=0.15)
+
 def test_fit_params_override_and_unknown_names(sphere_curve):
     r = fit_model(sphere_curve, "sphere", budget_s=30, fit_params=["radius", "radius_pd"])
     assert set(r.parameters) == {"scale", "background", "radius", "radius_pd"}
