@@ -111,14 +111,18 @@ def fit_section(fv: dict | None) -> list:
         f"| true model in the top {k} | {pct(fv['top_k'])} |",
         f"| a top-{k} candidate fits as well as the true model (reduced χ² within "
         f"{100 * fv['tolerance']:.0f} %): fit-verified top-{k} | {pct(fv['fit_verified'])} |",
-        f"| top-1 after re-ranking the top {k} by fit (the answer of `sasnets fit FILE`) | "
+        f"| top-1 after re-ranking the top {k} by fit (the first row of `sasnets fit FILE`) | "
         f"{pct(fv['reranked_top1'])} |",
         "",
         f"Where the true model is missed, a top-{k} candidate fits as well as it on "
         f"{pct((fv['fit_verified'] - fv['top_k']) / max(1 - fv['top_k'], 1e-9))} of those curves: the data "
-        "cannot tell them apart. Between equally good fits `sasnets fit` prefers the candidate with fewer "
-        "parameters (BIC), so re-ranking " + _change(fv["top1"], fv["reranked_top1"]) +
-        " top-1 here; read its table, not only its first row, when the fits are equally good.",
+        "cannot tell them apart. Re-ranking by fit " + _change(fv["top1"], fv["reranked_top1"]) + " top-1 here"
+        + (": the fit search can stop far from the true model's minimum when that model has many parameters "
+           "(paracrystals, multi-shell spheres, rough bicelles), and between equally good fits BIC prefers the "
+           "simpler model. So with this classifier trust the network's order, `sasnets fit FILE --rank-by "
+           "network`, and read the fits as a check on each candidate."
+           if fv["reranked_top1"] < fv["top1"] else "; `sasnets fit FILE` ranks by fit by default.")
+        + " Read the table, not only its first row, when fits are equally good.",
         "",
     ]
 
@@ -154,8 +158,8 @@ def model_card(clf, result, pairs, train_counts, test_tag, recipe, size_bytes) -
         "",
         f"Names the `sasmodels` scattering model of a 1D small-angle scattering curve I(q) among "
         f"**{len(clf.labels)} scattering models** ({coverage} sasmodels {versions.get('sasmodels', '?')}), "
-        "with calibrated probabilities. Use it to shortlist candidates, then let `sasnets fit` decide "
-        "between them by fit quality.",
+        "with calibrated probabilities. Use it to shortlist candidates, then fit them with `sasnets fit`, "
+        "which reports how well each describes the curve (and, below, which of its two orders to trust).",
         "",
         "## Network",
         "",

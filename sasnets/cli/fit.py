@@ -35,8 +35,11 @@ def _fmt(value, error=None) -> str:
     return f"{value:.4g}±{error:.2g}"
 
 
-def _table(source: str, results) -> list[str]:
-    lines = [f"{source}: {len(results)} candidate(s), ranked by ln(p) - BIC/2"]
+_ORDER = {"posterior": "ranked by ln(p) - BIC/2", "network": "in the network's order (--rank-by network)"}
+
+
+def _table(source: str, results, rank_by: str = "posterior") -> list[str]:
+    lines = [f"{source}: {len(results)} candidate(s), {_ORDER[rank_by]}"]
     width = max([len("model")] + [len(r.model) for r in results])
     lines.append(f"  {'#':>2}  {'model':<{width}}  {'prob':>6}  {'chi2/dof':>9}  {'BIC':>10}  fit  parameters")
     for r in results:
@@ -51,7 +54,21 @@ def _table(source: str, results) -> list[str]:
         lines.append(f"  {r.rank:>2}  {r.model:<{width}}  {prob:>6}  {chi2:>9}  {r.bic:>10.1f}  {ok:<4} {pars}")
     notes = sorted({r.message for r in results if r.success and r.message not in ("converged", "")})
     lines += [f"  note: {n}" for n in notes]
+    overruled = _overruled(results) if rank_by == "posterior" else None
+    if overruled is not None:
+        lines.append(f"  note: the fits overrule the network's first choice, {overruled.model} "
+                     f"(p={overruled.probability:.2f}); a poor fit of a model with many parameters may be a missed "
+                     "minimum: compare with --plot, or keep the network's order with --rank-by network")
     return lines
+
+
+def _overruled(results):
+    """The network's most probable candidate when the fits ranked another first, else None."""
+    known = [r for r in results if r.probability is not None and r.success]
+    if not known or not results[0].success:
+        return None
+    favourite = max(known, key=lambda r: r.probability)
+    return favourite if favourite.probability > (results[0].probability or 0.0) else None
 
 
 @click.command("fit")
@@ -72,18 +89,23 @@ def _table(source: str, results) -> list[str]:
               help="Write data, fits and residuals to PATH (one file: PATH; several: PATH-<file stem>.png).")
 @click.option("--json", "as_json", is_flag=True,
               help='Print a JSON array of {"file", "candidates": [...]} in final rank order.')
+@click.option("--rank-by", "rank_by", type=click.Choice(["posterior", "network"]), default="posterior",
+              show_default=True, help="Final order: network probability times fit evidence (ln p - BIC/2), or the "
+              "network's order with the fits as a check (better with the pretrained classifier, see its model card).")
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of the global search's starting points.")
 @click.option("--workers", type=click.IntRange(min=1), help="Parallel fitting processes (default: all cores).")
 @click.option("--q-units", "q_units", metavar="A|nm",
               help="Units of q in the files, overriding what they say (default: as the file says, else 1/Å).")
-def fit(files, classifier_path, top, models, resolution, budget, starts, plot_path, as_json, seed, workers, q_units):
+def fit(files, classifier_path, top, models, resolution, budget, starts, plot_path, as_json, rank_by, seed, workers,
+        q_units):
     """Fit the most probable scattering models to each measured curve in FILES
     and rank them by fit quality and network probability.
 
     For each candidate: reduced chi-square, fitted parameters with
     uncertainties, BIC and the network probability.  The final rank orders
-    candidates by ln(p) - BIC/2 (network prior times the Schwarz evidence);
-    "ok" marks reduced chi-square < 2.
+    candidates by ln(p) - BIC/2 (network prior times the Schwarz evidence),
+    or keeps the network's order with --rank-by network; "ok" marks reduced
+    chi-square < 2.
     """
     from ..analysis import fitting
     from ..stores.measured import MeasuredFileWarning, load_curve, parse_q_units
@@ -137,11 +159,11 @@ def fit(files, classifier_path, top, models, resolution, budget, starts, plot_pa
     out = []
     for path, curve, span in entries:
         neutral = 1.0 / len(classifier.labels) if classifier is not None else None  # models it does not know
-        ranked = fitting.rank_fits([results[i] for i in span], default_probability=neutral)
+        ranked = fitting.rank_fits([results[i] for i in span], default_probability=neutral, by=rank_by)
         if as_json:
             out.append({"file": path, "candidates": [r.to_dict() for r in ranked]})
         else:
-            click.echo("\n".join(_table(path, ranked)))
+            click.echo("\n".join(_table(path, ranked, rank_by)))
         if plot_path:
             target = _plot_path(plot_path, path, len(files) > 1)
             from ..analysis.fit_plot import plot_fits

@@ -98,6 +98,20 @@ def test_ranking_rule_combines_probability_and_bic():
     assert ranked[0].score == pytest.approx(math.log(fitting.MIN_PROBABILITY) - 0.5 * ranked[0].bic)
 
 
+def test_network_order_keeps_the_classifier_ranking_and_still_scores_the_fits():
+    poor, good = _result("poor", 400.0, 3, 0.7), _result("good", 100.0, 3, 0.3)
+    bad = _result("bad", math.nan, 3, 0.99, success=False)
+    assert [r.model for r in rank_fits([poor, good, bad])] == ["good", "poor", "bad"]
+    ranked = rank_fits([good, bad, poor], by="network")
+    assert [r.model for r in ranked] == ["poor", "good", "bad"]  # failed fits still last
+    assert [r.rank for r in ranked] == [1, 2, 3] and ranked[1].posterior > ranked[0].posterior
+    # without a network (all probabilities equal) the fits decide, as by posterior
+    a, b = _result("a", 300.0, 3), _result("b", 100.0, 3)
+    assert [r.model for r in rank_fits([a, b], by="network")] == ["b", "a"]
+    with pytest.raises(UsageError, match="--rank-by"):
+        rank_fits([a], by="fit")
+
+
 def test_to_dict_is_strict_json(sphere_fit):
     out = sphere_fit.to_dict(curve=True)
     text = json.dumps(out, allow_nan=False)

@@ -63,6 +63,33 @@ def test_table_output_and_plots_for_several_files(cli_runner, sphere_file, tmp_p
     assert not plot.exists()
 
 
+def test_table_says_when_the_fits_overrule_the_network():
+    """A scientist reading the table learns that the first row is not the network's
+    favourite, and how to keep the network's order."""
+    from sasnets.analysis.fitting import FitResult, rank_fits
+    from sasnets.cli.fit import _table
+
+    def result(model, chi2, probability):
+        return FitResult(model=model, success=True, chi2=chi2, npoints=100, nparams=3, dof=97,
+                         probability=probability, parameters={"scale": (1.0, 0.1), "background": (0.0, 0.1)})
+
+    fits = [result("onion", 900.0, 0.7), result("core_shell_sphere", 100.0, 0.3)]
+    lines = _table("x.dat", rank_fits(fits))
+    assert "ranked by ln(p) - BIC/2" in lines[0] and "core_shell_sphere" in lines[2]
+    assert any("overrule the network's first choice, onion (p=0.70)" in line and "--rank-by network" in line
+               for line in lines)
+    lines = _table("x.dat", rank_fits(fits, by="network"), "network")
+    assert "network's order" in lines[0] and "onion" in lines[2]
+    assert not any("overrule" in line for line in lines)
+
+
+def test_rank_by_network_without_a_classifier_ranks_by_fit(cli_runner, sphere_file):
+    result = cli_runner.invoke(cli, ["fit", sphere_file, "--model", "lamellar", "--model", "sphere",
+                                     "--rank-by", "network", "--json", *FAST])
+    assert result.exit_code == 0, result.output
+    assert [c["model"] for c in json.loads(result.stdout)[0]["candidates"]] == ["sphere", "lamellar"]
+
+
 def test_bad_file_is_one_line_and_others_continue(cli_runner, sphere_file, tmp_path):
     bad = tmp_path / "broken.dat"
     bad.write_text("this is not a curve\n")
