@@ -1,11 +1,11 @@
 """Acceptance measurement for classify-then-fit.
 
 Simulates curves of sphere, cylinder, core_shell_sphere, lamellar, ellipsoid
-and mass_fractal with sasnets' own generator (the ``instrument`` preset
+and mass_fractal (or the ``--models`` given) with sasnets' own generator (the ``instrument`` preset
 narrowed to qmin 1e-3..1e-2 1/Å, qmax 0.1..0.5 1/Å, 60-200 log-spaced points,
 1-sigma dQ/Q 2-10 %, 2 % Gaussian noise; parameters, SLDs included, from each
 model's parameter table and ``random()``; random scale and flat background);
-then fits every one of the six models to every curve with
+then fits every one of the models to every curve with
 :func:`sasnets.analysis.fitting.fit_model` and prints
 
 * the fraction of curves where the *true* model reaches reduced chi-square < 2
@@ -19,6 +19,7 @@ then fits every one of the six models to every curve with
 
 Run:  python benchmarks/bench_fit.py [--per-model 20] [--workers 2] [--classifier runs/clf | --train runs/bench-fit-clf]
       python benchmarks/bench_fit.py --quick        (3 curves per model)
+      python benchmarks/bench_fit.py --models core_multi_shell,onion,spherical_sld,unified_power_Rg --per-model 8
 """
 from __future__ import annotations
 
@@ -41,7 +42,7 @@ def acceptance_options(any_size: bool = False):
                                     noise="2", resolution="2:10", engine="dll", resolvable=not any_size)
 
 
-def simulate_curves(per_model: int, seed: int, tag: str = "bench-fit", any_size: bool = False):
+def simulate_curves(per_model: int, seed: int, tag: str = "bench-fit", any_size: bool = False, models=MODELS):
     """``per_model`` valid curves of each model from sasnets' own generator
     (:func:`sasnets.simulate.simulation.simulate_valid_curve`): parameters from
     the model's parameter table and its ``random()`` (SLDs included), random
@@ -49,7 +50,7 @@ def simulate_curves(per_model: int, seed: int, tag: str = "bench-fit", any_size:
     from sasnets.simulate.simulation import simulate_valid_curve
 
     options = acceptance_options(any_size)
-    return [simulate_valid_curve(m, seed, tag, i, options)[0] for m in MODELS for i in range(per_model)]
+    return [simulate_valid_curve(m, seed, tag, i, options)[0] for m in models for i in range(per_model)]
 
 
 def resolution_aliasing(curve) -> float:
@@ -89,17 +90,21 @@ def main(argv=None):
     ap.add_argument("--quick", action="store_true", help="3 curves per model")
     ap.add_argument("--any-size", action="store_true", help="draw particle sizes without the pi/qmin limit of the "
                     "instrument preset (generate --any-size), to see what the limit changes")
+    ap.add_argument("--models", default=",".join(MODELS), help="comma-separated scattering models to simulate "
+                    "and fit (default: the acceptance's six), e.g. core_multi_shell,onion,unified_power_Rg")
     ap.add_argument("--cache", metavar="FILE", help="reuse the fits stored in FILE by an earlier run with the same "
                     "--per-model/--seed/--budget/--starts (written when absent), e.g. to add --train afterwards")
     args = ap.parse_args(argv)
     if args.quick:
         args.per_model = 3
 
-    from sasnets.analysis.fitting import FitJob, map_fits, rank_fits
+    from sasnets.analysis.fitting import FitJob, check_models, map_fits, rank_fits
 
-    curves = simulate_curves(args.per_model, args.seed, any_size=args.any_size)
-    jobs = [FitJob(c, m, dict(budget_s=args.budget, starts=args.starts, seed=args.seed)) for c in curves for m in MODELS]
-    key = (args.per_model, args.seed, args.budget, args.starts, args.any_size, [c.seed for c in curves])
+    models = [m.strip() for m in args.models.split(",") if m.strip()]
+    check_models(models)
+    curves = simulate_curves(args.per_model, args.seed, any_size=args.any_size, models=models)
+    jobs = [FitJob(c, m, dict(budget_s=args.budget, starts=args.starts, seed=args.seed)) for c in curves for m in models]
+    key = (args.per_model, args.seed, args.budget, args.starts, args.any_size, models, [c.seed for c in curves])
     cached = _load_cache(args.cache, key)
     t0 = time.perf_counter()
     if cached is not None:
@@ -114,14 +119,14 @@ def main(argv=None):
         print(file=sys.stderr)
         wall = time.perf_counter() - t0
         _save_cache(args.cache, key, fits, wall)
-    per_curve = [{f.model: f for f in fits[k * len(MODELS):(k + 1) * len(MODELS)]} for k in range(len(curves))]
+    per_curve = [{f.model: f for f in fits[k * len(models):(k + 1) * len(models)]} for k in range(len(curves))]
 
     print(f"curves: {len(curves)} ({args.per_model} per model), fits: {len(jobs)}, wall {wall:.0f} s, "
           f"mean {np.mean([f.elapsed for f in fits]):.2f} s/fit, budget {args.budget} s, "
           f"over budget: {sum(f.stopped_on_budget for f in fits)}")
     print(f"\n{'true model':<20}{'chi2r<2':>9}{'median chi2r':>14}{'BIC top-1':>11}")
     ok_all, bic_all = [], []
-    for m in MODELS:
+    for m in models:
         rows = [pc for c, pc in zip(curves, per_curve) if c.model == m]
         ok = [pc[m].reduced_chi2 < 2 for pc in rows]
         bic = [rank_fits([_copy(f) for f in pc.values()])[0].model == m for pc in rows]
@@ -142,7 +147,7 @@ def main(argv=None):
     if failures:
         print("curves where the true model failed (model, seed, reduced chi2, aliasing):", failures)
 
-    classifier = _classifier(args)
+    classifier = _classifier(args, models)
     if classifier is None:
         print("\nno classifier (--classifier PATH): network-vs-re-ranked comparison skipped")
         return
@@ -194,19 +199,19 @@ def _copy(fit):
     return replace(fit)
 
 
-def _classifier(args):
+def _classifier(args, models):
     import sasnets
 
     if args.train:
         if not os.path.exists(os.path.join(args.train, "classifier.json")):
-            train_classifier(args.train, args.train_count, args.epochs, args.seed, args.workers)
+            train_classifier(args.train, args.train_count, args.epochs, args.seed, args.workers, models)
         return sasnets.load_classifier(args.train)
     if not args.classifier:
         return None
     return sasnets.load_classifier(args.classifier)
 
 
-def train_classifier(outdir, count, epochs, seed, workers):
+def train_classifier(outdir, count, epochs, seed, workers, models=MODELS):
     """Generate ``count`` training curves per model (different seeds and tag
     from the test curves, same instrument conditions) and train the default
     architecture on them."""
@@ -215,8 +220,8 @@ def train_classifier(outdir, count, epochs, seed, workers):
     store = os.path.join(outdir + "-data.h5")
     options = acceptance_options()
     t0 = time.perf_counter()
-    sasnets.generate(store, MODELS, count, tag="train", options=options, seed=seed + 1, workers=workers)
-    sasnets.generate(store, MODELS, max(count // 5, 20), tag="eval", options=options, seed=seed + 2, workers=workers)
+    sasnets.generate(store, models, count, tag="train", options=options, seed=seed + 1, workers=workers)
+    sasnets.generate(store, models, max(count // 5, 20), tag="eval", options=options, seed=seed + 2, workers=workers)
     print(f"generated training data in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
     t0 = time.perf_counter()
     sasnets.train(store, outdir, val_tag="eval", epochs=epochs, seed=seed, tensorboard=False, overwrite=True)

@@ -28,7 +28,8 @@ How one fit works (:func:`fit_model`)
    overall contrast lives in ``scale``.  ``fit_params`` overrides the choice
    (polydispersity parameters such as ``radius_pd`` may be named there).
 3. **Bounds.** Lengths (Å): 1 Å to ``max(1000 Å, 20π/qmin)``, searched in log
-   space; parameters with finite limits in the model table use those limits;
+   space; volume and surface fractions 0 .. 1; parameters with finite limits
+   in the model table use those limits;
    other positive parameters span default/100 .. default*100 (log); SLDs
    -10 .. 20 (1e-6/Å²); polydispersities 0 .. 0.5; anything else default ±
    5·max(1, |default|).  ``scale >= 0``; background between
@@ -349,12 +350,14 @@ def _bounds_for(p, qmin: float) -> _Param:
     lo, hi = (float(v) for v in p.limits)
     default = float(p.default)
     units = (p.units or "").strip()
+    if "volfraction" in p.name or p.name.endswith("_fraction"):  # tables leave some unbounded (raspberry)
+        lo, hi = max(lo, 0.0), min(hi, 1.0)
     if p.type == "sld":
         lo, hi, log = max(lo, _SLD_RANGE[0]), min(hi, _SLD_RANGE[1]), False
     elif units in ("Ang", "A", "Å") and lo >= -1e-12:
         lo, hi, log = max(lo, _MIN_LENGTH), min(hi, _max_length(qmin)), True
-    elif units in ("Ang", "A", "Å"):  # a length with no sign limit (guinier rg)
-        lo, hi, log = _MIN_LENGTH, _max_length(qmin), True
+    elif units in ("Ang", "A", "Å") and not (math.isfinite(lo) and math.isfinite(hi)):
+        lo, hi, log = _MIN_LENGTH, _max_length(qmin), True  # a length with no sign limit (guinier rg)
     elif math.isfinite(lo) and math.isfinite(hi):
         log = lo > 0 and hi / lo > 100
     elif lo >= 0 and default > 0:

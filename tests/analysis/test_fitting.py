@@ -150,6 +150,20 @@ def test_vector_parameters_are_fitted_up_to_the_default_count():
     assert r.reduced_chi2 < 2
     assert r.parameters["rg1"][0] == pytest.approx(120.0, rel=0.15)
 
+def test_bounds_keep_fractions_and_limited_lengths_in_the_model_domain():
+    """raspberry's table leaves its volume and surface fractions unbounded and gives its
+    penetration (-1..1) length units; the search must stay where the model is defined."""
+    from sasmodels import core
+
+    info = core.load_model_info("raspberry")
+    bounds = {b.name: (b.lo, b.hi) for b in (fitting._bounds_for(p, 1e-3) for p in fitting._candidate_parameters(info))}
+    assert bounds["volfraction_lg"] == bounds["surface_fraction"] == (0.0, 1.0)
+    assert bounds["penetration"] == (-1.0, 1.0)
+    guinier = core.load_model_info("guinier")
+    (rg,) = (fitting._bounds_for(p, 1e-3) for p in fitting._candidate_parameters(guinier))
+    assert rg.lo == 1.0 and rg.log  # an unlimited length still spans 1 Å .. 20π/qmin in log space
+
+
 def test_fit_params_override_and_unknown_names(sphere_curve):
     r = fit_model(sphere_curve, "sphere", budget_s=30, fit_params=["radius", "radius_pd"])
     assert set(r.parameters) == {"scale", "background", "radius", "radius_pd"}
