@@ -1,10 +1,11 @@
 """Acceptance measurement for classify-then-fit.
 
 Simulates curves of sphere, cylinder, core_shell_sphere, lamellar, ellipsoid
-and mass_fractal (or the ``--models`` given) with sasnets' own generator (the ``instrument`` preset
-narrowed to qmin 1e-3..1e-2 1/Å, qmax 0.1..0.5 1/Å, 60-200 log-spaced points,
-1-sigma dQ/Q 2-10 %, 2 % Gaussian noise; parameters, SLDs included, from each
-model's parameter table and ``random()``; random scale and flat background);
+and mass_fractal (or the ``--models`` given) with sasnets' own generator (the
+``instrument`` preset narrowed to qmin 1e-3..1e-2 1/Å, qmax 0.1..0.5 1/Å,
+60-200 log-spaced points, 1-sigma dQ/Q 2-10 %, 2 % Gaussian noise;
+parameters, SLDs included, from each model's parameter table and
+``random()``; random scale and flat background);
 then fits every one of the models to every curve with
 :func:`sasnets.analysis.fitting.fit_model` and prints
 

@@ -89,7 +89,7 @@ def _overruled(results):
               help="Write data, fits and residuals to PATH (one file: PATH; several: PATH-<file stem>.png).")
 @click.option("--json", "as_json", is_flag=True,
               help='Print a JSON array of {"file", "candidates": [...]} in final rank order.')
-@click.option("--rank-by", "rank_by", type=click.Choice(["posterior", "network"]), default="posterior",
+@click.option("--rank-by", "rank_by", type=click.Choice(list(_ORDER)), default="posterior",
               show_default=True, help="Final order: network probability times fit evidence (ln p - BIC/2), or the "
               "network's order with the fits as a check (better with the pretrained classifier, see its model card).")
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of the global search's starting points.")

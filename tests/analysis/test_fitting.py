@@ -150,6 +150,7 @@ def test_vector_parameters_are_fitted_up_to_the_default_count():
     assert r.reduced_chi2 < 2
     assert r.parameters["rg1"][0] == pytest.approx(120.0, rel=0.15)
 
+
 def test_bounds_keep_fractions_and_limited_lengths_in_the_model_domain():
     """raspberry's table leaves its volume and surface fractions unbounded and gives its
     penetration (-1..1) length units; the search must stay where the model is defined."""
@@ -200,6 +201,7 @@ def test_the_polish_stops_on_the_budget_too(sphere_curve, monkeypatch):
     # one and the polish's start point one; an LM run added 186 before the fix
     assert calls["n"] <= 12, calls["n"]
     assert all(math.isnan(err) for _, err in r.parameters.values())  # a polish cut short has no covariance
+
 
 def test_same_seed_same_result(sphere_curve):
     a = fit_model(sphere_curve, "core_shell_sphere", budget_s=60, seed=3)
