@@ -27,6 +27,10 @@ How one fit works (:func:`fit_model`)
    thickness and the core SLD are fitted (the contrast *ratio*), while the
    overall contrast lives in ``scale``.  ``fit_params`` overrides the choice
    (polydispersity parameters such as ``radius_pd`` may be named there).
+   ``fix`` holds parameters the scientist knows at given values (the solvent
+   SLD, a polydispersity, ``scale`` or ``background`` on absolute data):
+   they are never fitted, and holding a vector's count (``n_shells=3``) fits
+   the entries up to that count instead of the default's.
 3. **Bounds.** Lengths (Å): 1 Å to ``max(1000 Å, 20π/qmin)``, searched in log
    space; volume and surface fractions 0 .. 1; parameters with finite limits
    in the model table use those limits;
@@ -101,7 +105,7 @@ import os
 import time
 import warnings
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Iterator, Sequence
+from typing import Callable, Iterable, Iterator, NamedTuple, Sequence
 
 import numpy as np
 
@@ -113,6 +117,8 @@ __all__ = [
     "FitJob",
     "fit_model",
     "fit_candidates",
+    "fixable_parameters",
+    "Fixable",
     "map_fits",
     "rank_fits",
     "RANKINGS",
@@ -132,6 +138,7 @@ DEFAULT_RELATIVE_ERROR = 0.02
 
 _SLD_RANGE = (-10.0, 20.0)
 _PD_RANGE = (0.0, 0.5)
+_PD_POINTS, _PD_NSIGMA = 35.0, 3.0  # dispersity integration, as sasmodels' weight functions default
 _MIN_LENGTH = 1.0
 _DEGENERACY_TOL = 1e-4
 
@@ -141,8 +148,9 @@ class FitResult:
     """One scattering model fitted to one curve.
 
     ``parameters`` maps each fitted parameter (``scale`` and ``background``
-    included) to ``(value, uncertainty)``; ``fixed`` holds the parameters kept
-    at their defaults.  ``q``/``iq_fit`` are the best-fit curve on the data's
+    included unless held) to ``(value, uncertainty)``; ``fixed`` holds the
+    parameters not fitted, at their defaults or at the values the caller
+    held (``held``, the ``fix`` of :func:`fit_model`).  ``q``/``iq_fit`` are the best-fit curve on the data's
     own (cleaned) q points, for plotting.  ``probability`` is the network's
     probability for this model (``None`` when no network was asked);
     ``score``, ``posterior`` and ``rank`` are set by :func:`rank_fits`.
@@ -155,6 +163,7 @@ class FitResult:
     nparams: int = 0
     parameters: dict = field(default_factory=dict)
     fixed: dict = field(default_factory=dict)
+    held: dict = field(default_factory=dict)
     success: bool = False
     message: str = ""
     elapsed: float = 0.0
@@ -201,6 +210,7 @@ class FitResult:
             "bic": _finite(self.bic),
             "parameters": {k: [_finite(v), _finite(u)] for k, (v, u) in self.parameters.items()},
             "fixed": {k: _finite(v) for k, v in self.fixed.items()},
+            "held": {k: _finite(v) for k, v in self.held.items()},
             "success": self.success,
             "message": self.message,
             "stopped_on_budget": self.stopped_on_budget,
@@ -305,25 +315,29 @@ class _Param:
         return self.to_search(self.lo), self.to_search(self.hi)
 
 
-def _candidate_parameters(model_info) -> list:
-    """The model's 1D scalar parameters that could change I(q), solvent SLDs last.
+def _candidate_parameters(model_info, held: dict | None = None) -> list:
+    """The model's 1D scalar parameters that could change I(q) and are not
+    ``held``, solvent SLDs last.
 
     A vector parameter (``thickness[n]`` of core_multi_shell, ``rg[level]`` of
-    unified_power_Rg) contributes its entries up to the default of its length
-    control (``thickness1`` for ``n = 1``); the count itself is an integer the
-    search cannot move, so it stays at that default (:func:`_length_controls`).
+    unified_power_Rg) contributes its entries up to its length control's count
+    (``thickness1`` for ``n = 1``); the count itself is an integer the search
+    cannot move, so it stays at its default or held value (:func:`_length_controls`).
     """
+    held = held or {}
     table = model_info.parameters
-    defaults = table.defaults
-    controls = _length_controls(model_info)
+    defaults = {**table.defaults, **held}
+    controls = _length_controls(model_info, held)
     keep = []
     for p in table.kernel_parameters:
-        if p.type in ("orientation", "magnetic") or p.choices or p.name in controls:
+        if p.type in ("orientation", "magnetic") or p.choices or p.name in controls or p.name in held:
             continue
         if p.length == 1:
             keep.append(p)
         elif p.length_control is not None:
             for i in range(1, min(controls[p.length_control], p.length) + 1):
+                if f"{p.id}{i}" in held:
+                    continue
                 entry = copy.copy(p)
                 entry.name, entry.length = f"{p.id}{i}", 1
                 entry.default = defaults.get(entry.name, p.default)
@@ -331,11 +345,68 @@ def _candidate_parameters(model_info) -> list:
     return sorted(keep, key=lambda p: (p.type == "sld" and "solvent" in p.name,))
 
 
-def _length_controls(model_info) -> dict:
-    """{length control (``n_shells``): the count a fit assumes, its default}."""
+def _length_controls(model_info, held: dict | None = None) -> dict:
+    """{length control (``n_shells``): the count a fit assumes}: the held
+    count, else the default (at least one)."""
+    held = held or {}
     table = model_info.parameters
-    return {p.length_control: max(1, int(round(table.defaults.get(p.length_control, 1))))
+    return {p.length_control: int(held[p.length_control]) if p.length_control in held
+            else max(1, int(round(table.defaults.get(p.length_control, 1))))
             for p in table.kernel_parameters if p.length_control}
+
+
+class Fixable(NamedTuple):
+    """A parameter ``fix`` may hold: its default, limits and units."""
+
+    default: float
+    lower: float
+    upper: float
+    units: str
+
+
+def fixable_parameters(model_name: str) -> dict:
+    """{parameter: :class:`Fixable`} that ``fix`` may hold for ``model_name``:
+    ``scale``, ``background`` and every 1D parameter of its table (vector
+    entries such as ``sld2``, counts such as ``n_shells`` and
+    polydispersities included)."""
+    info = _model_info(model_name)
+    defaults = info.parameters.defaults
+    out = {"scale": Fixable(float(defaults["scale"]), 0.0, math.inf, ""),
+           "background": Fixable(float(defaults["background"]), -math.inf, math.inf, "1/cm")}
+    for p in info.parameters.kernel_parameters:
+        if p.type in ("orientation", "magnetic"):
+            continue
+        names = [p.name] if p.length == 1 else [f"{p.id}{i}" for i in range(1, p.length + 1)]
+        for n in names:
+            if n in defaults:
+                out[n] = Fixable(float(defaults[n]), float(p.limits[0]), float(p.limits[1]), p.units or "")
+            if p.polydisperse:  # monodisperse by default; a width is integrated over 35 points within ±3 sigma
+                out.update({n + "_pd": Fixable(0.0, 0.0, 1.0, ""), n + "_pd_n": Fixable(_PD_POINTS, 0.0, 1000.0, ""),
+                            n + "_pd_nsigma": Fixable(_PD_NSIGMA, 0.0, 10.0, "")})
+    return out
+
+
+def _checked_hold(model_name: str, fix: dict | None) -> dict:
+    """``fix`` as floats, each a parameter of ``model_name`` within its limits
+    (a vector's count a whole number); UsageError otherwise."""
+    if not fix:
+        return {}
+    known = fixable_parameters(model_name)
+    held = {}
+    for name, value in fix.items():
+        if name not in known:
+            raise UsageError(f"{model_name} has no parameter {name!r} to fix; choose from: {', '.join(sorted(known))}.")
+        value = float(value)
+        lo, hi = known[name].lower, known[name].upper
+        if not (lo <= value <= hi) or not math.isfinite(value):
+            raise UsageError(f"{model_name}: {name}={value:g} is outside the parameter's limits [{lo:g}, {hi:g}]; "
+                             "fix it within them.")
+        held[name] = value
+    for control in _length_controls(_model_info(model_name)):
+        if control in held and held[control] != int(held[control]):
+            raise UsageError(f"{model_name}: {control} counts shells or levels and must be a whole number, "
+                             f"not {held[control]:g}.")
+    return held
 
 
 def _max_length(qmin: float) -> float:
@@ -374,24 +445,27 @@ def _pd_param(name: str, defaults: dict) -> _Param:
     return _Param(name, float(defaults.get(name, 0.1) or 0.1), *_PD_RANGE, False)
 
 
-def _shape_parameters(model_info, calc, prep, fit_params) -> tuple[list, dict]:
-    """(fitted shape parameters, fixed parameter values)."""
-    defaults = dict(model_info.parameters.defaults)
+def _shape_parameters(model_info, calc, prep, fit_params, held) -> tuple[list, dict]:
+    """(fitted shape parameters, fixed parameter values, held ones included)."""
+    defaults = {**model_info.parameters.defaults, **held}
     qmin = float(prep.q.min())
-    candidates = {p.name: p for p in _candidate_parameters(model_info)}
+    candidates = {p.name: p for p in _candidate_parameters(model_info, held)}
     if fit_params is not None:
         names = [n for n in fit_params if n not in ("scale", "background")]
         chosen = []
         for name in names:
+            if name in held:
+                raise UsageError(f"{model_info.id}: {name} is both held (fix) and to be fitted (fit_params); choose one.")
             if name in candidates:
                 chosen.append(_bounds_for(candidates[name], qmin))
-            elif name.endswith("_pd") and name[:-3] in defaults:
+            elif name.endswith("_pd") and name[:-3] in model_info.parameters.defaults:
                 chosen.append(_pd_param(name, defaults))
             else:
                 known = ", ".join(sorted(candidates))
                 raise UsageError(f"{model_info.id} has no fittable parameter {name!r}; choose from: {known}.")
     else:
-        chosen = _non_degenerate([_bounds_for(p, qmin) for p in candidates.values()], calc, defaults)
+        entries = {n for n, p in candidates.items() if getattr(p, "id", n) != n}  # thickness2 of thickness[n]
+        chosen = _non_degenerate([_bounds_for(p, qmin) for p in candidates.values()], calc, defaults, entries)
     fitted = {p.name for p in chosen}
     fixed_slds = [float(defaults[n]) for n, p in candidates.items() if p.type == "sld" and n not in fitted]
     for p in chosen:
@@ -400,13 +474,22 @@ def _shape_parameters(model_info, calc, prep, fit_params) -> tuple[list, dict]:
             p.spread = max(float(np.ptp(fixed_slds)), 0.5)
     fixed = {k: float(v) for k, v in defaults.items()
              if k not in fitted and k not in ("scale", "background") and k in candidates}
-    fixed.update({k: float(v) for k, v in _length_controls(model_info).items()})
+    fixed.update({k: float(v) for k, v in _length_controls(model_info, held).items()})
+    fixed.update(held)
+    for name in fitted | set(held):  # a dispersity width acts only with points to integrate over
+        if name.endswith("_pd"):
+            fixed.setdefault(name + "_n", _PD_POINTS)
+            fixed.setdefault(name + "_nsigma", _PD_NSIGMA)
     return chosen, fixed
 
 
-def _non_degenerate(params: list, calc, defaults: dict) -> list:
+def _non_degenerate(params: list, calc, defaults: dict, keep: set = frozenset()) -> list:
     """Drop parameters whose effect on log I(q) is a combination of a constant
-    factor (degenerate with scale) and the effects of parameters kept earlier."""
+    factor (degenerate with scale) and the effects of parameters kept earlier.
+
+    Names in ``keep`` stay whatever the test says: the entries of a vector
+    parameter share one default (every shell the same SLD), where the test
+    would call all but one shell's thickness redundant."""
     base = {k: v for k, v in defaults.items()}
     base.update({p.name: p.default for p in params})
     base.update(scale=1.0, background=0.0)
@@ -425,6 +508,8 @@ def _non_degenerate(params: list, calc, defaults: dict) -> list:
         column = np.log(up) - np.log(down)  # central difference: the degeneracy test needs accuracy
         norm = np.linalg.norm(column)
         if norm == 0:
+            if p.name in keep:
+                kept.append(p)
             continue
         column = column / norm
         B = np.array(basis).T
@@ -433,16 +518,22 @@ def _non_degenerate(params: list, calc, defaults: dict) -> list:
         if rnorm > _DEGENERACY_TOL:
             basis.append(residual / rnorm)
             kept.append(p)
+        elif p.name in keep:
+            kept.append(p)
     return kept
 
 
 # --------------------------------------------------------------------------
 # scale and background by bounded weighted least squares
 # --------------------------------------------------------------------------
-def _linear_scale_background(P, y, w, blo, bhi):
-    """(scale, background, chi2) minimising Σ w (y - s P - b)² with s >= 0, blo <= b <= bhi."""
+def _linear_scale_background(P, y, w, blo, bhi, scale=None):
+    """(scale, background, chi2) minimising Σ w (y - s P - b)² with s >= 0,
+    blo <= b <= bhi (``blo == bhi`` holds the background), or s = ``scale``."""
     Sw, SP, SPP = w.sum(), (w * P).sum(), (w * P * P).sum()
     Sy, SPy = (w * y).sum(), (w * P * y).sum()
+    if scale is not None:
+        b = min(max((Sy - scale * SP) / Sw, blo), bhi)
+        return scale, b, float((w * (y - scale * P - b) ** 2).sum())
     options = []
     det = SPP * Sw - SP * SP
     if det > 0:
@@ -465,13 +556,19 @@ def _linear_scale_background(P, y, w, blo, bhi):
 # --------------------------------------------------------------------------
 # one fit
 # --------------------------------------------------------------------------
-def _kernel(model_name: str):
+def _model_info(model_name: str):
     from sasmodels import core
 
     try:
-        info = core.load_model_info(model_name)
+        return core.load_model_info(model_name)
     except Exception as exc:  # sasmodels raises ImportError/ValueError for unknown names
         raise UsageError(f"Unknown scattering model {model_name!r}; `sasnets models` lists them ({exc}).") from None
+
+
+def _kernel(model_name: str):
+    from sasmodels import core
+
+    info = _model_info(model_name)
     return info, core.build_model(info, dtype="double", platform="dll")
 
 
@@ -484,26 +581,29 @@ def check_models(models: Iterable[str]) -> None:
 
 def fit_model(curve, model_name: str, *, resolution: float | None = None, budget_s: float = 30.0,
               starts: int = 3, seed: int = 0, fit_params: Sequence[str] | None = None,
-              probability: float | None = None) -> FitResult:
+              fix: dict | None = None, probability: float | None = None) -> FitResult:
     """Fit ``model_name`` to ``curve`` (a :class:`sasnets.data.Curve`).
 
     ``resolution`` is a 1-sigma dQ/Q fraction overriding the curve's ``dq``;
     ``budget_s`` caps the wall-clock time; ``starts`` is the number of local
     polishes from distinct points of the global search; ``fit_params`` names
-    the shape parameters to fit instead of the automatic choice.  See the
-    module docstring for the method.  Returns a :class:`FitResult` (with
+    the shape parameters to fit instead of the automatic choice; ``fix``
+    holds parameters at known values ({name: value}, :func:`fixable_parameters`
+    lists the names; a vector's count such as ``n_shells`` sets how many of
+    its entries are fitted).  See the module docstring for the method.  Returns a :class:`FitResult` (with
     ``success=False`` and a message if the fit could not be done).
     """
     t0 = time.perf_counter()
     prep = _prepare(curve, resolution)
     info, kmodel = _kernel(model_name)
-    result = FitResult(model=model_name, npoints=len(prep.q), probability=probability, q=prep.q)
+    held = _checked_hold(model_name, fix)
+    result = FitResult(model=model_name, npoints=len(prep.q), probability=probability, q=prep.q, held=held)
     try:
         # the global search visits extreme parameters where kernels overflow; those
         # points get an infinite chi-square and lose, so their warnings are noise
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            _fit(result, prep, info, kmodel, budget_s, max(1, int(starts)), seed, fit_params, t0)
+            _fit(result, prep, info, kmodel, budget_s, max(1, int(starts)), seed, fit_params, held, t0)
     except UsageError:
         raise
     except Exception as exc:  # a kernel or fitter failure is a result, not a crash
@@ -515,16 +615,20 @@ def fit_model(curve, model_name: str, *, resolution: float | None = None, budget
     return result
 
 
-def _fit(result, prep, info, kmodel, budget_s, starts, seed, fit_params, t0):
+def _fit(result, prep, info, kmodel, budget_s, starts, seed, fit_params, held, t0):
     from sasmodels.data import Data1D
     from sasmodels.direct_model import DirectModel
 
     data = Data1D(x=prep.q, y=prep.iq, dx=prep.dq, dy=prep.diq)
     calc = DirectModel(data, kmodel, cutoff=1e-5)
-    shape, fixed = _shape_parameters(info, calc, prep, fit_params)
+    shape, fixed = _shape_parameters(info, calc, prep, fit_params, held)
     result.fixed = fixed
-    blo = min(0.0, float(np.min(prep.iq - 2 * prep.diq)))
-    bhi = max(float(np.max(prep.iq)), blo + 1e-12)
+    if "background" in held:
+        blo = bhi = held["background"]
+    else:
+        blo = min(0.0, float(np.min(prep.iq - 2 * prep.diq)))
+        bhi = max(float(np.max(prep.iq)), blo + 1e-12)
+    held_scale = held.get("scale")
 
     # the first search round sees at most _SEARCH_POINTS points spread over the
     # curve (the model is evaluated thousands of times there); the polish, and
@@ -542,7 +646,7 @@ def _fit(result, prep, info, kmodel, budget_s, starts, seed, fit_params, t0):
             P = calculator(**pars_of(x))
             if not np.all(np.isfinite(P)):
                 return np.full(y.size, 1e150)
-            s_, b_, _ = _linear_scale_background(P, y, w, blo, bhi)
+            s_, b_, _ = _linear_scale_background(P, y, w, blo, bhi, held_scale)
             return sqrt_w * (y - s_ * P - b_)
         return residuals
 
@@ -553,7 +657,7 @@ def _fit(result, prep, info, kmodel, budget_s, starts, seed, fit_params, t0):
         P = calc(**pars_of(x))
         if not np.all(np.isfinite(P)):
             return None
-        return _linear_scale_background(P, prep.iq, weights, blo, bhi)
+        return _linear_scale_background(P, prep.iq, weights, blo, bhi, held_scale)
 
     best = None
     dof = max(1, len(prep.q) - len(shape) - 2)
@@ -572,7 +676,7 @@ def _fit(result, prep, info, kmodel, budget_s, starts, seed, fit_params, t0):
                 continue
             s, b, _ = proj
             values = {**{p.name: p.from_search(v) for p, v in zip(shape, x)}, "scale": s, "background": b}
-            polished = _polish(kmodel, data, shape, fixed, values, blo, bhi, t0 + budget_s)
+            polished = _polish(kmodel, data, shape, fixed, values, blo, bhi, t0 + budget_s, held)
             if best is None or polished[0] < best[0]:
                 best = polished
             if time.perf_counter() > t0 + budget_s and k + 1 < len(starts_x):
@@ -588,7 +692,7 @@ def _fit(result, prep, info, kmodel, budget_s, starts, seed, fit_params, t0):
     result.chi2 = float(chi2)
     result.nparams = len(values)
     result.dof = result.npoints - result.nparams
-    names = ["scale", "background"] + [p.name for p in shape]
+    names = [n for n in ("scale", "background") if n not in held] + [p.name for p in shape]
     result.parameters = {n: (float(values[n]), float(errors.get(n, math.nan))) for n in names}
     result.iq_fit = iq_fit
     result.success = bool(np.isfinite(chi2))
@@ -683,7 +787,7 @@ def _global_search(shape, residuals, seed, deadline, keep, sample_power=0):
     return _distinct_best(np.array(minima), np.array(values), width, keep), stopped
 
 
-def _polish(kmodel, data, shape, fixed, values, blo, bhi, deadline):
+def _polish(kmodel, data, shape, fixed, values, blo, bhi, deadline, held):
     """Levenberg-Marquardt (bumps) over every fitted parameter from ``values``.
 
     The LM stops at ``deadline`` (its own step limit knows no clock, and one
@@ -696,9 +800,11 @@ def _polish(kmodel, data, shape, fixed, values, blo, bhi, deadline):
     from bumps.fitters import FitDriver, LevenbergMarquardtFit
     from sasmodels.bumps_model import Experiment, Model
 
-    model = Model(kmodel, **fixed, **values)
-    model.scale.range(0.0, math.inf)
-    model.background.range(blo, bhi)
+    model = Model(kmodel, **{**fixed, **values})
+    if "scale" not in held:
+        model.scale.range(0.0, math.inf)
+    if "background" not in held:
+        model.background.range(blo, bhi)
     for p in shape:
         getattr(model, p.name).range(p.lo, p.hi)
     experiment = Experiment(data=data, model=model, cutoff=1e-5)
@@ -915,22 +1021,40 @@ def classifier_probabilities(classifier, curve) -> dict:
 
 
 def candidate_jobs(curve, probabilities: dict | None, *, models: Sequence[str] | None = None, top: int = 3,
-                   **fit_options) -> list:
+                   fix: dict | None = None, **fit_options) -> list:
     """The fits :func:`fit_candidates` runs: the ``models`` given, or the
-    ``top`` most probable ones."""
+    ``top`` most probable ones.  Each candidate holds the parameters of
+    ``fix`` it has (:func:`held_for`)."""
     if models:
         names = list(dict.fromkeys(models))
     elif probabilities:
         names = sorted(probabilities, key=lambda m: -probabilities[m])[:max(1, int(top))]
     else:
         raise UsageError("Nothing to fit: pass a classifier or at least one model name (--model NAME).")
-    return [FitJob(curve, name, {**fit_options, "probability": (probabilities or {}).get(name)}) for name in names]
+    holds = held_for(names, fix)
+    return [FitJob(curve, name, {**fit_options, "fix": holds[name], "probability": (probabilities or {}).get(name)})
+            for name in names]
+
+
+def held_for(models: Sequence[str], fix: dict | None) -> dict:
+    """{model: the part of ``fix`` it has a parameter for}: a solvent SLD or a
+    background held for several candidates applies to each that has it.  A
+    name that none of ``models`` has (a typo, most likely) or a value outside
+    a parameter's limits is a UsageError."""
+    fix = fix or {}
+    names = {m: fixable_parameters(m) if fix else {} for m in models}
+    holds = {m: _checked_hold(m, {k: v for k, v in fix.items() if k in names[m]}) for m in models}
+    unused = [k for k in fix if not any(k in h for h in holds.values())]
+    if unused:
+        raise UsageError(f"--fix {', '.join(unused)}: none of the scattering models fitted ({', '.join(models)}) has "
+                         "such a parameter; `sasnets models --parameters NAME` lists a model's parameters.")
+    return holds
 
 
 def fit_candidates(curve, classifier=None, *, models: Sequence[str] | None = None, top: int = 3,
                    resolution: float | None = None, budget_s: float = 30.0, starts: int = 3, seed: int = 0,
                    workers: int | None = None, fit_params: Sequence[str] | None = None,
-                   rank_by: str = "posterior") -> list:
+                   fix: dict | None = None, rank_by: str = "posterior") -> list:
     """Classify ``curve``, fit the candidates and return them ranked (best first).
 
     ``classifier`` is a loaded classifier (``labels`` + ``predict_proba``) or a
@@ -938,7 +1062,9 @@ def fit_candidates(curve, classifier=None, *, models: Sequence[str] | None = Non
     their probabilities.  ``models`` fits the named scattering models instead
     (with the classifier's probabilities when a classifier is also given,
     ``None`` otherwise).  Without either, the default classifier is used when
-    one is installed.  Candidates fit in parallel over ``workers`` processes.
+    one is installed.  ``fix`` holds known parameter values in every
+    candidate that has them (:func:`fit_model`).  Candidates fit in parallel
+    over ``workers`` processes.
     Each result is a :class:`FitResult`; the order follows :func:`rank_fits`
     (``rank_by``: ``"posterior"`` or ``"network"``).
     """
@@ -948,7 +1074,7 @@ def fit_candidates(curve, classifier=None, *, models: Sequence[str] | None = Non
         probabilities = classifier_probabilities(_resolve_classifier(classifier), curve)
     neutral = 1.0 / len(probabilities) if probabilities else None
     jobs = candidate_jobs(curve, probabilities, models=models, top=top, resolution=resolution,
-                          budget_s=budget_s, starts=starts, seed=seed, fit_params=fit_params)
+                          budget_s=budget_s, starts=starts, seed=seed, fit_params=fit_params, fix=fix)
     results = [None] * len(jobs)
     for i, res in map_fits(jobs, workers=workers):
         results[i] = res

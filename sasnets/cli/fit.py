@@ -48,18 +48,36 @@ def _table(source: str, results, rank_by: str = "posterior") -> list[str]:
             lines.append(f"  {r.rank:>2}  {r.model:<{width}}  {prob:>6}  {'-':>9}  {'-':>10}  failed: {r.message}")
             continue
         ok = "ok" if r.acceptable else "poor"
-        shape = [n for n in r.parameters if n not in ("scale", "background")] + ["scale", "background"]
+        shape = [n for n in r.parameters if n not in ("scale", "background")]
+        shape += [n for n in ("scale", "background") if n in r.parameters]
         pars = ", ".join(f"{n}={_fmt(*r.parameters[n])}" for n in shape)
         chi2 = f"{r.reduced_chi2:.3g}" if r.reduced_chi2 < 100 else f"{r.reduced_chi2:.0f}"
         lines.append(f"  {r.rank:>2}  {r.model:<{width}}  {prob:>6}  {chi2:>9}  {r.bic:>10.1f}  {ok:<4} {pars}")
     notes = sorted({r.message for r in results if r.success and r.message not in ("converged", "")})
     lines += [f"  note: {n}" for n in notes]
+    held = {k: v for r in results for k, v in r.held.items()}
+    if held:
+        lines.append("  held: " + ", ".join(f"{k}={v:g}" for k, v in held.items()))
     overruled = _overruled(results) if rank_by == "posterior" else None
     if overruled is not None:
         lines.append(f"  note: the fits overrule the network's first choice, {overruled.model} "
                      f"(p={overruled.probability:.2f}); a poor fit of a model with many parameters may be a missed "
                      "minimum: compare with --plot, or keep the network's order with --rank-by network")
     return lines
+
+
+def _parse_fix(values) -> dict:
+    """``--fix NAME=VALUE`` options as {name: float}."""
+    held = {}
+    for text in values:
+        name, sep, value = text.partition("=")
+        try:
+            if not sep or not name.strip():
+                raise ValueError
+            held[name.strip()] = float(value)
+        except ValueError:
+            raise UsageError(f"--fix {text!r} is not NAME=VALUE with a number (e.g. --fix sld_solvent=6.36).") from None
+    return held
 
 
 def _overruled(results):
@@ -92,12 +110,16 @@ def _overruled(results):
 @click.option("--rank-by", "rank_by", type=click.Choice(list(_ORDER)), default="posterior",
               show_default=True, help="Final order: network probability times fit evidence (ln p - BIC/2), or the "
               "network's order with the fits as a check (better with the pretrained classifier, see its model card).")
+@click.option("--fix", "fix", multiple=True, metavar="NAME=VALUE",
+              help="Hold a parameter you know at VALUE in every candidate that has it (repeatable): a solvent SLD, "
+              "a polydispersity (radius_pd=0.1), background or scale on absolute data, or a count of shells or "
+              "levels (n=3) which fits that many. `sasnets models NAME --parameters` lists the names.")
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of the global search's starting points.")
 @click.option("--workers", type=click.IntRange(min=1), help="Parallel fitting processes (default: all cores).")
 @click.option("--q-units", "q_units", metavar="A|nm",
               help="Units of q in the files, overriding what they say (default: as the file says, else 1/Å).")
-def fit(files, classifier_path, top, models, resolution, budget, starts, plot_path, as_json, rank_by, seed, workers,
-        q_units):
+def fit(files, classifier_path, top, models, resolution, budget, starts, plot_path, as_json, rank_by, fix, seed,
+        workers, q_units):
     """Fit the most probable scattering models to each measured curve in FILES
     and rank them by fit quality and network probability.
 
@@ -113,8 +135,10 @@ def fit(files, classifier_path, top, models, resolution, budget, starts, plot_pa
     q_units = parse_q_units(q_units)
     if resolution is not None and not 0 <= resolution < 100:
         raise UsageError(f"--resolution is dQ/Q in percent and must be between 0 and 100, got {resolution}.")
+    held = _parse_fix(fix)
     if models:
         fitting.check_models(models)
+        fitting.held_for(models, held)  # a name none of them has is a typo: say so before any file is read
     classifier = None
     if classifier_path is not None:
         classifier = fitting._resolve_classifier(classifier_path)
@@ -124,7 +148,7 @@ def fit(files, classifier_path, top, models, resolution, budget, starts, plot_pa
         except UsageError as exc:
             raise UsageError(f"{exc} Or name the scattering models to fit with --model.") from None
     options = dict(resolution=None if resolution is None else resolution / 100.0, budget_s=budget,
-                   starts=starts, seed=seed)
+                   starts=starts, seed=seed, fix=held)
 
     failed = []
     entries = []  # (source, curve, job slice) in file order

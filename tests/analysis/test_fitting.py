@@ -169,10 +169,62 @@ def test_fit_params_override_and_unknown_names(sphere_curve):
     r = fit_model(sphere_curve, "sphere", budget_s=30, fit_params=["radius", "radius_pd"])
     assert set(r.parameters) == {"scale", "background", "radius", "radius_pd"}
     assert 0 <= r.parameters["radius_pd"][0] <= 0.5
+    polydisperse = simulate("sphere", {**SPHERE, "radius_pd": 0.15, "radius_pd_n": 35})
+    r = fit_model(polydisperse, "sphere", budget_s=30, fit_params=["radius", "radius_pd"])
+    # a width without integration points changes nothing: the fit must supply them
+    assert r.fixed["radius_pd_n"] == 35 and r.parameters["radius_pd"][0] == pytest.approx(0.15, abs=0.02)
     with pytest.raises(UsageError, match="no fittable parameter 'radius_typo'"):
         fit_model(sphere_curve, "sphere", fit_params=["radius_typo"])
     with pytest.raises(UsageError, match="Unknown scattering model 'spheer'"):
         fit_model(sphere_curve, "spheer")
+
+
+def test_held_values_are_not_fitted_and_a_held_count_fits_that_many_shells():
+    """Holding what the scientist knows: the solvent SLD and the number of shells.
+    At the default count (one shell) a three-shell particle cannot fit."""
+    pars = dict(sld_core=1.0, radius=60.0, sld_solvent=6.4, n=3, sld1=2.0, thickness1=20.0, sld2=4.0,
+                thickness2=30.0, sld3=0.5, thickness3=15.0, scale=0.01, background=0.005)
+    curve = simulate("core_multi_shell", pars, npoints=80, qmin=3e-3, qmax=0.4)
+    r = fit_model(curve, "core_multi_shell", budget_s=30, seed=0, fix={"n": 3, "sld_solvent": 6.4})
+    assert r.held == {"n": 3, "sld_solvent": 6.4} and r.fixed["n"] == 3 and r.fixed["sld_solvent"] == 6.4
+    assert {"thickness1", "thickness2", "thickness3", "sld3"} <= set(r.parameters)
+    assert "sld_solvent" not in r.parameters and "thickness4" not in r.parameters
+    assert r.reduced_chi2 < 2
+    for i in (1, 2, 3):
+        assert r.parameters[f"thickness{i}"][0] == pytest.approx(pars[f"thickness{i}"], rel=0.1)
+    assert fit_model(curve, "core_multi_shell", budget_s=10, seed=0).reduced_chi2 > 10
+
+
+def test_held_scale_and_background_are_not_fitted(sphere_curve):
+    contrast = (SPHERE["sld"] - SPHERE["sld_solvent"]) ** 2
+    held = {"sld": 1.0, "sld_solvent": 1.0 + math.sqrt(contrast), "background": SPHERE["background"],
+            "scale": SPHERE["scale"]}
+    r = fit_model(sphere_curve, "sphere", budget_s=20, fix=held)
+    assert set(r.parameters) == {"radius"} and r.nparams == 1 and r.dof == r.npoints - 1
+    assert r.reduced_chi2 < 2 and r.parameters["radius"][0] == pytest.approx(SPHERE["radius"], rel=0.03)
+    nothing_left = fit_model(sphere_curve, "sphere", budget_s=20, fix={**held, "radius": 60.0})
+    assert nothing_left.success and nothing_left.parameters == {} and nothing_left.reduced_chi2 < 2
+
+
+@pytest.mark.parametrize("fix, message", [
+    ({"radius_typo": 1.0}, "sphere has no parameter 'radius_typo' to fix; choose from: background"),
+    ({"radius": -5.0}, r"radius=-5 is outside the parameter's limits \[0, inf\]"),
+    ({"radius_pd": 2.0}, "radius_pd=2 is outside"),
+])
+def test_bad_held_values_are_one_clear_error(sphere_curve, fix, message):
+    with pytest.raises(UsageError, match=message):
+        fit_model(sphere_curve, "sphere", fix=fix)
+
+
+def test_held_counts_are_whole_numbers_and_holds_apply_to_the_candidates_that_have_them(sphere_curve):
+    with pytest.raises(UsageError, match="n counts shells or levels and must be a whole number"):
+        fit_model(sphere_curve, "core_multi_shell", fix={"n": 2.5})
+    with pytest.raises(UsageError, match="both held"):
+        fit_model(sphere_curve, "sphere", fix={"radius": 60.0}, fit_params=["radius"])
+    jobs = fitting.candidate_jobs(sphere_curve, None, models=["sphere", "lamellar"], fix={"radius": 60.0})
+    assert [j.options["fix"] for j in jobs] == [{"radius": 60.0}, {}]
+    with pytest.raises(UsageError, match="none of the scattering models fitted"):
+        fitting.candidate_jobs(sphere_curve, None, models=["sphere", "lamellar"], fix={"n": 3})
 
 
 def test_budget_stops_the_search_and_says_so(sphere_curve):

@@ -90,6 +90,30 @@ def test_rank_by_network_without_a_classifier_ranks_by_fit(cli_runner, sphere_fi
     assert [c["model"] for c in json.loads(result.stdout)[0]["candidates"]] == ["sphere", "lamellar"]
 
 
+def test_fix_holds_known_values_in_the_candidates_that_have_them(cli_runner, sphere_file):
+    args = ["fit", sphere_file, "--model", "sphere", "--model", "lamellar", "--fix", "radius=60",
+            "--fix", "background=0.01", *FAST]
+    result = cli_runner.invoke(cli, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    sphere, lamellar = json.loads(result.stdout)[0]["candidates"]
+    assert sphere["model"] == "sphere" and sphere["held"] == {"radius": 60.0, "background": 0.01}
+    assert set(sphere["parameters"]) == {"scale"} and sphere["acceptable"]
+    assert lamellar["held"] == {"background": 0.01} and "background" not in lamellar["parameters"]
+    table = cli_runner.invoke(cli, args)
+    assert table.exit_code == 0, table.output
+    assert "held: radius=60, background=0.01" in table.stdout and "background=" not in table.stdout.split("held:")[0]
+
+
+def test_models_lists_the_parameters_fix_takes(cli_runner):
+    result = cli_runner.invoke(cli, ["models", "core_multi_shell", "--parameters"])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("core_multi_shell") and any(line.split()[:2] == ["n", "1"] for line in lines)
+    assert any(line.split()[0] == "thickness3" for line in lines[1:] if line.strip())
+    listing = json.loads(cli_runner.invoke(cli, ["models", "sphere", "--parameters", "--json"]).stdout)
+    assert listing[0]["parameters"]["radius"] == {"default": 50.0, "lower": 0.0, "upper": None, "units": "Ang"}
+
+
 def test_bad_file_is_one_line_and_others_continue(cli_runner, sphere_file, tmp_path):
     bad = tmp_path / "broken.dat"
     bad.write_text("this is not a curve\n")
@@ -118,6 +142,11 @@ def test_no_classifier_and_no_model_says_what_to_pass(cli_runner, sphere_file, m
     (["--model", "spheer"], "Unknown scattering model 'spheer'"),
     (["--model", "sphere", "--resolution", "150"], "--resolution"),
     (["--model", "sphere", "--q-units", "furlong"], "--q-units"),
+    (["--model", "sphere", "--fix", "radius"], "--fix 'radius' is not NAME=VALUE"),
+    (["--model", "sphere", "--fix", "radius=big"], "--fix 'radius=big' is not NAME=VALUE"),
+    (["--model", "sphere", "--model", "lamellar", "--fix", "n_shells=3"],
+     "--fix n_shells: none of the scattering models fitted (sphere, lamellar)"),
+    (["--model", "sphere", "--fix", "radius=-1"], "outside the parameter's limits"),
 ])
 def test_bad_options_are_one_line(cli_runner, sphere_file, args, message):
     result = cli_runner.invoke(cli, ["fit", sphere_file, *args])
