@@ -21,6 +21,7 @@ then fits every one of the models to every curve with
 Run:  python benchmarks/bench_fit.py [--per-model 20] [--workers 2] [--classifier runs/clf | --train runs/bench-fit-clf]
       python benchmarks/bench_fit.py --quick        (3 curves per model)
       python benchmarks/bench_fit.py --models core_multi_shell,onion,spherical_sld,unified_power_Rg --per-model 8
+      ... --hold-true n,n_shells,level     (the fits hold each curve's true shell/level count, as --fix does)
 """
 from __future__ import annotations
 
@@ -93,19 +94,28 @@ def main(argv=None):
                     "instrument preset (generate --any-size), to see what the limit changes")
     ap.add_argument("--models", default=",".join(MODELS), help="comma-separated scattering models to simulate "
                     "and fit (default: the acceptance's six), e.g. core_multi_shell,onion,unified_power_Rg")
+    ap.add_argument("--hold-true", default="", metavar="NAMES",
+                    help="comma-separated parameters each fit holds at the curve's true value (sasnets fit --fix), "
+                    "where both the curve's and the fitted model have them, e.g. n,n_shells,level,sld_solvent")
     ap.add_argument("--cache", metavar="FILE", help="reuse the fits stored in FILE by an earlier run with the same "
                     "--per-model/--seed/--budget/--starts (written when absent), e.g. to add --train afterwards")
     args = ap.parse_args(argv)
     if args.quick:
         args.per_model = 3
 
-    from sasnets.analysis.fitting import FitJob, check_models, map_fits, rank_fits
+    from sasnets.analysis.fitting import FitJob, check_models, fixable_parameters, map_fits, rank_fits
 
     models = [m.strip() for m in args.models.split(",") if m.strip()]
     check_models(models)
     curves = simulate_curves(args.per_model, args.seed, any_size=args.any_size, models=models)
-    jobs = [FitJob(c, m, dict(budget_s=args.budget, starts=args.starts, seed=args.seed)) for c in curves for m in models]
-    key = (args.per_model, args.seed, args.budget, args.starts, args.any_size, models, [c.seed for c in curves])
+    hold = [n.strip() for n in args.hold_true.split(",") if n.strip()]
+    fixable = {m: fixable_parameters(m) for m in models}
+
+    def held(curve, model):
+        return {n: float(curve.params[n]) for n in hold if n in curve.params and n in fixable[model]}
+    jobs = [FitJob(c, m, dict(budget_s=args.budget, starts=args.starts, seed=args.seed, fix=held(c, m)))
+            for c in curves for m in models]
+    key = (args.per_model, args.seed, args.budget, args.starts, args.any_size, models, [c.seed for c in curves], hold)
     cached = _load_cache(args.cache, key)
     t0 = time.perf_counter()
     if cached is not None:

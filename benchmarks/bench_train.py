@@ -142,6 +142,9 @@ def main(argv=None):
     ap.add_argument("--baseline-epochs", type=int, default=12, help="epochs of sasnet2017")
     ap.add_argument("--ablation", action="store_true",
                     help="also train the default without augmentation and sasnet2017 on the default's input channels")
+    ap.add_argument("--also", action="append", default=[], metavar="ARCH",
+                    help="also train this architecture like the default (augmented, our input) and compare it "
+                    "with sasnet2017 (repeatable), e.g. resnet1d_large")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default="runs/bench_train", help="directory for the trained classifiers")
@@ -176,6 +179,7 @@ def main(argv=None):
     ours = PreprocessSpec()
     plans = [("default", None, True, args.epochs, ours),
              ("sasnet2017", "sasnet2017", False, args.baseline_epochs, None)]  # its recipe's 2017 input
+    plans += [(arch, arch, True, args.epochs, ours) for arch in args.also]
     if args.ablation:
         plans += [("sasnet2017-our-input", "sasnet2017", False, args.baseline_epochs, ours),
                   ("default-no-augment", None, False, args.epochs, ours)]
@@ -202,20 +206,22 @@ def main(argv=None):
 
     base = results["sasnet2017"]
     print()
-    print(f"{'network':<20} {'arch':<11} {'params':>8} {'epochs':>6} {'s/epoch':>8} {'to 54.9%':>9} "
+    print(f"{'network':<20} {'arch':<14} {'params':>8} {'epochs':>6} {'s/epoch':>8} {'to 54.9%':>9} "
           f"{'2017 top-1':>10} {'top-5':>6} {'instr top-1':>11} {'top-5':>6}")
     for name, r in results.items():
         poster = f"{r['seconds_to_poster']:.0f} s" if r["seconds_to_poster"] is not None else "never"
-        print(f"{name:<20} {r['architecture']:<11} {r['params']:>8} {r['epochs']:>6} {r['seconds_per_epoch']:>8.1f} "
+        print(f"{name:<20} {r['architecture']:<14} {r['params']:>8} {r['epochs']:>6} {r['seconds_per_epoch']:>8.1f} "
               f"{poster:>9} {r['test']['top1']:>10.3f} {r['test']['top5']:>6.3f} "
               f"{r['instrument']['top1']:>11.3f} {r['instrument']['top5']:>6.3f}")
-    d = results["default"]
-    print()
-    print(f"default vs sasnet2017, 2017 conditions: {100 * (d['test']['top1'] - base['test']['top1']):+.1f} "
-          f"percentage points top-1, {100 * (d['test']['top5'] - base['test']['top5']):+.1f} top-5; "
-          f"seconds per epoch ratio {d['seconds_per_epoch'] / base['seconds_per_epoch']:.2f}")
-    print(f"default vs sasnet2017, instrument-like curves: {100 * (d['instrument']['top1'] - base['instrument']['top1']):+.1f} "
-          f"percentage points top-1, {100 * (d['instrument']['top5'] - base['instrument']['top5']):+.1f} top-5")
+    for name in ["default", *args.also]:
+        d = results[name]
+        print()
+        print(f"{name} vs sasnet2017, 2017 conditions: {100 * (d['test']['top1'] - base['test']['top1']):+.1f} "
+              f"percentage points top-1, {100 * (d['test']['top5'] - base['test']['top5']):+.1f} top-5; "
+              f"seconds per epoch ratio {d['seconds_per_epoch'] / base['seconds_per_epoch']:.2f}")
+        print(f"{name} vs sasnet2017, instrument-like curves: "
+              f"{100 * (d['instrument']['top1'] - base['instrument']['top1']):+.1f} "
+              f"percentage points top-1, {100 * (d['instrument']['top5'] - base['instrument']['top5']):+.1f} top-5")
     for name, r in results.items():
         gap = r["test"]["top1"] - r["instrument"]["top1"]
         print(f"{name}: top-1 drop from 2017-condition to instrument-like curves {100 * gap:.1f} percentage points")

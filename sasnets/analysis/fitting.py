@@ -150,8 +150,8 @@ class FitResult:
     ``parameters`` maps each fitted parameter (``scale`` and ``background``
     included unless held) to ``(value, uncertainty)``; ``fixed`` holds the
     parameters not fitted, at their defaults or at the values the caller
-    held (``held``, the ``fix`` of :func:`fit_model`).  ``q``/``iq_fit`` are the best-fit curve on the data's
-    own (cleaned) q points, for plotting.  ``probability`` is the network's
+    held (``held``, the ``fix`` of :func:`fit_model`).  ``q``/``iq_fit`` are
+    the best-fit curve on the data's own (cleaned) q points, for plotting.  ``probability`` is the network's
     probability for this model (``None`` when no network was asked);
     ``score``, ``posterior`` and ``rank`` are set by :func:`rank_fits`.
     """

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from .base import Architecture, Recipe
 
-__all__ = ["build", "ARCHITECTURE"]
+__all__ = ["build", "ARCHITECTURE", "LARGE"]
 
 
 def _block(x, width, kernel_size, stride, name, layers, bn_momentum):
@@ -91,5 +91,19 @@ ARCHITECTURE = Architecture(
               "bn_momentum": 0.9, "stem_stride": 4, "position_channels": 16},
     recipe=Recipe(optimizer="adamw", learning_rate=3e-3, weight_decay=1e-4, schedule="cosine",
                   warmup_epochs=1, label_smoothing=0.1, batch_size=256, epochs=40, patience=10),
+    search_space=_search_space,
+)
+
+#: The same network 1.5x wider and twice as deep (two blocks per stage): 12.6
+#: MFLOP per curve instead of 2.8, so it classifies about 7,000 curves a second
+#: on 2 cores where the default does 27,000, and trains 2.5x slower; on the
+#: training benchmark (75 models x 500 curves, 30 epochs) it gains 3.3 points of
+#: 2017-condition top-1 and 2.5 of instrument-like top-1 over the default.
+LARGE = Architecture(
+    name="resnet1d_large",
+    builder=build,
+    description="resnet1d 1.5x wider and twice as deep: more accurate, 4.5x the inference cost.",
+    defaults={**ARCHITECTURE.defaults, "widths": (48, 96, 144, 192), "blocks": (2, 2, 2, 2)},
+    recipe=ARCHITECTURE.recipe,
     search_space=_search_space,
 )

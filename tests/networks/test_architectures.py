@@ -9,7 +9,7 @@ from sasnets.plugins import get_registry
 SHAPE = (48, 3)
 N_CLASSES = 4
 #: small hyper-parameters so conformance runs fast; unknown architectures use their defaults
-SMALL = {"resnet1d": {"widths": [8, 8, 16, 16]}, "mlp": {"units": [32]}}
+SMALL = {"resnet1d": {"widths": [8, 8, 16, 16]}, "resnet1d_large": {"widths": [8, 8, 16, 16]}, "mlp": {"units": [32]}}
 
 
 def _names():
@@ -65,6 +65,17 @@ def test_sasnet2017_is_the_published_network():
 
 def test_default_architecture_is_resnet1d():
     assert get_architecture(None).name == "resnet1d"
+
+
+def test_resnet1d_large_is_the_default_network_wider_and_deeper():
+    default, large = get_architecture("resnet1d"), get_architecture("resnet1d_large")
+    assert large.recipe == default.recipe and large.builder is default.builder
+    assert {k: v for k, v in large.defaults.items() if k not in ("widths", "blocks")} == \
+        {k: v for k, v in default.defaults.items() if k not in ("widths", "blocks")}
+    assert [w * 3 // 2 for w in default.defaults["widths"]] == list(large.defaults["widths"])
+    assert [2 * b for b in default.defaults["blocks"]] == list(large.defaults["blocks"])
+    convs = lambda net: sum(type(layer).__name__ == "Conv1D" for layer in net.layers)  # noqa: E731
+    assert convs(large.build((128, 3), 10)) > convs(default.build((128, 3), 10))
 
 
 def test_unknown_architecture_suggests_a_close_name():
