@@ -455,7 +455,8 @@ def _shape_parameters(model_info, calc, prep, fit_params, held) -> tuple[list, d
         chosen = []
         for name in names:
             if name in held:
-                raise UsageError(f"{model_info.id}: {name} is both held (fix) and to be fitted (fit_params); choose one.")
+                raise UsageError(f"{model_info.id}: {name} is both held (fix) and to be fitted (fit_params); "
+                                 "choose one.")
             if name in candidates:
                 chosen.append(_bounds_for(candidates[name], qmin))
             elif name.endswith("_pd") and name[:-3] in model_info.parameters.defaults:

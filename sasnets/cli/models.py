@@ -31,8 +31,9 @@ def models(patterns, exclude, with_parameters, as_json):
     if as_json:
         listing = [{"name": e.name, "category": e.category, "path": e.path} for e in entries]
         for item in listing if with_parameters else ():
-            item["parameters"] = {n: {"default": p.default, "lower": _json_number(p.lower), "upper": _json_number(p.upper),
-                                      "units": p.units} for n, p in parameters[item["name"]].items()}
+            item["parameters"] = {n: {"default": p.default, "lower": _json_number(p.lower),
+                                      "upper": _json_number(p.upper), "units": p.units}
+                                  for n, p in parameters[item["name"]].items()}
         click.echo(json.dumps(listing, indent=2))
         return
     width = max((len(e.name) for e in entries), default=0)
