@@ -118,6 +118,7 @@ __all__ = [
     "fit_model",
     "fit_candidates",
     "fixable_parameters",
+    "count_parameters",
     "Fixable",
     "map_fits",
     "rank_fits",
@@ -353,6 +354,12 @@ def _length_controls(model_info, held: dict | None = None) -> dict:
     return {p.length_control: int(held[p.length_control]) if p.length_control in held
             else max(1, int(round(table.defaults.get(p.length_control, 1))))
             for p in table.kernel_parameters if p.length_control}
+
+
+def count_parameters(model_name: str) -> list:
+    """The parameters of ``model_name`` that count shells or levels (``n_shells``,
+    ``level``): a fit keeps them at their default unless they are held."""
+    return list(_length_controls(_model_info(model_name)))
 
 
 class Fixable(NamedTuple):

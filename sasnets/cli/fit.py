@@ -58,11 +58,27 @@ def _table(source: str, results, rank_by: str = "posterior") -> list[str]:
     held = {k: v for r in results for k, v in r.held.items()}
     if held:
         lines.append("  held: " + ", ".join(f"{k}={v:g}" for k, v in held.items()))
+    lines += _count_hints(results)
     overruled = _overruled(results) if rank_by == "posterior" else None
     if overruled is not None:
         lines.append(f"  note: the fits overrule the network's first choice, {overruled.model} "
                      f"(p={overruled.probability:.2f}); a poor fit of a model with many parameters may be a missed "
                      "minimum: compare with --plot, or keep the network's order with --rank-by network")
+    return lines
+
+
+def _count_hints(results) -> list[str]:
+    """A note for each poor fit of a model whose number of shells or levels
+    stayed at its default: the count is the one thing the search cannot move."""
+    from ..analysis.fitting import count_parameters
+
+    lines = []
+    for r in results:
+        counts = [n for n in count_parameters(r.model) if n not in r.held and n in r.fixed] if r.success else []
+        if counts and not r.acceptable:
+            used = ", ".join(f"{n}={r.fixed[n]:g}" for n in counts)
+            lines.append(f"  note: {r.model} was fitted with {used}; if the sample has more shells or levels, "
+                         f"hold their number (--fix {counts[0]}=3)")
     return lines
 
 
