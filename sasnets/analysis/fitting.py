@@ -152,8 +152,9 @@ class FitResult:
     included unless held) to ``(value, uncertainty)``; ``fixed`` holds the
     parameters not fitted, at their defaults or at the values the caller
     held (``held``, the ``fix`` of :func:`fit_model`).  ``q``/``iq_fit`` are
-    the best-fit curve on the data's own (cleaned) q points, for plotting.  ``probability`` is the network's
-    probability for this model (``None`` when no network was asked);
+    the best-fit curve on the data's own (cleaned) q points, for plotting.
+    ``probability`` is the network's probability for this model (``None``
+    when no network was asked);
     ``score``, ``posterior`` and ``rank`` are set by :func:`rank_fits`.
     """
 
@@ -376,7 +377,10 @@ def fixable_parameters(model_name: str) -> dict:
     ``scale``, ``background`` and every 1D parameter of its table (vector
     entries such as ``sld2``, counts such as ``n_shells`` and
     polydispersities included)."""
-    info = _model_info(model_name)
+    return _fixable(_model_info(model_name))
+
+
+def _fixable(info) -> dict:
     defaults = info.parameters.defaults
     out = {"scale": Fixable(float(defaults["scale"]), 0.0, math.inf, ""),
            "background": Fixable(float(defaults["background"]), -math.inf, math.inf, "1/cm")}
@@ -393,12 +397,12 @@ def fixable_parameters(model_name: str) -> dict:
     return out
 
 
-def _checked_hold(model_name: str, fix: dict | None) -> dict:
-    """``fix`` as floats, each a parameter of ``model_name`` within its limits
-    (a vector's count a whole number); UsageError otherwise."""
+def _checked_hold(info, fix: dict | None) -> dict:
+    """``fix`` as floats, each a parameter of the model ``info`` describes,
+    within its limits (a vector's count a whole number); UsageError otherwise."""
     if not fix:
         return {}
-    known = fixable_parameters(model_name)
+    model_name, known = info.id, _fixable(info)
     held = {}
     for name, value in fix.items():
         if name not in known:
@@ -409,7 +413,7 @@ def _checked_hold(model_name: str, fix: dict | None) -> dict:
             raise UsageError(f"{model_name}: {name}={value:g} is outside the parameter's limits [{lo:g}, {hi:g}]; "
                              "fix it within them.")
         held[name] = value
-    for control in _length_controls(_model_info(model_name)):
+    for control in _length_controls(info):
         if control in held and held[control] != int(held[control]):
             raise UsageError(f"{model_name}: {control} counts shells or levels and must be a whole number, "
                              f"not {held[control]:g}.")
@@ -598,13 +602,14 @@ def fit_model(curve, model_name: str, *, resolution: float | None = None, budget
     the shape parameters to fit instead of the automatic choice; ``fix``
     holds parameters at known values ({name: value}, :func:`fixable_parameters`
     lists the names; a vector's count such as ``n_shells`` sets how many of
-    its entries are fitted).  See the module docstring for the method.  Returns a :class:`FitResult` (with
-    ``success=False`` and a message if the fit could not be done).
+    its entries are fitted).  See the module docstring for the method.
+    Returns a :class:`FitResult` (with ``success=False`` and a message if the
+    fit could not be done).
     """
     t0 = time.perf_counter()
     prep = _prepare(curve, resolution)
     info, kmodel = _kernel(model_name)
-    held = _checked_hold(model_name, fix)
+    held = _checked_hold(info, fix)
     result = FitResult(model=model_name, npoints=len(prep.q), probability=probability, q=prep.q, held=held)
     try:
         # the global search visits extreme parameters where kernels overflow; those
@@ -1050,8 +1055,11 @@ def held_for(models: Sequence[str], fix: dict | None) -> dict:
     name that none of ``models`` has (a typo, most likely) or a value outside
     a parameter's limits is a UsageError."""
     fix = fix or {}
-    names = {m: fixable_parameters(m) if fix else {} for m in models}
-    holds = {m: _checked_hold(m, {k: v for k, v in fix.items() if k in names[m]}) for m in models}
+    holds = {m: {} for m in models}
+    for m in models if fix else ():
+        info = _model_info(m)
+        known = _fixable(info)
+        holds[m] = _checked_hold(info, {k: v for k, v in fix.items() if k in known})
     unused = [k for k in fix if not any(k in h for h in holds.values())]
     if unused:
         raise UsageError(f"--fix {', '.join(unused)}: none of the scattering models fitted ({', '.join(models)}) has "

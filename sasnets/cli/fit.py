@@ -74,8 +74,10 @@ def _count_hints(results) -> list[str]:
 
     lines = []
     for r in results:
-        counts = [n for n in count_parameters(r.model) if n not in r.held and n in r.fixed] if r.success else []
-        if counts and not r.acceptable:
+        if not r.success or r.acceptable:
+            continue
+        counts = [n for n in count_parameters(r.model) if n not in r.held and n in r.fixed]
+        if counts:
             used = ", ".join(f"{n}={r.fixed[n]:g}" for n in counts)
             lines.append(f"  note: {r.model} was fitted with {used}; if the sample has more shells or levels, "
                          f"hold their number (--fix {counts[0]}=3)")
