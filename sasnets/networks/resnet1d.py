@@ -17,6 +17,14 @@ pooled features, because where a feature sits (its absolute q) also tells some
 models apart.  The mask channel tells the network where the curve was
 measured.  Trained with AdamW, label smoothing
 and a warm-up + cosine learning-rate schedule.
+
+At this cost, accuracy follows compute: on the training benchmark (75 models
+x 500 curves, 30 epochs) squeeze-excitation, a two-layer stem, a stride-8 stem
+with 1.5x widths, stages 0.75x as wide and twice as deep, and distillation
+from ``resnet1d_large`` scored within 1.4 points of the default's 72.0 %
+2017-condition top-1 (best: the deeper stages with squeeze-excitation and
+distillation, 73.4 %), while ``resnet1d_large`` reaches 75.3 % at 4.5x the
+FLOPs.
 """
 from __future__ import annotations
 
