@@ -22,6 +22,7 @@ Run:  python benchmarks/bench_fit.py [--per-model 20] [--workers 2] [--classifie
       python benchmarks/bench_fit.py --quick        (3 curves per model)
       python benchmarks/bench_fit.py --models core_multi_shell,onion,spherical_sld,unified_power_Rg --per-model 8
       ... --hold-true n,n_shells,level     (the fits hold each curve's true shell/level count, as --fix does)
+      ... --no-count-search                (keep one shell/level where the count is not held, as before)
 """
 from __future__ import annotations
 
@@ -97,6 +98,9 @@ def main(argv=None):
     ap.add_argument("--hold-true", default="", metavar="NAMES",
                     help="comma-separated parameters each fit holds at the curve's true value (sasnets fit --fix), "
                     "where both the curve's and the fitted model have them, e.g. n,n_shells,level,sld_solvent")
+    ap.add_argument("--no-count-search", action="store_true",
+                    help="fit shells/levels at the default count only (fit_model(search_counts=False)), the baseline "
+                    "of the count search")
     ap.add_argument("--cache", metavar="FILE", help="reuse the fits stored in FILE by an earlier run with the same "
                     "--per-model/--seed/--budget/--starts (written when absent), e.g. to add --train afterwards")
     args = ap.parse_args(argv)
@@ -113,9 +117,12 @@ def main(argv=None):
 
     def held(curve, model):
         return {n: float(curve.params[n]) for n in hold if n in curve.params and n in fixable[model]}
-    jobs = [FitJob(c, m, dict(budget_s=args.budget, starts=args.starts, seed=args.seed, fix=held(c, m)))
+    search = not args.no_count_search
+    jobs = [FitJob(c, m, dict(budget_s=args.budget, starts=args.starts, seed=args.seed, fix=held(c, m),
+                              search_counts=search))
             for c in curves for m in models]
-    key = (args.per_model, args.seed, args.budget, args.starts, args.any_size, models, [c.seed for c in curves], hold)
+    key = (args.per_model, args.seed, args.budget, args.starts, args.any_size, models, [c.seed for c in curves], hold,
+           search)
     cached = _load_cache(args.cache, key)
     t0 = time.perf_counter()
     if cached is not None:

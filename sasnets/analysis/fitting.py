@@ -30,7 +30,12 @@ How one fit works (:func:`fit_model`)
    ``fix`` holds parameters the scientist knows at given values (the solvent
    SLD, a polydispersity, ``scale`` or ``background`` on absolute data):
    they are never fitted, and holding a vector's count (``n_shells=3``) fits
-   the entries up to that count instead of the default's.
+   the entries up to that count instead of the default's.  A count not held
+   is searched: when the fit at the default count (one shell or level) is
+   not acceptable, the model is fitted again with each count up to
+   :data:`COUNT_SEARCH_MAX` and the fit with the lowest BIC is kept, so a
+   two-shell onion is fitted with two shells without the scientist knowing
+   the count.
 3. **Bounds.** Lengths (Å): 1 Å to ``max(1000 Å, 20π/qmin)``, searched in log
    space; volume and surface fractions 0 .. 1; parameters with finite limits
    in the model table use those limits;
@@ -64,7 +69,8 @@ How one fit works (:func:`fit_model`)
    covariance (the inverse of JᵀJ of the error-weighted residuals, i.e.
    assuming the data errors are right; they are not rescaled by the reduced
    chi-square).
-6. **Budget.** ``budget_s`` caps the wall-clock time of one fit: the global
+6. **Budget.** ``budget_s`` caps the wall-clock time of one fit (of each
+   count, when a count is searched): the global
    search stops at 80 % of it and the LM polish at 100 %, each keeping the
    best point seen (``FitResult.stopped_on_budget`` says so; a polish cut
    short leaves the uncertainties NaN, since they would cost several more
@@ -100,6 +106,7 @@ workers import sasmodels and bumps only, never TensorFlow.
 from __future__ import annotations
 
 import copy
+import functools
 import math
 import os
 import time
@@ -132,6 +139,8 @@ __all__ = [
 
 #: A fit with a reduced chi-square below this is marked acceptable.
 ACCEPTABLE_REDUCED_CHI2 = 2.0
+#: the most shells or levels tried when a model's default count fits poorly
+COUNT_SEARCH_MAX = 3
 #: Network probabilities are clipped below at this value before taking the log.
 MIN_PROBABILITY = 1e-6
 #: Relative error assumed for curves that carry no intensity errors.
@@ -170,6 +179,7 @@ class FitResult:
     message: str = ""
     elapsed: float = 0.0
     stopped_on_budget: bool = False
+    counts_tried: dict = field(default_factory=dict)
     q: np.ndarray | None = None
     iq_fit: np.ndarray | None = None
     probability: float | None = None
@@ -216,6 +226,7 @@ class FitResult:
             "success": self.success,
             "message": self.message,
             "stopped_on_budget": self.stopped_on_budget,
+            "counts_tried": {k: [int(n) for n in v] for k, v in self.counts_tried.items()},
             "elapsed_s": round(self.elapsed, 3),
         }
         if curve and self.q is not None:
@@ -593,7 +604,8 @@ def check_models(models: Iterable[str]) -> None:
 
 def fit_model(curve, model_name: str, *, resolution: float | None = None, budget_s: float = 30.0,
               starts: int = 3, seed: int = 0, fit_params: Sequence[str] | None = None,
-              fix: dict | None = None, probability: float | None = None) -> FitResult:
+              fix: dict | None = None, probability: float | None = None,
+              search_counts: bool = True) -> FitResult:
     """Fit ``model_name`` to ``curve`` (a :class:`sasnets.data.Curve`).
 
     ``resolution`` is a 1-sigma dQ/Q fraction overriding the curve's ``dq``;
@@ -602,7 +614,10 @@ def fit_model(curve, model_name: str, *, resolution: float | None = None, budget
     the shape parameters to fit instead of the automatic choice; ``fix``
     holds parameters at known values ({name: value}, :func:`fixable_parameters`
     lists the names; a vector's count such as ``n_shells`` sets how many of
-    its entries are fitted).  See the module docstring for the method.
+    its entries are fitted).  A count neither held nor given ``fit_params``
+    is searched when the default count fits poorly (``search_counts``; the
+    counts tried are in ``FitResult.counts_tried``, each fitted within
+    ``budget_s``).  See the module docstring for the method.
     Returns a :class:`FitResult` (with ``success=False`` and a message if the
     fit could not be done).
     """
@@ -610,6 +625,35 @@ def fit_model(curve, model_name: str, *, resolution: float | None = None, budget
     prep = _prepare(curve, resolution)
     info, kmodel = _kernel(model_name)
     held = _checked_hold(info, fix)
+    fit = functools.partial(_fit_at, prep, model_name, info, kmodel, budget_s=budget_s, starts=starts, seed=seed,
+                            fit_params=fit_params, probability=probability)
+    result = fit(held)
+    free = [c for c in _length_controls(info) if c not in held]
+    if search_counts and free and fit_params is None and result.success and not result.acceptable:
+        result = _search_count(fit, info, held, free[0], result)
+    result.elapsed = time.perf_counter() - t0
+    return result
+
+
+def _search_count(fit, info, held: dict, control: str, first: FitResult) -> FitResult:
+    """The fit with the lowest BIC among ``first`` (the default count of
+    ``control``) and fits with every other count up to COUNT_SEARCH_MAX
+    within the count's limits; the chosen count is a fixed value, not a held one."""
+    upper = next(p.limits[1] for p in info.parameters.kernel_parameters if p.name == control)
+    fits = {int(first.fixed[control]): first}
+    for n in range(1, int(min(COUNT_SEARCH_MAX, upper)) + 1):
+        if n not in fits:
+            fits[n] = fit({**held, control: n})
+            fits[n].held = dict(held)
+    best = min((r for r in fits.values() if r.success), key=lambda r: r.bic)
+    best.counts_tried = {control: sorted(fits)}
+    return best
+
+
+def _fit_at(prep, model_name, info, kmodel, held: dict, *, budget_s, starts, seed, fit_params,
+            probability) -> FitResult:
+    """One fit of ``model_name`` with the ``held`` parameters held."""
+    t0 = time.perf_counter()
     result = FitResult(model=model_name, npoints=len(prep.q), probability=probability, q=prep.q, held=held)
     try:
         # the global search visits extreme parameters where kernels overflow; those

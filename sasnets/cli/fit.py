@@ -69,7 +69,7 @@ def _table(source: str, results, rank_by: str = "posterior") -> list[str]:
 
 def _count_hints(results) -> list[str]:
     """A note for each poor fit of a model whose number of shells or levels
-    stayed at its default: the count is the one thing the search cannot move."""
+    was not held: the counts tried, and how to try more."""
     from ..analysis.fitting import count_parameters
 
     lines = []
@@ -78,9 +78,11 @@ def _count_hints(results) -> list[str]:
             continue
         counts = [n for n in count_parameters(r.model) if n not in r.held and n in r.fixed]
         if counts:
-            used = ", ".join(f"{n}={r.fixed[n]:g}" for n in counts)
-            lines.append(f"  note: {r.model} was fitted with {used}; if the sample has more shells or levels, "
-                         f"hold their number (--fix {counts[0]}=3)")
+            name = counts[0]
+            tried = r.counts_tried.get(name) or [int(r.fixed[name])]
+            lines.append(f"  note: {r.model} fits best with {name}={r.fixed[name]:g} of "
+                         f"{', '.join(map(str, tried))} tried; if the sample has more shells or levels, "
+                         f"hold their number (--fix {name}={max(tried) + 1})")
     return lines
 
 
@@ -118,7 +120,8 @@ def _overruled(results):
 @click.option("--resolution", type=float, metavar="PCT",
               help="1-sigma dQ/Q in percent; replaces the files' own dQ (give it when a file has none).")
 @click.option("--budget", default=30.0, show_default=True, type=click.FloatRange(min=0, min_open=True),
-              metavar="SECONDS", help="Wall-clock limit per fit.")
+              metavar="SECONDS", help="Wall-clock limit per fit (per shell or level count tried, for the "
+              "multi-shell and multi-level models).")
 @click.option("--starts", default=3, show_default=True, type=click.IntRange(min=1),
               help="Local polishes (bumps Levenberg-Marquardt) from distinct minima of the global search.")
 @click.option("--plot", "plot_path", metavar="PATH",
@@ -131,7 +134,7 @@ def _overruled(results):
 @click.option("--fix", "fix", multiple=True, metavar="NAME=VALUE",
               help="Hold a parameter you know at VALUE in every candidate that has it (repeatable): a solvent SLD, "
               "a polydispersity (radius_pd=0.1), background or scale on absolute data, or a count of shells or "
-              "levels (n=3) which fits that many. `sasnets models NAME --parameters` lists the names.")
+              "levels (n=3) which fits that many instead of searching 1-3. `sasnets models NAME --parameters` lists the names.")
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of the global search's starting points.")
 @click.option("--workers", type=click.IntRange(min=1), help="Parallel fitting processes (default: all cores).")
 @click.option("--q-units", "q_units", metavar="A|nm",

@@ -192,7 +192,24 @@ def test_held_values_are_not_fitted_and_a_held_count_fits_that_many_shells():
     assert r.reduced_chi2 < 2
     for i in (1, 2, 3):
         assert r.parameters[f"thickness{i}"][0] == pytest.approx(pars[f"thickness{i}"], rel=0.1)
-    assert fit_model(curve, "core_multi_shell", budget_s=10, seed=0).reduced_chi2 > 10
+    assert fit_model(curve, "core_multi_shell", budget_s=10, seed=0, search_counts=False).reduced_chi2 > 10
+
+
+def test_a_count_not_held_is_searched_when_the_default_count_fits_poorly():
+    """Without knowing the number of shells, the fit tries one to three and keeps
+    the lowest BIC: the two-shell particle is fitted with two shells, the count
+    being chosen (fixed), not held."""
+    pars = dict(sld_core=1.0, radius=60.0, sld_solvent=6.4, n=2, sld1=2.0, thickness1=20.0, sld2=4.0,
+                thickness2=30.0, scale=0.01, background=0.005)
+    curve = simulate("core_multi_shell", pars, npoints=80, qmin=3e-3, qmax=0.4)
+    assert fit_model(curve, "core_multi_shell", budget_s=10, seed=0, search_counts=False).reduced_chi2 > 10
+    r = fit_model(curve, "core_multi_shell", budget_s=10, seed=0)
+    assert r.counts_tried == {"n": [1, 2, 3]} and r.fixed["n"] == 2 and r.held == {}
+    assert r.reduced_chi2 < 2 and "thickness2" in r.parameters and "thickness3" not in r.parameters
+    assert r.to_dict()["counts_tried"] == {"n": [1, 2, 3]}
+    one_shell = simulate("core_multi_shell", dict(pars, n=1), npoints=80, qmin=3e-3, qmax=0.4)
+    one = fit_model(one_shell, "core_multi_shell", budget_s=10, seed=0)
+    assert one.acceptable and one.counts_tried == {} and one.fixed["n"] == 1  # a good first fit costs nothing more
 
 
 def test_held_scale_and_background_are_not_fitted(sphere_curve):

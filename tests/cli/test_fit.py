@@ -83,19 +83,24 @@ def test_table_says_when_the_fits_overrule_the_network():
     assert not any("overrule" in line for line in lines)
 
 
-def test_table_suggests_holding_the_count_when_a_multi_shell_fit_is_poor():
+def test_table_names_the_counts_tried_when_a_multi_shell_fit_is_poor():
     from sasnets.analysis.fitting import FitResult, rank_fits
     from sasnets.cli.fit import _table
 
-    def result(model, chi2, fixed, held=None):
+    def result(model, chi2, fixed, held=None, tried=None):
         return FitResult(model=model, success=True, chi2=chi2, npoints=100, nparams=3, dof=97, fixed=fixed,
-                         held=held or {}, parameters={"scale": (1.0, 0.1), "background": (0.0, 0.1)})
+                         held=held or {}, counts_tried=tried or {},
+                         parameters={"scale": (1.0, 0.1), "background": (0.0, 0.1)})
 
-    poor = _table("x.dat", rank_fits([result("onion", 900.0, {"n_shells": 1.0}), result("sphere", 500.0, {})]))
-    assert any("onion was fitted with n_shells=1" in line and "--fix n_shells=3" in line for line in poor)
+    searched = result("onion", 900.0, {"n_shells": 2.0}, tried={"n_shells": [1, 2, 3]})
+    poor = _table("x.dat", rank_fits([searched, result("sphere", 500.0, {})]))
+    assert any("onion fits best with n_shells=2 of 1, 2, 3 tried" in line and "--fix n_shells=4" in line
+               for line in poor)
+    unsearched = _table("x.dat", rank_fits([result("onion", 900.0, {"n_shells": 1.0})]))
+    assert any("n_shells=1 of 1 tried" in line and "--fix n_shells=2" in line for line in unsearched)
     good = _table("x.dat", rank_fits([result("onion", 90.0, {"n_shells": 1.0})]))
     held = _table("x.dat", rank_fits([result("onion", 900.0, {"n_shells": 2.0}, {"n_shells": 2.0})]))
-    assert not any("was fitted with" in line for line in good + held)
+    assert not any("fits best with" in line for line in good + held)
 
 
 def test_rank_by_network_without_a_classifier_ranks_by_fit(cli_runner, sphere_file):
