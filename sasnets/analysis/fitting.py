@@ -33,7 +33,8 @@ How one fit works (:func:`fit_model`)
    the entries up to that count instead of the default's.  A count not held
    is searched: when the fit at the default count (one shell or level) is
    not acceptable, the model is fitted again with each count up to
-   :data:`COUNT_SEARCH_MAX` and the fit with the lowest BIC is kept, so a
+   :data:`COUNT_SEARCH_MAX` (the global search also starting from the fit
+   with one count fewer) and the fit with the lowest BIC is kept, so a
    two-shell onion is fitted with two shells without the scientist knowing
    the count.
 3. **Bounds.** Lengths (Å): 1 Å to ``max(1000 Å, 20π/qmin)``, searched in log
@@ -643,7 +644,9 @@ def _search_count(fit, info, held: dict, control: str, first: FitResult) -> FitR
     fits = {int(first.fixed[control]): first}
     for n in range(1, int(min(COUNT_SEARCH_MAX, upper)) + 1):
         if n not in fits:
-            fits[n] = fit({**held, control: n})
+            below = fits.get(n - 1)  # its shells or levels are a start for the first n - 1 of these
+            guess = {k: v for k, (v, _) in below.parameters.items()} if below is not None and below.success else None
+            fits[n] = fit({**held, control: n}, guess=guess)
             fits[n].held = dict(held)
     best = min((r for r in fits.values() if r.success), key=lambda r: r.bic)
     best.counts_tried = {control: sorted(fits)}
@@ -651,8 +654,9 @@ def _search_count(fit, info, held: dict, control: str, first: FitResult) -> FitR
 
 
 def _fit_at(prep, model_name, info, kmodel, held: dict, *, budget_s, starts, seed, fit_params,
-            probability) -> FitResult:
-    """One fit of ``model_name`` with the ``held`` parameters held."""
+            probability, guess: dict | None = None) -> FitResult:
+    """One fit of ``model_name`` with the ``held`` parameters held; ``guess``
+    ({parameter: value}) is one more starting point of the global search."""
     t0 = time.perf_counter()
     result = FitResult(model=model_name, npoints=len(prep.q), probability=probability, q=prep.q, held=held)
     try:
@@ -660,7 +664,7 @@ def _fit_at(prep, model_name, info, kmodel, held: dict, *, budget_s, starts, see
         # points get an infinite chi-square and lose, so their warnings are noise
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            _fit(result, prep, info, kmodel, budget_s, max(1, int(starts)), seed, fit_params, held, t0)
+            _fit(result, prep, info, kmodel, budget_s, max(1, int(starts)), seed, fit_params, held, t0, guess)
     except UsageError:
         raise
     except Exception as exc:  # a kernel or fitter failure is a result, not a crash
@@ -672,7 +676,7 @@ def _fit_at(prep, model_name, info, kmodel, held: dict, *, budget_s, starts, see
     return result
 
 
-def _fit(result, prep, info, kmodel, budget_s, starts, seed, fit_params, held, t0):
+def _fit(result, prep, info, kmodel, budget_s, starts, seed, fit_params, held, t0, guess=None):
     from sasmodels.data import Data1D
     from sasmodels.direct_model import DirectModel
 
@@ -723,7 +727,7 @@ def _fit(result, prep, info, kmodel, budget_s, starts, seed, fit_params, held, t
             full = round_ > 0 or not subsampled
             residuals = objective(calc, slice(None)) if full else objective(DirectModel(sub, kmodel, cutoff=1e-5), keep)
             starts_x, stopped = _global_search(shape, residuals, seed + round_, t0 + 0.8 * budget_s, starts,
-                                               sample_power=round_)
+                                               sample_power=round_, guess=guess)
             result.stopped_on_budget |= stopped
         else:
             starts_x = [np.zeros(0)]
@@ -783,7 +787,7 @@ class _OutOfTime(Exception):
     """The fit's time budget ran out in the middle of a search."""
 
 
-def _global_search(shape, residuals, seed, deadline, keep, sample_power=0):
+def _global_search(shape, residuals, seed, deadline, keep, sample_power=0, guess=None):
     """Multi-start search over the shape parameters (search coordinates).
 
     A scrambled Sobol sample of the box (plus the model defaults) is ranked
@@ -815,7 +819,10 @@ def _global_search(shape, residuals, seed, deadline, keep, sample_power=0):
     # 64 points for 1 parameter, 128 for 2-3, 256 for 4-7; doubled per later round
     m = 5 + int(math.ceil(math.log2(d + 1))) + int(sample_power)
     sample = qmc.Sobol(d, scramble=True, seed=np.random.default_rng(seed)).random_base2(m)
-    points = np.vstack([[p.to_search(p.default) for p in shape], lo + sample * (hi - lo)])
+    starts = [[p.to_search(p.default) for p in shape]]
+    if guess:  # e.g. the fit with one shell fewer
+        starts.append([p.to_search(min(max(guess.get(p.name, p.default), p.lo), p.hi)) for p in shape])
+    points = np.vstack([*starts, lo + sample * (hi - lo)])
     energies = np.full(len(points), np.inf)
     minima, values = [], []
     try:

@@ -212,6 +212,21 @@ def test_a_count_not_held_is_searched_when_the_default_count_fits_poorly():
     assert one.acceptable and one.counts_tried == {} and one.fixed["n"] == 1  # a good first fit costs nothing more
 
 
+def test_the_count_search_starts_each_count_from_the_fit_with_one_fewer():
+    """A three-shell particle: from shells 1-2 of a two-shell fit (the third at its
+    default) the search finds the minimum at once, where a cold start with seed 0 does not."""
+    pars = dict(sld_core=1.0, radius=60.0, sld_solvent=6.4, n=3, sld1=2.0, thickness1=20.0, sld2=4.0,
+                thickness2=30.0, sld3=0.5, thickness3=15.0, scale=0.01, background=0.005)
+    curve = simulate("core_multi_shell", pars, npoints=80, qmin=3e-3, qmax=0.4)
+    prep = fitting._prepare(curve, None)
+    info, kmodel = fitting._kernel("core_multi_shell")
+    options = dict(budget_s=5, starts=2, seed=0, fit_params=None, probability=None)
+    two_shells = {k: v for k, v in pars.items() if not k.endswith("3") and k != "n"}
+    warm = fitting._fit_at(prep, "core_multi_shell", info, kmodel, {"n": 3}, guess=two_shells, **options)
+    cold = fitting._fit_at(prep, "core_multi_shell", info, kmodel, {"n": 3}, **options)
+    assert warm.reduced_chi2 < 2 < cold.reduced_chi2
+
+
 def test_held_scale_and_background_are_not_fitted(sphere_curve):
     contrast = (SPHERE["sld"] - SPHERE["sld_solvent"]) ** 2
     held = {"sld": 1.0, "sld_solvent": 1.0 + math.sqrt(contrast), "background": SPHERE["background"],
