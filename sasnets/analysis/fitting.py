@@ -790,7 +790,8 @@ class _OutOfTime(Exception):
 def _global_search(shape, residuals, seed, deadline, keep, sample_power=0, guess=None):
     """Multi-start search over the shape parameters (search coordinates).
 
-    A scrambled Sobol sample of the box (plus the model defaults) is ranked
+    A scrambled Sobol sample of the box (plus the model defaults and the
+    ``guess``, {parameter: value}, when given) is ranked
     by chi-square (scale and background projected out); bounded trust-region
     least squares (:func:`scipy.optimize.least_squares`) then runs from
     ``_LOCAL_STARTS`` points: half the best distinct sample points, half
