@@ -146,3 +146,50 @@ def test_new_store_opened_for_appending_answers_before_the_first_write(tmp_path)
     with open_store(str(tmp_path / "new.h5"), "a") as s:
         assert s.existing_indices("train", "sphere").size == 0
         assert s.size("train") == 0 and s.provenance("train") == [] and s.counts() == {} and s.tags() == []
+
+
+def _hold_open(path, seconds):
+    """A second process that keeps ``path`` open (and so locked) for ``seconds``; returns once it holds it."""
+    import subprocess
+    import sys
+
+    code = ("import sys, time, h5py\nf = h5py.File(sys.argv[1], 'r')\nprint('open', flush=True)\n"
+            "time.sleep(float(sys.argv[2]))\n")
+    proc = subprocess.Popen([sys.executable, "-c", code, str(path), str(seconds)], stdout=subprocess.PIPE, text=True,
+                            env={k: v for k, v in os.environ.items() if k != "HDF5_USE_FILE_LOCKING"})
+    assert proc.stdout.readline().strip() == "open"
+    return proc
+
+
+def test_a_write_waits_for_a_reader_in_another_process(tmp_path, small_batch, monkeypatch):
+    monkeypatch.delenv("HDF5_USE_FILE_LOCKING", raising=False)
+    path = tmp_path / "d.h5"
+    with open_store(str(path), "a") as s:
+        s.write("train", small_batch)
+    reader = _hold_open(path, 1.0)  # e.g. `sasnets info` while `sasnets generate` runs
+    try:
+        with open_store(str(path), "a") as s:
+            s.write("train", small_batch)
+        assert reader.poll() is not None, "the write did not wait for the reader"
+    finally:
+        reader.kill()
+        reader.wait()
+    with open_store(str(path)) as s:
+        assert s.size("train") == 2 * len(small_batch)
+
+
+def test_a_lock_held_too_long_is_a_one_line_error(tmp_path, small_batch, monkeypatch):
+    monkeypatch.delenv("HDF5_USE_FILE_LOCKING", raising=False)
+    monkeypatch.setattr("sasnets.stores.hdf5.LOCK_WAIT_S", 0.3)
+    path = tmp_path / "d.h5"
+    with open_store(str(path), "a") as s:
+        s.write("train", small_batch)
+    reader = _hold_open(path, 30)
+    try:
+        with pytest.raises(StoreError, match="locked by another process"):
+            open_store(str(path), "a").write("train", small_batch)
+    finally:
+        reader.kill()
+        reader.wait()
+    with open_store(str(path)) as s:
+        assert s.size("train") == len(small_batch)

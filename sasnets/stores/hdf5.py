@@ -23,8 +23,10 @@ uncommitted rows beyond ``count`` that the next writer overwrites.
 """
 from __future__ import annotations
 
+import errno
 import json
 import os
+import time
 
 import numpy as np
 
@@ -37,12 +39,20 @@ __all__ = ["HDF5Store"]
 FORMAT = "sasnets-hdf5"
 VERSION = 1
 _PER_CURVE = {"model": np.int32, "seed": np.int64, "index": np.int64, "npoints": np.int32}
+#: seconds to wait for another process's lock on the file (HDF5 locks a file
+#: while it is open; every read and write here holds it for a moment only)
+LOCK_WAIT_S = 60.0
 
 
 def _h5py():
     import h5py
 
     return h5py
+
+
+def _is_lock_error(exc: OSError) -> bool:
+    """Whether h5py failed to open a file because another process holds its lock."""
+    return exc.errno in (errno.EAGAIN, errno.EWOULDBLOCK) or "unable to lock file" in str(exc)
 
 
 class HDF5Store(Store):
@@ -71,7 +81,7 @@ class HDF5Store(Store):
             if not os.access(parent, os.W_OK) or (os.path.exists(self.path) and not os.access(self.path, os.W_OK)):
                 raise StoreError(f"Cannot write store file {self.path!r} (permission denied); choose another output path.")
         try:
-            f = h5py.File(self.path, mode)
+            f = self._file_when_unlocked(h5py, mode)
         except FileNotFoundError:
             raise StoreError(f"Store file {self.path!r} does not exist.") from None
         except PermissionError:
@@ -88,6 +98,26 @@ class HDF5Store(Store):
             f.close()
             raise StoreError(f"{self.path!r} is an HDF5 file but not a sasnets store.")
         return f
+
+    def _file_when_unlocked(self, h5py, mode: str):
+        """``h5py.File(path, mode)``, waiting while another process holds the
+        file's lock: ``sasnets info`` during ``sasnets generate`` (or a second
+        generation into the same file) takes turns instead of failing."""
+        deadline = time.monotonic() + LOCK_WAIT_S
+        pause = 0.02
+        while True:
+            try:
+                return h5py.File(self.path, mode)
+            except OSError as exc:
+                if not _is_lock_error(exc):
+                    raise
+                if time.monotonic() >= deadline:
+                    raise StoreError(
+                        f"Store file {self.path!r} stayed locked by another process for {LOCK_WAIT_S:.0f} s; "
+                        "wait until it is done (or set HDF5_USE_FILE_LOCKING=FALSE on a file system without locks)."
+                    ) from None
+                time.sleep(pause)
+                pause = min(2 * pause, 0.5)
 
     def _write_handle(self):
         if self.mode != "a":
