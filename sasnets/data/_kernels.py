@@ -11,7 +11,7 @@ import numba
 import numpy as np
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _valid_sorted(q, iq, a, b):
     """Log10 of the valid points of one curve (q > 0, I > 0, both finite), sorted by q."""
     n = 0
@@ -38,7 +38,7 @@ def _valid_sorted(q, iq, a, b):
     return x, y
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def resample_kernel(q, iq, offsets, grid, half_width, max_gap, eps, out, mask):
     """Resample every curve onto ``grid`` (log10 q); see ``resample_to_grid``."""
     ncurves = offsets.shape[0] - 1
@@ -106,10 +106,11 @@ def resample_kernel(q, iq, offsets, grid, half_width, max_gap, eps, out, mask):
             mask[i, j] = 1.0
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def smear_kernel(q, iq, offsets, rel_width, out):
     """Gaussian smearing of each curve in q by ``rel_width[i] * q`` (1-sigma)
-    over its own points, each weighted by the q interval it represents."""
+    over its own points within 4 sigma, each weighted by the q interval it
+    represents (curves must have increasing q)."""
     ncurves = offsets.shape[0] - 1
     for i in range(ncurves):
         a = offsets[i]
@@ -119,13 +120,20 @@ def smear_kernel(q, iq, offsets, rel_width, out):
             for k in range(a, b):
                 out[k] = iq[k]
             continue
+        start = a  # q increases, so the points within 4 sigma of q[k] move right with k
         for k in range(a, b):
             qk = np.float64(q[k])
             sigma = r * qk
             num = 0.0
             den = 0.0
-            for l in range(a, b):
+            if not sigma > 0:
+                start = a
+            while sigma > 0 and start < k and (np.float64(q[start]) - qk) / sigma < -4.0:
+                start += 1
+            for l in range(start, b):
                 d = (np.float64(q[l]) - qk) / sigma
+                if d > 4.0 and sigma > 0:
+                    break
                 if d < -4.0 or d > 4.0:
                     continue
                 lo = q[l - 1] if l > a else q[l]
@@ -136,7 +144,7 @@ def smear_kernel(q, iq, offsets, rel_width, out):
             out[k] = num / den if den > 0 else iq[k]
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def select_points_kernel(q, offsets, lo, hi, npoints, linear, keep):
     """Mark the points of each curve kept by a q-window ``[lo[i], hi[i]]``
     (log10 q) and a new point density: ``npoints[i]`` targets spaced evenly in

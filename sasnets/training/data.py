@@ -33,7 +33,7 @@ from ..data.preprocess import PreprocessSpec, iter_chunks, preprocess
 from ..data.qgrid import QGrid
 from ..errors import DataError, StoreError, UsageError
 
-__all__ = ["TrainingData", "prepare_data", "strip_password", "estimate_bytes"]
+__all__ = ["TrainingData", "EpochPrefetcher", "prepare_data", "strip_password", "estimate_bytes"]
 
 #: curves preprocessed at once when building an epoch in memory
 CHUNK = 8192
@@ -58,8 +58,9 @@ def strip_password(url: str) -> str:
 
 
 def estimate_bytes(n_curves: int, points_per_curve: float, input_size: int, n_labels: int) -> int:
-    """Memory an in-memory run needs: raw curves, one epoch of input and labels."""
-    return int(n_curves * (points_per_curve * 16 + 2 * input_size * 4 + n_labels * 4 + 64))
+    """Memory an in-memory run needs: raw curves, two epochs of input and labels
+    (the next epoch is built while the current one trains) and their copies."""
+    return int(n_curves * (points_per_curve * 16 + 3 * input_size * 4 + 2 * n_labels * 4 + 64))
 
 
 def _rng(seed: int, *keys: int) -> np.random.Generator:
@@ -146,6 +147,10 @@ class TrainingData:
         x = np.concatenate(xs) if xs else np.zeros((0, *self.input_shape), np.float32)
         return x, self.one_hot(self._train_labels[order])
 
+    def prefetching(self) -> "EpochPrefetcher":
+        """In-memory epochs built one ahead (see :class:`EpochPrefetcher`)."""
+        return EpochPrefetcher(self)
+
     def epoch_batches(self, epoch: int) -> Iterator[tuple]:
         """Streaming mode: exactly :attr:`steps_per_epoch` batches ``(x, y)`` for ``epoch``."""
         steps = self.steps_per_epoch
@@ -188,6 +193,37 @@ class TrainingData:
             "mode": "streaming" if self.streaming else "in-memory",
             "provenance": self.provenance,
         }
+
+
+class EpochPrefetcher:
+    """In-memory epochs built one ahead in a background thread, so augmenting
+    and preprocessing the next epoch overlaps training on this one instead of
+    stalling every epoch's first batch.  An epoch's arrays depend only on
+    ``(seed, epoch)``, so they are the same with or without prefetching.  Use
+    as a context manager; leaving it drops an epoch built ahead and unused."""
+
+    def __init__(self, data: TrainingData):
+        from concurrent.futures import ThreadPoolExecutor
+
+        self._data = data
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sasnets-epoch")
+        self._ahead: dict = {}
+
+    def epoch_arrays(self, epoch: int, then: int | None = None):
+        """``(x, y)`` of ``epoch``; starts building epoch ``then`` (when given) meanwhile."""
+        future = self._ahead.pop(epoch, None) or self._pool.submit(self._data.epoch_arrays, epoch)
+        for stale in [e for e in self._ahead if e != then]:
+            self._ahead.pop(stale).cancel()
+        if then is not None and then not in self._ahead:
+            self._ahead[then] = self._pool.submit(self._data.epoch_arrays, then)
+        return future.result()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self._ahead.clear()
+        self._pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _open(url):

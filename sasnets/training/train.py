@@ -335,48 +335,51 @@ def train(store, outdir: str, *, arch: str | None = None, tag: str = "train", va
             "train": data.n_train, "val": int(len(data.y_val)), "epochs": total_epochs, "steps": steps,
             "first_epoch": state["epoch"] + 1, "mode": "streaming" if data.streaming else "in-memory",
             "params": int(model.count_params()), "resumed": bool(resume)})
-    done_this_call = 0
     val_batch = len(data.y_val) if len(data.y_val) <= 4096 else 1024  # one batch shape: one trace
-    while state["epoch"] < total_epochs and not state["stopped_early"]:
-        if max_epochs_this_call is not None and done_this_call >= max_epochs_this_call:
-            break
-        epoch = state["epoch"]
-        notify({"event": "epoch_begin", "epoch": epoch + 1, "epochs": total_epochs, "steps": steps})
-        t0 = time.perf_counter()
-        fit_kw = dict(epochs=epoch + 1, initial_epoch=epoch, verbose=0, callbacks=callbacks, shuffle=False,
-                      validation_data=(data.x_val, data.y_val), validation_batch_size=val_batch)
-        if data.streaming:
-            hist = model.fit(data.epoch_batches(epoch), steps_per_epoch=steps, **fit_kw)
-        else:
-            x, y = data.epoch_arrays(epoch)
-            hist = model.fit(x, y, batch_size=data.batch_size, **fit_kw)
-            del x, y
-        seconds = time.perf_counter() - t0
-        logs = {k: float(v[-1]) for k, v in hist.history.items()}
-        record = {"epoch": epoch + 1, "loss": logs.get("loss"), "accuracy": logs.get("accuracy"),
-                  "top5": logs.get("top5"), "val_loss": logs.get("val_loss"),
-                  "val_accuracy": logs.get("val_accuracy"), "val_top5": logs.get("val_top5"),
-                  "learning_rate": float(np.asarray(model.optimizer.learning_rate)),
-                  "seconds": seconds, "elapsed": state["seconds"] + seconds}
-        if not np.isfinite(record["loss"] or np.nan):
-            raise DataError(f"Training diverged at epoch {epoch + 1} (loss is {record['loss']}); "
-                            "lower the learning rate (--lr) or check the data for bad curves.")
-        state["history"].append(record)
-        state["epoch"] = epoch + 1
-        state["seconds"] = record["elapsed"]
-        if record["val_accuracy"] > state["best_val_accuracy"]:
-            state.update(best_val_accuracy=record["val_accuracy"], best_epoch=epoch + 1, wait=0)
-            best_values = [np.asarray(v.numpy()) for v in network_variables(model)]
-        else:
-            state["wait"] += 1
-            if state["wait"] >= int(recipe.patience):
-                state["stopped_early"] = True
-        save_checkpoint(ckpt_dir, model, best_values, state)
-        write_json_atomic(os.path.join(outdir, "history.json"), state["history"])
-        _history_plot(state["history"], os.path.join(outdir, "training.png"))
-        done_this_call += 1
-        notify({"event": "epoch_end", "record": record, "best_epoch": state["best_epoch"],
-                "stopped_early": state["stopped_early"]})
+    with data.prefetching() as epochs:  # in-memory epochs are built one ahead
+        done_this_call = 0
+        while state["epoch"] < total_epochs and not state["stopped_early"]:
+            if max_epochs_this_call is not None and done_this_call >= max_epochs_this_call:
+                break
+            epoch = state["epoch"]
+            notify({"event": "epoch_begin", "epoch": epoch + 1, "epochs": total_epochs, "steps": steps})
+            t0 = time.perf_counter()
+            fit_kw = dict(epochs=epoch + 1, initial_epoch=epoch, verbose=0, callbacks=callbacks, shuffle=False,
+                          validation_data=(data.x_val, data.y_val), validation_batch_size=val_batch)
+            if data.streaming:
+                hist = model.fit(data.epoch_batches(epoch), steps_per_epoch=steps, **fit_kw)
+            else:
+                last = epoch + 1 >= total_epochs or (max_epochs_this_call is not None
+                                                      and done_this_call + 1 >= max_epochs_this_call)
+                x, y = epochs.epoch_arrays(epoch, then=None if last else epoch + 1)
+                hist = model.fit(x, y, batch_size=data.batch_size, **fit_kw)
+                del x, y
+            seconds = time.perf_counter() - t0
+            logs = {k: float(v[-1]) for k, v in hist.history.items()}
+            record = {"epoch": epoch + 1, "loss": logs.get("loss"), "accuracy": logs.get("accuracy"),
+                      "top5": logs.get("top5"), "val_loss": logs.get("val_loss"),
+                      "val_accuracy": logs.get("val_accuracy"), "val_top5": logs.get("val_top5"),
+                      "learning_rate": float(np.asarray(model.optimizer.learning_rate)),
+                      "seconds": seconds, "elapsed": state["seconds"] + seconds}
+            if not np.isfinite(record["loss"] or np.nan):
+                raise DataError(f"Training diverged at epoch {epoch + 1} (loss is {record['loss']}); "
+                                "lower the learning rate (--lr) or check the data for bad curves.")
+            state["history"].append(record)
+            state["epoch"] = epoch + 1
+            state["seconds"] = record["elapsed"]
+            if record["val_accuracy"] > state["best_val_accuracy"]:
+                state.update(best_val_accuracy=record["val_accuracy"], best_epoch=epoch + 1, wait=0)
+                best_values = [np.asarray(v.numpy()) for v in network_variables(model)]
+            else:
+                state["wait"] += 1
+                if state["wait"] >= int(recipe.patience):
+                    state["stopped_early"] = True
+            save_checkpoint(ckpt_dir, model, best_values, state)
+            write_json_atomic(os.path.join(outdir, "history.json"), state["history"])
+            _history_plot(state["history"], os.path.join(outdir, "training.png"))
+            done_this_call += 1
+            notify({"event": "epoch_end", "record": record, "best_epoch": state["best_epoch"],
+                    "stopped_early": state["stopped_early"]})
 
     finished = state["epoch"] >= total_epochs or state["stopped_early"]
     if best_values is not None:

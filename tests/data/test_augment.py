@@ -71,6 +71,21 @@ def test_smearing_keeps_a_flat_curve_flat_and_reference_matches_kernel():
     assert np.allclose(ref, fast, rtol=1e-5)
 
 
+def test_smearing_kernel_matches_reference_for_ragged_curves_and_wide_resolutions():
+    from sasnets.data import _kernels
+
+    # the kernel visits only the points within 4 sigma; widths past 25 % reach q <= 0
+    rng = np.random.default_rng(3)
+    lengths = [3, 40, 250, 120, 77]
+    q = np.concatenate([np.sort(rng.uniform(1e-3, 0.6, n)) for n in lengths]).astype(np.float32)
+    iq = (1 + np.sin(40 * q) + 1 / (q + 0.01)).astype(np.float32)
+    offsets = np.concatenate([[0], np.cumsum(lengths)])
+    widths = np.array([0.05, 0.0, 0.1, 0.3, 0.01])
+    fast = np.empty(len(q))
+    _kernels.smear_kernel(q, iq, offsets, widths, fast)
+    assert np.allclose(smear_reference(q, iq, offsets, widths), fast, rtol=1e-6)
+
+
 def test_point_selection_reference_matches_kernel(batch):
     from sasnets.data import _kernels
 

@@ -172,3 +172,18 @@ def test_sasnet2017_trains_on_its_published_input_unless_told_otherwise(toy_stor
     default = train(toy_store, str(tmp_path / "default"), epochs=1, **fast)
     assert default.meta["preprocess"]["channels"] == ["logi", "slope", "mask"]
     assert default.meta["training"]["augment"]["enabled"] is True
+
+
+def test_epochs_built_ahead_equal_epochs_built_on_demand(toy_store):
+    from sasnets.data.qgrid import QGrid
+    from sasnets.training.data import prepare_data
+
+    data = prepare_data(toy_store, qgrid=QGrid(1e-3, 0.5, 48), batch_size=32, seed=4)
+    with data.prefetching() as epochs:
+        ahead = [epochs.epoch_arrays(e, then=e + 1) for e in range(3)]
+        out_of_order = epochs.epoch_arrays(0)  # epoch 3, built ahead, is dropped
+    for e, (x, y) in enumerate(ahead):
+        x0, y0 = data.epoch_arrays(e)
+        assert np.array_equal(x, x0) and np.array_equal(y, y0)
+    assert np.array_equal(out_of_order[0], ahead[0][0])
+    assert not np.array_equal(ahead[0][0], ahead[1][0])  # each epoch draws its own augmentation
