@@ -63,14 +63,14 @@ def generate(path, count, test_count, exclude, seed):
 
 
 def score(classifier, store, tag):
-    """Top-1 / top-5 of ``classifier`` on the curves of ``tag`` whose model it knows, top-1 by background and q window
-    (:mod:`sasnets.analysis.conditions`), and the evaluation itself."""
+    """Top-1 / top-5 of ``classifier`` on the curves of ``tag`` whose model it knows, top-1 by background, q window
+    and intensity range (:mod:`sasnets.analysis.conditions`), and the evaluation itself."""
     from sasnets.analysis.evaluate import evaluate
 
     result = evaluate(classifier, store, tag)
     m = result.metrics
     return {"curves": m["n"], "top1": m["top1"], "top5": m["top5"], "by_background": m["by_background"],
-            "by_q_window": m["by_q_window"]}, result
+            "by_q_window": m["by_q_window"], "by_intensity_range": m["by_intensity_range"]}, result
 
 
 def most_confused(result, k=8):

@@ -85,7 +85,7 @@ def predictions_on_tag(classifier, store, tag: str, *, batch_size: int = 4096, m
     Returns ``(proba, y, embeddings or None, skipped, conditions or None)``
     where ``skipped`` maps scattering models the classifier does not know to
     their curve counts and, with ``conditions``, each curve's background-to-peak
-    ratio and q-window width
+    ratio, q-window width and intensity range
     (:func:`sasnets.analysis.conditions.curve_conditions`; reads the curves'
     parameters for it).
     ``max_curves`` evaluates a random subset (drawn with ``seed``).
@@ -133,7 +133,7 @@ def predictions_on_tag(classifier, store, tag: str, *, batch_size: int = 4096, m
     y = np.concatenate(ys) if ys else np.zeros(0, np.int64)
     embeddings = np.concatenate(embs) if embed and embs else None
     per_curve = {key: np.concatenate([c[key] for c in conds]) if conds else np.zeros(0)
-                 for key in ("background_to_peak", "q_decades")} if conditions else None
+                 for key in ("background_to_peak", "q_decades", "intensity_decades")} if conditions else None
     return proba, y, embeddings, skipped, per_curve
 
 

@@ -83,7 +83,7 @@ def _condition_lines(m: dict, pct) -> list[str]:
 @click.argument("store")
 @click.option("--tag", default="test", show_default=True, help="Tag of the store to evaluate on.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (top1, top3, top5, per_model, "
-              "per_family, by_background, by_q_window, credible68, credible95, ece, …) instead of the table.")
+              "per_family, by_background, by_q_window, by_intensity_range, credible68, credible95, ece, …) instead of the table.")
 @click.option("--calibrate-on", "calibrate_on", metavar="TAG",
               help="First fit the softmax temperature on this tag (e.g. eval) and store it in classifier.json.")
 @click.option("--max-curves", type=click.IntRange(min=1), help="Evaluate a random subset of this many curves.")

@@ -73,6 +73,23 @@ def grid_coverage(curve_q, grid) -> float:
     return float(inside.mean()) if len(grid) else 0.0
 
 
+def flatness_note(path, curve, notes: list):
+    """The curve's intensity range in decades (95th over 5th percentile); adds a
+    warning to ``notes`` when it is so flat that the classification is
+    unreliable (top-1 on such test curves is a fraction of the average:
+    ``sasnets evaluate`` reports it by intensity range)."""
+    from ..analysis.conditions import FLAT_DECADES, intensity_decades
+    from ..data.curves import CurveBatch
+
+    spread = float(intensity_decades(CurveBatch.from_curves([curve]))[0])
+    if spread < FLAT_DECADES:
+        notes.append(f"{path}: its intensity varies by only a factor {10 ** spread:.2f} over the measured q-range "
+                     "(5th to 95th percentile), so flat background or noise hides most of the scattering model's "
+                     "shape and the answer is unreliable; measure to lower q, or with a longer count or a stronger "
+                     "contrast.")
+    return spread if spread == spread else None
+
+
 _FORMAT_NAMES = {"nxcansas": "NXcanSAS", "nist-abs": "NIST .ABS", "cansas-xml": "CanSAS XML", "ascii": "ASCII"}
 
 
@@ -108,6 +125,8 @@ def classify_files(clf, files, top: int, q_units=None, progress=None):
         elif coverage < MIN_COVERAGE:
             notes.append(f"{path}: covers only {coverage:.0%} of the classifier's q-grid "
                          f"({grid[0]:.3g}–{grid[-1]:.3g} 1/Å); the answer is less reliable.")
+        if "error" not in record:
+            record["intensity_decades"] = flatness_note(path, curve, notes)
         records.append(record)
         if "error" not in record:
             curves.append(curve)
@@ -181,7 +200,8 @@ def predict(inputs, classifier_option, top, as_json, q_units):
     if as_json:
         out = [{"file": r["file"], "error": r["error"]} if "error" in r else
                {"file": r["file"], "predictions": r["predictions"], "credible95": r["credible95"],
-                "coverage": r["coverage"], "format": r["format"], "points": r["points"], "warnings": r["warnings"]}
+                "coverage": r["coverage"], "intensity_decades": r["intensity_decades"], "format": r["format"],
+                "points": r["points"], "warnings": r["warnings"]}
                for r in records]
         click.echo(json.dumps(out, indent=2))
     else:

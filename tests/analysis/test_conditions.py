@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from sasnets.analysis.conditions import accuracy_by_conditions, band_label, curve_conditions
+from sasnets.analysis.conditions import accuracy_by_conditions, band_label, curve_conditions, intensity_decades
 from sasnets.data import Curve, CurveBatch
 
 
@@ -45,3 +45,26 @@ def test_no_known_background_gives_no_background_bands():
                                                  "q_decades": np.array([1.0, 3.0])})
     assert out["by_background"] == []
     assert [b["n"] for b in out["by_q_window"]] == [1, 0, 0, 1]
+
+
+def test_intensity_range_is_read_off_the_curve_between_its_5th_and_95th_percentiles():
+    batch = CurveBatch.from_curves([
+        Curve(q=np.linspace(0.01, 1, 100), iq=np.linspace(1, 100, 100), model="sphere"),
+        Curve(q=np.linspace(0.01, 1, 21), iq=np.r_[1000.0, np.full(20, 2.0)], model="sphere"),  # one spike: flat
+        Curve(q=np.linspace(0.01, 1, 3), iq=np.array([1.0, -1.0, np.nan]), model="sphere"),  # one usable point
+        Curve(q=np.zeros(0), iq=np.zeros(0), model="sphere"),
+    ])
+    spread = intensity_decades(batch)
+    assert spread[0] == pytest.approx(np.log10(95 / 6))  # nearest ranks 5 and 94 of 0..99
+    assert spread[1] == 0.0
+    assert np.isnan(spread[2]) and np.isnan(spread[3])
+    np.testing.assert_array_equal(curve_conditions(batch)["intensity_decades"], spread)
+
+
+def test_intensity_range_bands_count_every_curve_with_a_range():
+    out = accuracy_by_conditions([True, False, True, True], {
+        "background_to_peak": np.full(4, np.nan), "q_decades": np.full(4, 2.0),
+        "intensity_decades": np.array([0.05, 0.05, 3.0, np.nan])})
+    bands = {band_label(b, 1, " decades"): (b["n"], b["top1"]) for b in out["by_intensity_range"]}
+    assert bands == {"< 0.1 decades": (2, 0.5), "0.1-0.5 decades": (0, None), "0.5-2 decades": (0, None),
+                     ">= 2 decades": (1, 1.0)}

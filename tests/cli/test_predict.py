@@ -60,6 +60,22 @@ def test_classifier_option_and_missing_classifier(tiny_classifier, cli_runner, m
     assert "classifier" in none.stderr.lower() and "Traceback" not in none.output
 
 
+def test_a_mostly_flat_curve_is_classified_with_a_warning(tiny_classifier, cli_runner, tmp_path):
+    import numpy as np
+
+    _, clf = tiny_classifier
+    q = np.geomspace(0.005, 0.3, 80)
+    flat = tmp_path / "flat.txt"  # a sphere's scattering buried under a background 20 times its peak
+    np.savetxt(flat, np.column_stack([q, 20 + 1 / (1 + (60 * q) ** 4), np.full(80, 0.1)]))
+    result = cli_runner.invoke(cli, ["predict", clf, str(flat), *files(["sphere_3col.dat"]), "--json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out[0]["predictions"] and out[0]["intensity_decades"] < 0.1 < out[1]["intensity_decades"]
+    assert "factor 1.0" in out[0]["warnings"][0] and not out[1]["warnings"]
+    warned = [line for line in result.stderr.splitlines() if line.startswith("Warning:")]
+    assert len(warned) == 1 and "flat.txt" in warned[0] and "unreliable" in warned[0]
+
+
 def test_q_units_override_changes_coverage(tiny_classifier, cli_runner):
     _, clf = tiny_classifier
     a = json.loads(cli_runner.invoke(cli, ["predict", clf, *files(["sphere_3col.dat"]), "--json"]).stdout)[0]
