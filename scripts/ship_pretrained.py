@@ -1,11 +1,12 @@
 """Copy a trained classifier into sasnets/pretrained/ and write its model card.
 
-    python scripts/ship_pretrained.py RUN STORE [--tag test] [--name instrument-resnet1d]
+    python scripts/ship_pretrained.py RUN STORE [--tag test] [--name instrument-resnet1d-large]
 
 Evaluates the classifier in RUN on tag ``--tag`` of STORE (the held-out test
 set) with the sasnets library, copies the files a classifier needs
 (classifier.json, network.keras, history.json, training.png; no checkpoint,
-no logs) to ``--dest/--name``, and writes ``--dest/MODEL_CARD.md`` (recipe,
+no logs) to ``--dest/--name`` (removing any other classifier directory there,
+so the new one is the default), and writes ``--dest/MODEL_CARD.md`` (recipe,
 versions, q-range, overall and per-model accuracy, most confused pairs, known
 limits) and ``--dest/evaluation.json`` (the metrics).  Used by
 scripts/pretrain.sh; every figure in the card comes from this evaluation.
@@ -74,7 +75,17 @@ def conditions_note(m: dict) -> str:
     return (f" (3) measurement conditions: on the {pct(low['share'])} of test curves whose flat background is "
             f"under {100 * low['high']:g} % of their peak intensity top-1 is {pct(low['top1'])}; on the "
             f"{pct(high['share'])} where it is {100 * high['low']:g} % or more, the curve is mostly flat and top-1 is "
-            f"{pct(high['top1'])} (tables below).")
+            f"{pct(high['top1'])} (tables below)." + _flat_note(m))
+
+
+def _flat_note(m: dict) -> str:
+    """How the curves that vary least (by the curve itself, as `sasnets predict` sees them) score."""
+    flat = next((b for b in m.get("by_intensity_range") or [] if b["n"] and b["low"] == 0), None)
+    if flat is None:
+        return ""
+    return (f" Read off the curves themselves: the {pct(flat['share'])} of test curves whose intensity varies by "
+            f"less than a factor {10 ** flat['high']:.2f} score {pct(flat['top1'])}; `sasnets predict` warns "
+            "about such curves.")
 
 
 def condition_tables(m: dict) -> list:
@@ -164,6 +175,7 @@ def model_card(clf, result, pairs, train_counts, test_tag, recipe, size_bytes) -
         "## Network",
         "",
         f"- architecture: `{clf.architecture}` with widths {list(meta.get('hyper', {}).get('widths', []))} "
+        f"and {list(meta.get('hyper', {}).get('blocks', []))} residual blocks per stage "
         f"({os.path.basename(recipe)} recipe), "
         f"{len(history)} epochs trained, best validation accuracy {pct(best_val)}",
         f"- input: q-grid of {len(q)} log-spaced points from {q[0]:.4g} to {q[-1]:.4g} 1/Å; channels "
@@ -271,7 +283,7 @@ def main(argv=None) -> int:
     parser.add_argument("store", help="store holding the test tag (and the train tag, for counts)")
     parser.add_argument("--tag", default="test")
     parser.add_argument("--train-store", help="store holding the train tag (default: STORE)")
-    parser.add_argument("--name", default="instrument-resnet1d")
+    parser.add_argument("--name", default="instrument-resnet1d-large")
     parser.add_argument("--dest", default=os.path.join(ROOT, "sasnets", "pretrained"))
     parser.add_argument("--recipe", default="scripts/pretrain.sh")
     parser.add_argument("--fit-verify", type=int, default=0, metavar="N",
@@ -283,8 +295,11 @@ def main(argv=None) -> int:
 
     source = sasnets.load_classifier(args.run)
     target = os.path.join(args.dest, args.name)
-    if os.path.isdir(target):
-        shutil.rmtree(target)
+    for old in os.listdir(args.dest) if os.path.isdir(args.dest) else []:
+        old = os.path.join(args.dest, old)
+        if old == target or os.path.isfile(os.path.join(old, "classifier.json")):
+            print(f"replacing {old}", file=sys.stderr)
+            shutil.rmtree(old)
     os.makedirs(target)
     for name in SHIPPED_FILES:
         if os.path.exists(os.path.join(args.run, name)):

@@ -189,6 +189,34 @@ def _history_plot(history: list, path: str) -> None:
     os.replace(tmp, path)
 
 
+def _use_tf_pipelines(keras) -> bool:
+    """Whether ``fit`` reads :func:`_untuned_pipeline` (TensorFlow backend) rather than arrays."""
+    return keras.backend.backend() == "tensorflow"
+
+
+def _untuned_pipeline(*, arrays=None, batches=None, batch_size: int, shapes=None):
+    """A tf.data pipeline over ``arrays`` (batched here) or a generator of
+    ``batches`` (each ``batch_size`` curves, of per-curve ``shapes``), without
+    tf.data's autotuning.
+
+    Keras feeds numpy arrays and generators through a pipeline that autotunes
+    its prefetching, and destroying that pipeline's iterator at the end of a
+    ``fit`` call (here one per epoch) waits out the autotuner's sleep, which
+    doubles up to a minute: epochs stalled until the next of 10, 20, 41 or 82
+    seconds, about half of each epoch.  The batches are the same either way.
+    """
+    import tensorflow as tf
+
+    if arrays is not None:
+        dataset = tf.data.Dataset.from_tensor_slices(arrays).batch(int(batch_size))
+    else:
+        signature = tuple(tf.TensorSpec((int(batch_size), *shape), tf.float32) for shape in shapes)
+        dataset = tf.data.Dataset.from_generator(lambda: batches, output_signature=signature)
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    return dataset.with_options(options).prefetch(1)
+
+
 class _BatchProgress:
     """Forwards Keras batch ends to the ``progress`` callable."""
 
@@ -336,6 +364,9 @@ def train(store, outdir: str, *, arch: str | None = None, tag: str = "train", va
             "first_epoch": state["epoch"] + 1, "mode": "streaming" if data.streaming else "in-memory",
             "params": int(model.count_params()), "resumed": bool(resume)})
     val_batch = len(data.y_val) if len(data.y_val) <= 4096 else 1024  # one batch shape: one trace
+    tf_pipelines = _use_tf_pipelines(keras)
+    validation = (_untuned_pipeline(arrays=(data.x_val, data.y_val), batch_size=val_batch) if tf_pipelines
+                  else (data.x_val, data.y_val))
     with data.prefetching() as epochs:  # in-memory epochs are built one ahead
         done_this_call = 0
         while state["epoch"] < total_epochs and not state["stopped_early"]:
@@ -345,14 +376,23 @@ def train(store, outdir: str, *, arch: str | None = None, tag: str = "train", va
             notify({"event": "epoch_begin", "epoch": epoch + 1, "epochs": total_epochs, "steps": steps})
             t0 = time.perf_counter()
             fit_kw = dict(epochs=epoch + 1, initial_epoch=epoch, verbose=0, callbacks=callbacks, shuffle=False,
-                          validation_data=(data.x_val, data.y_val), validation_batch_size=val_batch)
+                          validation_data=validation, steps_per_epoch=steps)
+            if not tf_pipelines:
+                fit_kw["validation_batch_size"] = val_batch
             if data.streaming:
-                hist = model.fit(data.epoch_batches(epoch), steps_per_epoch=steps, **fit_kw)
+                source = data.epoch_batches(epoch)
+                if tf_pipelines:
+                    source = _untuned_pipeline(batches=source, batch_size=data.batch_size,
+                                               shapes=(data.input_shape, (len(data.labels),)))
+                hist = model.fit(source, **fit_kw)
             else:
                 last = epoch + 1 >= total_epochs or (max_epochs_this_call is not None
                                                       and done_this_call + 1 >= max_epochs_this_call)
                 x, y = epochs.epoch_arrays(epoch, then=None if last else epoch + 1)
-                hist = model.fit(x, y, batch_size=data.batch_size, **fit_kw)
+                if tf_pipelines:
+                    hist = model.fit(_untuned_pipeline(arrays=(x, y), batch_size=data.batch_size), **fit_kw)
+                else:
+                    hist = model.fit(x, y, batch_size=data.batch_size, **fit_kw)
                 del x, y
             seconds = time.perf_counter() - t0
             logs = {k: float(v[-1]) for k, v in hist.history.items()}
