@@ -217,6 +217,21 @@ def _untuned_pipeline(*, arrays=None, batches=None, batch_size: int, shapes=None
     return dataset.with_options(options).prefetch(1)
 
 
+def _epoch_input(data: TrainingData, epochs, epoch: int, then: int | None, tf_pipelines: bool):
+    """``(args, kwargs)`` of ``fit`` for the training curves of ``epoch``; an
+    in-memory run starts building epoch ``then`` meanwhile."""
+    if data.streaming:
+        source = data.epoch_batches(epoch)
+        if tf_pipelines:
+            source = _untuned_pipeline(batches=source, batch_size=data.batch_size,
+                                       shapes=(data.input_shape, (len(data.labels),)))
+        return (source,), {}
+    x, y = epochs.epoch_arrays(epoch, then=then)
+    if tf_pipelines:
+        return (_untuned_pipeline(arrays=(x, y), batch_size=data.batch_size),), {}
+    return (x, y), {"batch_size": data.batch_size}
+
+
 class _BatchProgress:
     """Forwards Keras batch ends to the ``progress`` callable."""
 
@@ -379,21 +394,11 @@ def train(store, outdir: str, *, arch: str | None = None, tag: str = "train", va
                           validation_data=validation, steps_per_epoch=steps)
             if not tf_pipelines:
                 fit_kw["validation_batch_size"] = val_batch
-            if data.streaming:
-                source = data.epoch_batches(epoch)
-                if tf_pipelines:
-                    source = _untuned_pipeline(batches=source, batch_size=data.batch_size,
-                                               shapes=(data.input_shape, (len(data.labels),)))
-                hist = model.fit(source, **fit_kw)
-            else:
-                last = epoch + 1 >= total_epochs or (max_epochs_this_call is not None
-                                                      and done_this_call + 1 >= max_epochs_this_call)
-                x, y = epochs.epoch_arrays(epoch, then=None if last else epoch + 1)
-                if tf_pipelines:
-                    hist = model.fit(_untuned_pipeline(arrays=(x, y), batch_size=data.batch_size), **fit_kw)
-                else:
-                    hist = model.fit(x, y, batch_size=data.batch_size, **fit_kw)
-                del x, y
+            last = epoch + 1 >= total_epochs or (max_epochs_this_call is not None
+                                                  and done_this_call + 1 >= max_epochs_this_call)
+            args, extra = _epoch_input(data, epochs, epoch, None if last else epoch + 1, tf_pipelines)
+            hist = model.fit(*args, **extra, **fit_kw)
+            del args
             seconds = time.perf_counter() - t0
             logs = {k: float(v[-1]) for k, v in hist.history.items()}
             record = {"epoch": epoch + 1, "loss": logs.get("loss"), "accuracy": logs.get("accuracy"),
