@@ -295,11 +295,11 @@ def main(argv=None) -> int:
 
     source = sasnets.load_classifier(args.run)
     target = os.path.join(args.dest, args.name)
-    for old in os.listdir(args.dest) if os.path.isdir(args.dest) else []:
-        old = os.path.join(args.dest, old)
-        if old == target or os.path.isfile(os.path.join(old, "classifier.json")):
-            print(f"replacing {old}", file=sys.stderr)
-            shutil.rmtree(old)
+    for entry in os.listdir(args.dest) if os.path.isdir(args.dest) else []:
+        shipped = os.path.join(args.dest, entry)
+        if shipped == target or os.path.isfile(os.path.join(shipped, "classifier.json")):
+            print(f"replacing {shipped}", file=sys.stderr)
+            shutil.rmtree(shipped)
     os.makedirs(target)
     for name in SHIPPED_FILES:
         if os.path.exists(os.path.join(args.run, name)):

@@ -30,12 +30,12 @@ __all__ = ["BACKGROUND_BANDS", "Q_WINDOW_BANDS", "INTENSITY_BANDS", "FLAT_DECADE
 BACKGROUND_BANDS = ((0.0, 1e-3), (1e-3, 3e-2), (3e-2, 0.3), (0.3, 0.8), (0.8, np.inf))
 #: bands of q-window width, decades
 Q_WINDOW_BANDS = ((0.0, 1.5), (1.5, 2.0), (2.0, 2.5), (2.5, np.inf))
-#: bands of intensity range (95th over 5th percentile), decades
-INTENSITY_BANDS = ((0.0, 0.1), (0.1, 0.5), (0.5, 2.0), (2.0, np.inf))
 #: background-to-peak ratio below which a curve counts in the q-window bands
 LOW_BACKGROUND = 3e-2
 #: a curve whose intensity spans less than this (decades; a factor 1.26) is mostly flat
 FLAT_DECADES = 0.1
+#: bands of intensity range (95th over 5th percentile), decades; the first is the flat curves
+INTENSITY_BANDS = ((0.0, FLAT_DECADES), (FLAT_DECADES, 0.5), (0.5, 2.0), (2.0, np.inf))
 
 
 def curve_conditions(batch) -> dict:

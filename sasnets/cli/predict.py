@@ -8,6 +8,7 @@ one line on stderr and the others are still classified; the exit status is 1
 if any file failed.
 """
 import json
+import math
 import os
 import warnings
 
@@ -87,7 +88,7 @@ def flatness_note(path, curve, notes: list):
                      "(5th to 95th percentile), so flat background or noise hides most of the scattering model's "
                      "shape and the answer is unreliable; measure to lower q, or with a longer count or a stronger "
                      "contrast.")
-    return spread if spread == spread else None
+    return None if math.isnan(spread) else spread
 
 
 _FORMAT_NAMES = {"nxcansas": "NXcanSAS", "nist-abs": "NIST .ABS", "cansas-xml": "CanSAS XML", "ascii": "ASCII"}

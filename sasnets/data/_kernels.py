@@ -126,10 +126,11 @@ def smear_kernel(q, iq, offsets, rel_width, out):
             sigma = r * qk
             num = 0.0
             den = 0.0
-            if not sigma > 0:
+            if sigma > 0:
+                while start < k and (np.float64(q[start]) - qk) / sigma < -4.0:
+                    start += 1
+            else:  # q <= 0: no window to narrow to
                 start = a
-            while sigma > 0 and start < k and (np.float64(q[start]) - qk) / sigma < -4.0:
-                start += 1
             for l in range(start, b):
                 d = (np.float64(q[l]) - qk) / sigma
                 if d > 4.0 and sigma > 0:
