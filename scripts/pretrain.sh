@@ -59,6 +59,12 @@ if [[ $STAGE == generate || $STAGE == all ]]; then
     gen test 2 60 "${MEDIUM[@]}"
     gen test 2 40 "${SLOW[@]}"
     gen test 2 30 "${SLOWEST[@]}"
+    # Calibration set: smeared like the test set, other seed; the softmax
+    # temperature is fitted on it (the validation curves are unsmeared).
+    gen calibrate 3 30 all "${exclude_args[@]}"
+    gen calibrate 3 30 "${MEDIUM[@]}"
+    gen calibrate 3 20 "${SLOW[@]}"
+    gen calibrate 3 15 "${SLOWEST[@]}"
     # Training set, unsmeared (--resolution 0): the training augmentation adds
     # instrument-like resolution smearing per curve and epoch, and unsmeared
     # curves are cheaper to simulate (no extra smearing points).  Four processes in parallel, each writing its own store (one
@@ -101,7 +107,7 @@ if [[ $STAGE == train || $STAGE == all ]]; then
 fi
 
 if [[ $STAGE == evaluate || $STAGE == all ]]; then
-    sasnets evaluate "$RUN" "$STORE" --tag test | tee "$DIR/evaluation.txt"
+    sasnets evaluate "$RUN" "$STORE" --tag test --calibrate-on calibrate | tee "$DIR/evaluation.txt"
 fi
 
 if [[ $STAGE == ship || $STAGE == all ]]; then

@@ -62,6 +62,15 @@ def describe_augmentation(aug: dict) -> str:
     return "on, drawn anew every epoch: " + ", ".join(parts) + tail
 
 
+def calibrated_on(meta: dict) -> str:
+    """Where the softmax temperature was fitted, for the card: a held-out tag (``sasnets evaluate --calibrate-on``)
+    or, without one, the training run's validation curves."""
+    cal = meta.get("calibration")
+    if not cal:
+        return " (fitted on the validation curves)"
+    return f" (fitted on {cal['curves']} curves of the held-out tag `{cal['tag']}`, smeared like the test set)"
+
+
 def pct(x) -> str:
     return "–" if x is None or (isinstance(x, float) and np.isnan(x)) else f"{100 * x:.1f} %"
 
@@ -180,8 +189,8 @@ def model_card(clf, result, pairs, train_counts, test_tag, recipe, size_bytes) -
         f"{len(history)} epochs trained, best validation accuracy {pct(best_val)}",
         f"- input: q-grid of {len(q)} log-spaced points from {q[0]:.4g} to {q[-1]:.4g} 1/Å; channels "
         f"{', '.join(clf.preprocess_spec.channels)} (points a curve does not cover are masked)",
-        f"- softmax temperature {clf.temperature:.3g}; size on disk {size_bytes / 2**20:.1f} MB",
-        f"- versions: " + ", ".join(f"{k} {v}" for k, v in sorted(versions.items())),
+        f"- softmax temperature {clf.temperature:.3g}{calibrated_on(meta)}; size on disk {size_bytes / 2**20:.1f} MB",
+        "- versions: " + ", ".join(f"{k} {v}" for k, v in sorted(versions.items())),
         "",
         "## Training data (reproduce with `scripts/pretrain.sh`)",
         "",
@@ -293,7 +302,7 @@ def main(argv=None) -> int:
     import sasnets
     from sasnets.stores import open_store
 
-    source = sasnets.load_classifier(args.run)
+    sasnets.load_classifier(args.run)  # a run that does not load fails before anything shipped is removed
     target = os.path.join(args.dest, args.name)
     for entry in os.listdir(args.dest) if os.path.isdir(args.dest) else []:
         shipped = os.path.join(args.dest, entry)

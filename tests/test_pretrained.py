@@ -89,3 +89,25 @@ def test_predict_uses_the_shipped_classifier_without_arguments(cli_runner, monke
     from sasnets.analysis.families import model_family
 
     assert model_family(names[0]) == "cylinder"
+
+
+def test_fit_uses_the_shipped_classifier_without_arguments(cli_runner, monkeypatch):
+    """``sasnets fit FILE`` with no --classifier/--model fits the shipped classifier's top candidates, the
+    same ones, with the same probabilities, that ``sasnets predict FILE`` names."""
+    from sasnets.cli import cli
+    from sasnets.demo import example_curve_path
+
+    monkeypatch.delenv(default.ENV_VAR, raising=False)
+    predicted = cli_runner.invoke(cli, ["predict", example_curve_path(), "--json", "--top", "3"])
+    assert predicted.exit_code == 0, predicted.output
+    expected = {p["model"]: p["probability"]
+                for p in json.loads(predicted.output[predicted.output.index("["):])[0]["predictions"]}
+    fitted = cli_runner.invoke(cli, ["fit", example_curve_path(), "--top", "3", "--json", "--budget", "20",
+                                     "--workers", "1"])
+    assert fitted.exit_code == 0, fitted.output
+    candidates = json.loads(fitted.stdout)[0]["candidates"]
+    assert {c["model"]: c["probability"] for c in candidates} == pytest.approx(expected, rel=1e-5)
+    from sasnets.analysis.families import model_family
+
+    # ranked by the fit: the bundled example is a simulated cylinder
+    assert model_family(candidates[0]["model"]) == "cylinder" and candidates[0]["acceptable"]

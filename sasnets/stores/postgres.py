@@ -261,7 +261,6 @@ class PostgresStore(Store):
         """Decode text arrays column-wise: one parser call per column per chunk."""
         if not rows:
             return CurveBatch.empty()
-        n = len(rows)
         arrays = {}
         lengths = None
         for k, name in enumerate(_ARRAYS, start=4):

@@ -6,7 +6,6 @@ tested in tests/cli/test_predict.py.)
 Every case is either read with a warning that says what was done, or refused
 with one sentence that names the file and says what is wrong.
 """
-import os
 import warnings
 
 import pytest
