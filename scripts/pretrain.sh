@@ -41,30 +41,26 @@ MEDIUM=(micromagnetic_FF_3D core_shell_parallelepiped two_yukawa elliptical_cyli
 exclude_args=()
 for m in "${SLOWEST[@]}" "${SLOW[@]}" "${MEDIUM[@]}"; do exclude_args+=(-x "$m"); done
 
-gen() {  # gen TAG SEED COUNT MODELS...
-    local tag=$1 seed=$2 count=$3; shift 3
-    sasnets generate "$@" --preset instrument --count "$count" --tag "$tag" \
-        --seed "$seed" -o "$STORE"
-}
-
 gen_into() {  # gen_into STORE TAG SEED COUNT MODELS... [generate options]
     local store=$1 tag=$2 seed=$3 count=$4; shift 4
     sasnets generate "$@" --preset instrument --count "$count" --tag "$tag" \
         --seed "$seed" -o "$store"
 }
 
+gen_every_model() {  # gen_every_model TAG SEED CHEAP MEDIUM SLOW SLOWEST: curves per model by cost, into STORE
+    local tag=$1 seed=$2
+    gen_into "$STORE" "$tag" "$seed" "$3" all "${exclude_args[@]}"
+    gen_into "$STORE" "$tag" "$seed" "$4" "${MEDIUM[@]}"
+    gen_into "$STORE" "$tag" "$seed" "$5" "${SLOW[@]}"
+    gen_into "$STORE" "$tag" "$seed" "$6" "${SLOWEST[@]}"
+}
+
 if [[ $STAGE == generate || $STAGE == all ]]; then
     # Test set first (small), then the training set, cheapest models first.
-    gen test 2 60 all "${exclude_args[@]}"
-    gen test 2 60 "${MEDIUM[@]}"
-    gen test 2 40 "${SLOW[@]}"
-    gen test 2 30 "${SLOWEST[@]}"
+    gen_every_model test 2 60 60 40 30
     # Calibration set: smeared like the test set, other seed; the softmax
     # temperature is fitted on it (the validation curves are unsmeared).
-    gen calibrate 3 30 all "${exclude_args[@]}"
-    gen calibrate 3 30 "${MEDIUM[@]}"
-    gen calibrate 3 20 "${SLOW[@]}"
-    gen calibrate 3 15 "${SLOWEST[@]}"
+    gen_every_model calibrate 3 30 30 20 15
     # Training set, unsmeared (--resolution 0): the training augmentation adds
     # instrument-like resolution smearing per curve and epoch, and unsmeared
     # curves are cheaper to simulate (no extra smearing points).  Four processes in parallel, each writing its own store (one

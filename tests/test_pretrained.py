@@ -74,40 +74,40 @@ def test_shipped_classifier_is_found_and_covers_the_installed_sasmodels(monkeypa
     assert not (default.PRETRAINED_DIR / clf.path).joinpath("checkpoint").exists()
 
 
-def test_predict_uses_the_shipped_classifier_without_arguments(cli_runner, monkeypatch):
+def _shipped_predictions(cli_runner, top: int) -> list:
+    """``sasnets predict EXAMPLE --json --top N`` with no classifier: the bundled example's predictions."""
     from sasnets.cli import cli
     from sasnets.demo import example_curve_path
 
-    monkeypatch.delenv(default.ENV_VAR, raising=False)
-    out = cli_runner.invoke(cli, ["predict", example_curve_path(), "--json", "--top", "5"])
+    out = cli_runner.invoke(cli, ["predict", example_curve_path(), "--json", "--top", str(top)])
     assert out.exit_code == 0, out.output
-    record = json.loads(out.output[out.output.index("["):])[0]
-    names = [p["model"] for p in record["predictions"]]
+    return json.loads(out.output[out.output.index("["):])[0]["predictions"]
+
+
+def test_predict_uses_the_shipped_classifier_without_arguments(cli_runner, monkeypatch):
+    from sasnets.analysis.families import model_family
+
+    monkeypatch.delenv(default.ENV_VAR, raising=False)
+    names = [p["model"] for p in _shipped_predictions(cli_runner, 5)]
     assert len(names) == 5
     # the bundled example is a simulated cylinder: the shipped classifier (top-1 about 50 % on its test
     # set, see MODEL_CARD.md) may not name it first, but it must see a cylinder-like scatterer
-    from sasnets.analysis.families import model_family
-
     assert model_family(names[0]) == "cylinder"
 
 
 def test_fit_uses_the_shipped_classifier_without_arguments(cli_runner, monkeypatch):
     """``sasnets fit FILE`` with no --classifier/--model fits the shipped classifier's top candidates, the
     same ones, with the same probabilities, that ``sasnets predict FILE`` names."""
+    from sasnets.analysis.families import model_family
     from sasnets.cli import cli
     from sasnets.demo import example_curve_path
 
     monkeypatch.delenv(default.ENV_VAR, raising=False)
-    predicted = cli_runner.invoke(cli, ["predict", example_curve_path(), "--json", "--top", "3"])
-    assert predicted.exit_code == 0, predicted.output
-    expected = {p["model"]: p["probability"]
-                for p in json.loads(predicted.output[predicted.output.index("["):])[0]["predictions"]}
+    expected = {p["model"]: p["probability"] for p in _shipped_predictions(cli_runner, 3)}
     fitted = cli_runner.invoke(cli, ["fit", example_curve_path(), "--top", "3", "--json", "--budget", "20",
                                      "--workers", "1"])
     assert fitted.exit_code == 0, fitted.output
     candidates = json.loads(fitted.stdout)[0]["candidates"]
     assert {c["model"]: c["probability"] for c in candidates} == pytest.approx(expected, rel=1e-5)
-    from sasnets.analysis.families import model_family
-
     # ranked by the fit: the bundled example is a simulated cylinder
     assert model_family(candidates[0]["model"]) == "cylinder" and candidates[0]["acceptable"]
