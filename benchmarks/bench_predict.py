@@ -62,7 +62,7 @@ def make_classifier(arch: str, outdir: str):
     from sasnets.data.preprocess import PreprocessSpec
     from sasnets.data.qgrid import QGrid
     from sasnets.networks.base import get_architecture
-    from sasnets.training.classifier import FORMAT, VERSION, Classifier
+    from sasnets.classifier import FORMAT, VERSION, Classifier
 
     labels = list_models()
     qgrid, spec = QGrid(), PreprocessSpec()
@@ -83,7 +83,7 @@ def main(argv=None):
 
     from sasnets.data import Curve
     from sasnets.networks.numpy_runtime import NumpyNetwork
-    from sasnets.training.classifier import load_classifier
+    from sasnets.classifier import load_classifier
 
     with tempfile.TemporaryDirectory() as tmp:
         clf_dir = os.path.join(tmp, "classifier")

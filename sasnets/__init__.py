@@ -29,8 +29,10 @@ _API = {
     # training and classifiers
     "train": "sasnets.training.train:train",
     "tune": "sasnets.training.tune:tune",
-    "Classifier": "sasnets.training.classifier:Classifier",
-    "load_classifier": "sasnets.training.classifier:load_classifier",
+    "Classifier": "sasnets.classifier:Classifier",
+    "load_classifier": "sasnets.classifier:load_classifier",
+    "load_default_classifier": "sasnets.classifier:load_default_classifier",
+    "resolve_classifier": "sasnets.classifier:resolve_classifier",
     # evaluation and fitting
     "evaluate": "sasnets.analysis.evaluate:evaluate",
     "calibrate": "sasnets.analysis.evaluate:calibrate",

@@ -76,7 +76,7 @@ def run_demo(outdir: str = "sasnets-demo", *, models: Sequence[str] = DEMO_MODEL
     from .simulate.generation import generate
     from .simulate.options import GenerationOptions
     from .stores.measured import load_curve
-    from .training.classifier import META_FILE, load_classifier
+    from .classifier import META_FILE, load_classifier
     from .training.train import train
 
     notify = progress or (lambda stage, done, total: None)

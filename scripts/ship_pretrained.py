@@ -161,7 +161,7 @@ def model_card(clf, result, pairs, train_counts, test_tag, recipe, size_bytes) -
     per = m["per_model"]
     met_top1, met_top5 = m["top1"] >= TARGET_TOP1, m["top5"] >= TARGET_TOP5
     n_train = sum(train_counts.values())
-    from sasnets.training.default import untrained_models
+    from sasnets.classifier.default import untrained_models
 
     missing = untrained_models(clf.labels)
     coverage = "every model of" if not missing else f"all but {len(missing)} models of the installed"
@@ -170,7 +170,7 @@ def model_card(clf, result, pairs, train_counts, test_tag, recipe, size_bytes) -
         "# Model card: the default sasnets classifier",
         "",
         f"Directory `sasnets/pretrained/{os.path.basename(os.path.normpath(clf.path))}/`, "
-        f"loaded by `sasnets.load_classifier()` and used by `sasnets predict FILE` / `sasnets fit FILE` "
+        f"loaded by `sasnets.load_default_classifier()` and used by `sasnets predict FILE` / `sasnets fit FILE` "
         f"when no classifier is given. Written by `scripts/ship_pretrained.py` on "
         f"{datetime.date.today().isoformat()} from an evaluation on the held-out test set.",
         "",
@@ -279,7 +279,7 @@ def model_card(clf, result, pairs, train_counts, test_tag, recipe, size_bytes) -
         "- The probabilities are calibrated on simulated data; treat them as a ranking on real data and "
         "confirm with `sasnets fit`.",
         "- Scattering models of a newer sasmodels or `SAS_MODELPATH` plugin models are unknown to it; "
-        "`sasnets.load_classifier()` warns once and lists them. Train your own classifier for those "
+        "`sasnets.load_default_classifier()` warns once and lists them. Train your own classifier for those "
         "(docs/custom-datasets.md).",
         "",
     ]

@@ -6,7 +6,7 @@ import pytest
 
 import sasnets
 from sasnets.errors import UsageError
-from sasnets.training import default
+from sasnets.classifier import default
 
 
 def write_meta(directory, labels):
@@ -27,12 +27,12 @@ def test_env_var_selects_the_default_and_untrained_models_warn_once(tmp_path, mo
     clf_dir = write_meta(tmp_path / "clf", ["sphere", "cylinder"])
     monkeypatch.setenv(default.ENV_VAR, str(clf_dir))
     with pytest.warns(default.UntrainedModelsWarning, match=r"not trained on \d+ scattering model"):
-        clf = sasnets.load_classifier()
+        clf = sasnets.load_default_classifier()
     assert clf.labels == ["sphere", "cylinder"]
     assert clf.path == str(clf_dir)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        sasnets.load_classifier()  # second time: silent
+        sasnets.load_default_classifier()  # second time: silent
 
 
 def test_no_warning_when_every_installed_model_is_known(tmp_path, monkeypatch, fresh_warning_state):
@@ -42,7 +42,7 @@ def test_no_warning_when_every_installed_model_is_known(tmp_path, monkeypatch, f
     monkeypatch.setenv(default.ENV_VAR, str(clf_dir))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        assert len(sasnets.load_classifier().labels) == len(list_models())
+        assert len(sasnets.load_default_classifier().labels) == len(list_models())
 
 
 def test_untrained_models_lists_what_the_labels_lack():
@@ -55,7 +55,7 @@ def test_missing_default_is_a_one_line_usage_error(tmp_path, monkeypatch):
     monkeypatch.delenv(default.ENV_VAR, raising=False)
     monkeypatch.setattr(default, "PRETRAINED_DIR", tmp_path / "empty")
     with pytest.raises(UsageError, match="No default classifier"):
-        sasnets.load_classifier()
+        sasnets.load_default_classifier()
 
 
 def test_shipped_classifier_is_found_and_covers_the_installed_sasmodels(monkeypatch):
@@ -66,7 +66,7 @@ def test_shipped_classifier_is_found_and_covers_the_installed_sasmodels(monkeypa
     assert path.startswith(str(default.PRETRAINED_DIR))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", default.UntrainedModelsWarning)
-        clf = sasnets.load_classifier()
+        clf = sasnets.load_default_classifier()
     assert set(list_models()) <= set(clf.labels)
     assert (default.PRETRAINED_DIR / "MODEL_CARD.md").is_file()
     total = sum(p.stat().st_size for p in default.PRETRAINED_DIR.rglob("*") if p.is_file())

@@ -140,9 +140,9 @@ def predictions_on_tag(classifier, store, tag: str, *, batch_size: int = 4096, m
 def evaluate(classifier, store, tag: str = "test", *, batch_size: int = 4096, max_curves: int | None = None,
              seed: int = 0, embed: bool = False,
              progress: Callable[[int, int], None] | None = None) -> EvaluationResult:
-    """Metrics of ``classifier`` (a :class:`~sasnets.training.classifier.Classifier` or its path) on ``tag``."""
+    """Metrics of ``classifier`` (a :class:`~sasnets.classifier.Classifier` or its path) on ``tag``."""
     if isinstance(classifier, (str, os.PathLike)):
-        from ..training.classifier import load_classifier
+        from ..classifier import load_classifier
 
         classifier = load_classifier(os.fspath(classifier))
     proba, y, embeddings, skipped, conditions = predictions_on_tag(

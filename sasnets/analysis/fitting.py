@@ -1049,31 +1049,6 @@ def rank_fits(results: Sequence[FitResult], default_probability: float | None = 
 # --------------------------------------------------------------------------
 # classify, then fit
 # --------------------------------------------------------------------------
-def _resolve_classifier(classifier):
-    import sasnets
-
-    if classifier is None:
-        loader = getattr(sasnets, "load_classifier", None) if "load_classifier" in sasnets._API else None
-        if loader is None or not _callable_without_arguments(loader):
-            raise UsageError("No default classifier is installed; pass --classifier PATH (classifier=) or --model NAME (models=).")
-        return loader()
-    if isinstance(classifier, (str, os.PathLike)):
-        if "load_classifier" not in sasnets._API:
-            raise UsageError("This sasnets cannot load classifiers yet; pass --model NAME (models=) instead.")
-        return sasnets.load_classifier(classifier)
-    return classifier
-
-
-def _callable_without_arguments(func) -> bool:
-    import inspect
-
-    try:
-        return all(p.default is not p.empty or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
-                   for p in inspect.signature(func).parameters.values())
-    except (TypeError, ValueError):
-        return False
-
-
 def classifier_probabilities(classifier, curve) -> dict:
     """{scattering model: probability} from ``classifier.predict_proba``."""
     proba = classifier.predict_proba(np.asarray(curve.q), np.asarray(curve.iq),
@@ -1139,7 +1114,9 @@ def fit_candidates(curve, classifier=None, *, models: Sequence[str] | None = Non
     rank_fits([], by=rank_by)  # an unknown ranking fails before the fits run
     probabilities = None
     if classifier is not None or not models:
-        probabilities = classifier_probabilities(_resolve_classifier(classifier), curve)
+        from ..classifier import resolve_classifier  # not at import: fit workers never load the classifier code
+
+        probabilities = classifier_probabilities(resolve_classifier(classifier), curve)
     neutral = 1.0 / len(probabilities) if probabilities else None
     jobs = candidate_jobs(curve, probabilities, models=models, top=top, resolution=resolution,
                           budget_s=budget_s, starts=starts, seed=seed, fit_params=fit_params, fix=fix)
@@ -1242,10 +1219,10 @@ def fit_verified_accuracy_on_store(classifier, store, tag: str = "test", n: int 
     "top1": the network's top-1 on the same curves, "reranked_top1": fraction,
     "k": k, "n": curves used, "tolerance": tolerance}``.
     """
+    from ..classifier import resolve_classifier
     from ..stores import open_store
 
-    if isinstance(classifier, (str, os.PathLike)):
-        classifier = _resolve_classifier(classifier)
+    classifier = resolve_classifier(classifier)
     labels = list(classifier.labels)
     owned = isinstance(store, (str, os.PathLike))
     handle = open_store(os.fspath(store), "r") if owned else store

@@ -24,7 +24,7 @@ def _bar(quiet: bool, desc: str, unit: str = "curve"):
 
 
 def load_classifier_arg(path):
-    from ..training.classifier import load_classifier
+    from ..classifier import load_classifier
 
     return load_classifier(path)
 

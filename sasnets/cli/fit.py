@@ -161,11 +161,11 @@ def fit(files, classifier_path, top, models, resolution, budget, starts, plot_pa
         fitting.check_models(models)
         fitting.held_for(models, held)  # a name none of them has is a typo: say so before any file is read
     classifier = None
-    if classifier_path is not None:
-        classifier = fitting._resolve_classifier(classifier_path)
-    elif not models:
+    if classifier_path is not None or not models:
+        from ..classifier import resolve_classifier
+
         try:
-            classifier = fitting._resolve_classifier(None)
+            classifier = resolve_classifier(classifier_path)
         except UsageError as exc:
             raise UsageError(f"{exc} Or name the scattering models to fit with --model.") from None
     options = dict(resolution=None if resolution is None else resolution / 100.0, budget_s=budget,

@@ -38,21 +38,9 @@ def is_classifier_path(path: str) -> bool:
     return False
 
 
-def default_classifier():
-    """The default classifier, when this sasnets ships one; else a one-line UsageError."""
-    import inspect
-
-    from ..training.classifier import load_classifier
-
-    params = list(inspect.signature(load_classifier).parameters.values())
-    if params and params[0].default is inspect.Parameter.empty:
-        raise UsageError("No classifier given; pass a classifier directory as the first argument or --classifier.")
-    return load_classifier()
-
-
 def split_arguments(inputs, classifier_option):
     """``(classifier, files)`` from the positional arguments and ``--classifier``."""
-    from ..training.classifier import load_classifier
+    from ..classifier import load_classifier, load_default_classifier
 
     inputs = list(inputs)
     if classifier_option:
@@ -62,7 +50,7 @@ def split_arguments(inputs, classifier_option):
     if inputs and os.path.isdir(inputs[0]):
         raise UsageError(f"{inputs[0]} is a directory without classifier.json; pass a classifier directory "
                          "(one made by sasnets train) or a data file.")
-    return default_classifier(), inputs
+    return load_default_classifier(), inputs
 
 
 def grid_coverage(curve_q, grid) -> float:

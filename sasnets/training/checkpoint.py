@@ -24,7 +24,7 @@ import shutil
 import numpy as np
 
 from ..errors import DataError
-from .classifier import write_json_atomic
+from .._jsonio import write_json_atomic
 
 __all__ = ["save_checkpoint", "load_checkpoint", "latest_checkpoint", "network_variables",
            "optimizer_variables", "assign_variables", "PLAN_FILE"]

@@ -4,7 +4,7 @@ One call reads the training tag (in memory or streamed), builds the chosen
 architecture, trains it epoch by epoch with fresh augmentation, checkpoints
 after every epoch, stops early when validation accuracy stops improving,
 calibrates a softmax temperature on the validation curves and writes the
-classifier directory (:mod:`sasnets.training.classifier`).  ``resume=True``
+classifier directory (:mod:`sasnets.classifier`).  ``resume=True``
 continues an interrupted run from its last checkpoint exactly: the network,
 optimizer and random-generator states are restored and each epoch's data
 depends only on ``(seed, epoch)``.
@@ -31,7 +31,8 @@ from ..errors import DataError, UsageError
 from ..networks.base import get_architecture, make_loss, make_optimizer
 from .checkpoint import (PLAN_FILE, assign_variables, latest_checkpoint, load_checkpoint, network_variables,
                          optimizer_variables, save_checkpoint)
-from .classifier import ARTIFACTS, FORMAT, META_FILE, NETWORK_FILE, VERSION, Classifier, softmax, write_json_atomic
+from .._jsonio import write_json_atomic
+from ..classifier import ARTIFACTS, FORMAT, META_FILE, NETWORK_FILE, VERSION, Classifier, softmax
 from .data import TrainingData, prepare_data, strip_password
 
 __all__ = ["train", "configure_backend", "fit_temperature", "versions"]

@@ -20,7 +20,8 @@ from typing import Callable
 
 from ..errors import UsageError
 from ..networks.base import get_architecture
-from .classifier import Classifier, load_classifier, write_json_atomic
+from .._jsonio import write_json_atomic
+from ..classifier import Classifier, load_classifier
 
 __all__ = ["tune", "STUDY_NAME"]
 

@@ -53,7 +53,7 @@ def test_calibrate_stores_the_temperature(tiny_classifier, tmp_path):
     store, clf_dir = tiny_classifier
     copy = tmp_path / "clf"
     shutil.copytree(clf_dir, copy)
-    from sasnets.training.classifier import load_classifier
+    from sasnets.classifier import load_classifier
 
     clf = load_classifier(str(copy))
     clf.temperature = clf.temperature * 3  # spoil it

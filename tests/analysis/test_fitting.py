@@ -341,17 +341,11 @@ def test_fit_candidates_reranks_the_classifier_top_k(sphere_curve):
     assert ranked[0].probability == pytest.approx(0.35) and ranked[1].probability == pytest.approx(0.6)
 
 
-def test_fit_candidates_needs_candidates(sphere_curve, monkeypatch):
-    import sasnets
+def test_fit_candidates_without_candidates_or_a_default_classifier(sphere_curve, monkeypatch, tmp_path):
+    import sasnets.classifier.default as default
 
-    def load_classifier(path):  # no default classifier: a path is required
-        raise AssertionError("must not be called")
-
-    monkeypatch.setattr(sasnets, "load_classifier", load_classifier, raising=False)
-    monkeypatch.setitem(sasnets._API, "load_classifier", "sasnets.training.classifier:load_classifier")
-    with pytest.raises(UsageError, match="--classifier"):
-        fit_candidates(sphere_curve)
-    monkeypatch.delitem(sasnets._API, "load_classifier")
+    monkeypatch.delenv(default.ENV_VAR, raising=False)
+    monkeypatch.setattr(default, "PRETRAINED_DIR", tmp_path / "no-pretrained")  # as if none were installed
     with pytest.raises(UsageError, match="--classifier"):
         fit_candidates(sphere_curve)
 

@@ -148,7 +148,7 @@ def test_bad_file_is_one_line_and_others_continue(cli_runner, sphere_file, tmp_p
 
 def test_no_classifier_and_no_model_says_what_to_pass(cli_runner, sphere_file, monkeypatch, tmp_path):
     """Where no default classifier is installed (the shipped one removed)."""
-    import sasnets.training.default as default
+    import sasnets.classifier.default as default
 
     monkeypatch.delenv(default.ENV_VAR, raising=False)
     monkeypatch.setattr(default, "PRETRAINED_DIR", tmp_path / "no-pretrained")

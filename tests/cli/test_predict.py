@@ -48,7 +48,7 @@ def test_human_output_and_warnings(tiny_classifier, cli_runner):
 
 
 def test_classifier_option_and_missing_classifier(tiny_classifier, cli_runner, monkeypatch, tmp_path):
-    import sasnets.training.default as default
+    import sasnets.classifier.default as default
 
     monkeypatch.delenv(default.ENV_VAR, raising=False)
     monkeypatch.setattr(default, "PRETRAINED_DIR", tmp_path / "no-pretrained")  # as if none were installed

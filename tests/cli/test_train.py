@@ -24,7 +24,7 @@ def store(tmp_path_factory):
 
 
 def test_importing_sasnets_and_help_do_not_import_tensorflow():
-    code = ("import sys, sasnets, sasnets.cli, sasnets.training.classifier, sasnets.networks; "
+    code = ("import sys, sasnets, sasnets.cli, sasnets.classifier, sasnets.networks; "
             "from sasnets.cli import cli; "
             "from click.testing import CliRunner; r = CliRunner().invoke(cli, ['train', '--help']); "
             "assert r.exit_code == 0, r.output; "

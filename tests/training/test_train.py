@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from sasnets.errors import DataError, StoreError, UsageError
-from sasnets.training.classifier import load_classifier
+from sasnets.classifier import load_classifier
 from sasnets.training.train import fit_temperature, train
 
 

@@ -31,6 +31,7 @@ import numpy as np
 from ..data.curves import Curve
 from ..data.preprocess import CurvesLike, PreprocessSpec, iter_chunks, preprocess
 from ..data.qgrid import QGrid
+from .._jsonio import write_json_atomic
 from ..errors import DataError, UsageError
 
 __all__ = ["Classifier", "load_classifier", "FORMAT", "VERSION", "softmax"]
@@ -236,38 +237,15 @@ class Classifier:
         return path
 
 
-def write_json_atomic(path: str, obj) -> None:
-    """Write ``obj`` as JSON to ``path`` via a temporary file and a rename."""
-    tmp = f"{path}.tmp"
-    with open(tmp, "w") as fh:
-        json.dump(obj, fh, indent=2, default=_json_default)
-        fh.write("\n")
-    os.replace(tmp, path)
-
-
-def _json_default(obj):
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    if isinstance(obj, (set, tuple)):
-        return list(obj)
-    return str(obj)
-
-
 _EXTRACTED: dict[str, str] = {}
 
 
-def load_classifier(path: str | None = None) -> Classifier:
+def load_classifier(path) -> Classifier:
     """The classifier saved at ``path``: a directory, its ``classifier.json``, or a ``.zip`` archive.
 
-    Without ``path``, the default classifier shipped with sasnets
-    (:mod:`sasnets.training.default`).
+    Only reads the saved format; :func:`sasnets.classifier.resolve_classifier`
+    also accepts ``None`` (the default classifier) or a loaded classifier.
     """
-    if path is None:
-        from .default import load_default_classifier
-
-        return load_default_classifier()
     path = os.fspath(path)
     if os.path.isfile(path) and path.endswith(".zip"):
         key = os.path.abspath(path)

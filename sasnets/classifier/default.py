@@ -1,6 +1,6 @@
 """The default classifier: the one shipped inside the package.
 
-``sasnets.load_classifier()`` with no argument, ``sasnets predict FILE`` and
+``sasnets.load_default_classifier()``, ``resolve_classifier(None)``, ``sasnets predict FILE`` and
 ``sasnets fit FILE`` use it, so a scientist can classify a curve right after
 installing sasnets.  It lives in ``sasnets/pretrained/<name>/`` (a classifier
 directory without its checkpoint and logs, see ``MODEL_CARD.md`` there and
@@ -20,6 +20,7 @@ import warnings
 from pathlib import Path
 
 from ..errors import UsageError
+from .saved import load_classifier
 
 __all__ = ["PRETRAINED_DIR", "ENV_VAR", "UntrainedModelsWarning", "default_classifier_path",
            "load_default_classifier", "untrained_models"]
@@ -63,13 +64,11 @@ def untrained_models(labels) -> list[str]:
 
 
 def load_default_classifier():
-    """The default :class:`~sasnets.training.classifier.Classifier` (see :func:`default_classifier_path`).
+    """The default :class:`~sasnets.classifier.Classifier` (see :func:`default_classifier_path`).
 
     Warns once per process (:class:`UntrainedModelsWarning`) when the
     installed sasmodels has models the classifier was not trained on.
     """
-    from .classifier import load_classifier
-
     path = default_classifier_path()
     classifier = load_classifier(path)
     key = os.path.abspath(path)
