@@ -7,7 +7,7 @@ and mass_fractal (or the ``--models`` given) with sasnets' own generator (the
 parameters, SLDs included, from each model's parameter table and
 ``random()``; random scale and flat background);
 then fits every one of the models to every curve with
-:func:`sasnets.analysis.fitting.fit_model` and prints
+:func:`sasnets.fitting.fit_model` and prints
 
 * the fraction of curves where the *true* model reaches reduced chi-square < 2
   (target >= 90 %), per model and overall;
@@ -15,7 +15,7 @@ then fits every one of the models to every curve with
 * with a classifier (``--classifier PATH``, or ``--train`` to train a small one
   on generated data for the six models inside this run): top-1 accuracy of the
   network alone against the top-1 after re-ranking its top ``--top``
-  candidates with :func:`sasnets.analysis.fitting.rank_fits` (target: the
+  candidates with :func:`sasnets.fitting.rank_fits` (target: the
   re-ranked figure is higher), and the fit-verified accuracy.
 
 Run:  python benchmarks/bench_fit.py [--per-model 20] [--workers 2] [--classifier runs/clf | --train runs/bench-fit-clf]
@@ -107,7 +107,7 @@ def main(argv=None):
     if args.quick:
         args.per_model = 3
 
-    from sasnets.analysis.fitting import FitJob, check_models, fixable_parameters, map_fits, rank_fits
+    from sasnets.fitting import FitJob, check_models, fixable_parameters, map_fits, rank_fits
 
     models = [m.strip() for m in args.models.split(",") if m.strip()]
     check_models(models)
@@ -169,7 +169,8 @@ def main(argv=None):
     if classifier is None:
         print("\nno classifier (--classifier PATH): network-vs-re-ranked comparison skipped")
         return
-    from sasnets.analysis.fitting import classifier_probabilities, verify_curve
+    from sasnets.analysis.fit_verified import verify_curve
+    from sasnets.fitting import classifier_probabilities
 
     net_top1, reranked_top1, verified = [], [], []
     for c, pc in zip(curves, per_curve):

@@ -194,7 +194,7 @@ def main(argv=None):
             if name == "default":
                 info["most_confused"] = most_confused(test)
             if args.fit_verify:
-                from sasnets.analysis.fitting import fit_verified_accuracy_on_store
+                from sasnets.analysis.fit_verified import fit_verified_accuracy_on_store
 
                 def fitted(done, total, name=name):
                     if done % 20 == 0 or done == total:

@@ -37,8 +37,8 @@ _API = {
     "evaluate": "sasnets.analysis.evaluate:evaluate",
     "calibrate": "sasnets.analysis.evaluate:calibrate",
     "EvaluationResult": "sasnets.analysis.evaluate:EvaluationResult",
-    "fit_candidates": "sasnets.analysis.fitting:fit_candidates",
-    "fit_model": "sasnets.analysis.fitting:fit_model",
+    "fit_candidates": "sasnets.fitting:fit_candidates",
+    "fit_model": "sasnets.fitting:fit_model",
 }
 
 __all__ = sorted(_API) + ["__version__"]

@@ -71,7 +71,7 @@ def run_demo(outdir: str = "sasnets-demo", *, models: Sequence[str] = DEMO_MODEL
     """
     from .analysis.evaluate import evaluate
     from .analysis.fit_plot import plot_fits
-    from .analysis.fitting import classifier_probabilities, fit_candidates
+    from .fitting import classifier_probabilities, fit_candidates
     from .analysis.report import run_analyzers, write_index
     from .simulate.generation import generate
     from .simulate.options import GenerationOptions

@@ -127,11 +127,12 @@ def fit_section(fv: dict | None) -> list:
         "",
         "| measure | value |",
         "| --- | --- |",
-        f"| network top-1 on these curves | {pct(fv['top1'])} |",
+        f"| network top-1 on these curves (the first row of `sasnets fit FILE`, its default order) | "
+        f"{pct(fv['top1'])} |",
         f"| true model in the top {k} | {pct(fv['top_k'])} |",
         f"| a top-{k} candidate fits as well as the true model (reduced χ² within "
         f"{100 * fv['tolerance']:.0f} %): fit-verified top-{k} | {pct(fv['fit_verified'])} |",
-        f"| top-1 after re-ranking the top {k} by fit (the first row of `sasnets fit FILE`) | "
+        f"| top-1 after re-ranking the top {k} by fit (the first row of `sasnets fit FILE --rank-by posterior`) | "
         f"{pct(fv['reranked_top1'])} |",
         "",
         f"Where the true model is missed, a top-{k} candidate fits as well as it on "
@@ -139,9 +140,10 @@ def fit_section(fv: dict | None) -> list:
         "cannot tell them apart. Re-ranking by fit " + _change(fv["top1"], fv["reranked_top1"]) + " top-1 here"
         + (": the fit search can stop far from the true model's minimum when that model has many parameters "
            "(paracrystals, multi-shell spheres, rough bicelles), and between equally good fits BIC prefers the "
-           "simpler model. So with this classifier trust the network's order, `sasnets fit FILE --rank-by "
-           "network`, and read the fits as a check on each candidate."
-           if fv["reranked_top1"] < fv["top1"] else "; `sasnets fit FILE` ranks by fit by default.")
+           "simpler model. That is why `sasnets fit` keeps the network's order by default and reads the fits as "
+           "a check on each candidate."
+           if fv["reranked_top1"] < fv["top1"] else
+           "; with this classifier `sasnets fit FILE --rank-by posterior` gives the better first answer.")
         + " Read the table, not only its first row, when fits are equally good.",
         "",
     ]
@@ -316,7 +318,7 @@ def main(argv=None) -> int:
     clf = sasnets.load_classifier(target)
     result = sasnets.evaluate(clf, args.store, args.tag)
     if args.fit_verify:
-        from sasnets.analysis.fitting import fit_verified_accuracy_on_store
+        from sasnets.analysis.fit_verified import fit_verified_accuracy_on_store
 
         result.metrics["fit_verified"] = fit_verified_accuracy_on_store(clf, args.store, args.tag, n=args.fit_verify)
     with open_store(args.train_store or args.store) as store:

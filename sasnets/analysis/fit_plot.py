@@ -20,7 +20,7 @@ __all__ = ["plot_fits"]
 
 def plot_fits(curve, results: Sequence, path, title: str | None = None, dpi: int = 120):
     """Write a PNG (or any format matplotlib knows from the suffix) of
-    ``curve`` and the ranked ``results`` (:class:`~sasnets.analysis.fitting.FitResult`)
+    ``curve`` and the ranked ``results`` (:class:`~sasnets.fitting.FitResult`)
     to ``path``; returns the path."""
     import matplotlib
 

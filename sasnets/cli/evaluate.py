@@ -119,8 +119,8 @@ def evaluate(classifier, store, tag, as_json, calibrate_on, max_curves, batch_si
                                 progress=progress)
     finally:
         close()
-    if fit_verify:  # fit-verified accuracy (sasnets.analysis.fitting)
-        from ..analysis.fitting import fit_verified_accuracy_on_store
+    if fit_verify:  # fit-verified accuracy (sasnets.analysis.fit_verified)
+        from ..analysis.fit_verified import fit_verified_accuracy_on_store
 
         progress, close = _bar(quiet, "fit-verify", unit="fit")
         try:

@@ -25,7 +25,7 @@ def models(patterns, exclude, with_parameters, as_json):
     entries = resolve_model_entries(patterns or ["all"], exclude) if (patterns or exclude) else list_models()
     parameters = {}
     if with_parameters:
-        from ..analysis.fitting import fixable_parameters
+        from ..fitting import fixable_parameters
 
         parameters = {e.name: fixable_parameters(e.name) for e in entries}
     if as_json:

@@ -66,7 +66,7 @@ def test_table_output_and_plots_for_several_files(cli_runner, sphere_file, tmp_p
 def test_table_says_when_the_fits_overrule_the_network():
     """A scientist reading the table learns that the first row is not the network's
     favourite, and how to keep the network's order."""
-    from sasnets.analysis.fitting import FitResult, rank_fits
+    from sasnets.fitting import FitResult, rank_fits
     from sasnets.cli.fit import _table
 
     def result(model, chi2, probability):
@@ -74,7 +74,7 @@ def test_table_says_when_the_fits_overrule_the_network():
                          probability=probability, parameters={"scale": (1.0, 0.1), "background": (0.0, 0.1)})
 
     fits = [result("onion", 900.0, 0.7), result("core_shell_sphere", 100.0, 0.3)]
-    lines = _table("x.dat", rank_fits(fits))
+    lines = _table("x.dat", rank_fits(fits), "posterior")
     assert "ranked by ln(p) - BIC/2" in lines[0] and "core_shell_sphere" in lines[2]
     assert any("overrule the network's first choice, onion (p=0.70)" in line and "--rank-by network" in line
                for line in lines)
@@ -84,7 +84,7 @@ def test_table_says_when_the_fits_overrule_the_network():
 
 
 def test_table_names_the_counts_tried_when_a_multi_shell_fit_is_poor():
-    from sasnets.analysis.fitting import FitResult, rank_fits
+    from sasnets.fitting import FitResult, rank_fits
     from sasnets.cli.fit import _table
 
     def result(model, chi2, fixed, held=None, tried=None):

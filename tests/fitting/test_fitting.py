@@ -6,8 +6,9 @@ import warnings
 import numpy as np
 import pytest
 
-from sasnets.analysis import fitting
-from sasnets.analysis.fitting import FitResult, fit_candidates, fit_model, fit_verified_accuracy, rank_fits
+from sasnets import fitting
+from sasnets.analysis.fit_verified import fit_verified_accuracy, verify_curve
+from sasnets.fitting import FitResult, experiment, fit_candidates, fit_model, rank_fits, search
 from sasnets.data import Curve
 from sasnets.errors import DataError, UsageError
 
@@ -157,11 +158,11 @@ def test_bounds_keep_fractions_and_limited_lengths_in_the_model_domain():
     from sasmodels import core
 
     info = core.load_model_info("raspberry")
-    bounds = {b.name: (b.lo, b.hi) for b in (fitting._bounds_for(p, 1e-3) for p in fitting._candidate_parameters(info))}
+    bounds = {b.name: (b.lo, b.hi) for b in (experiment._bounds_for(p, 1e-3) for p in experiment._candidate_parameters(info))}
     assert bounds["volfraction_lg"] == bounds["surface_fraction"] == (0.0, 1.0)
     assert bounds["penetration"] == (-1.0, 1.0)
     guinier = core.load_model_info("guinier")
-    (rg,) = (fitting._bounds_for(p, 1e-3) for p in fitting._candidate_parameters(guinier))
+    (rg,) = (experiment._bounds_for(p, 1e-3) for p in experiment._candidate_parameters(guinier))
     assert rg.lo == 1.0 and rg.log  # an unlimited length still spans 1 Å .. 20π/qmin in log space
 
 
@@ -218,12 +219,12 @@ def test_the_count_search_starts_each_count_from_the_fit_with_one_fewer():
     pars = dict(sld_core=1.0, radius=60.0, sld_solvent=6.4, n=3, sld1=2.0, thickness1=20.0, sld2=4.0,
                 thickness2=30.0, sld3=0.5, thickness3=15.0, scale=0.01, background=0.005)
     curve = simulate("core_multi_shell", pars, npoints=80, qmin=3e-3, qmax=0.4)
-    prep = fitting._prepare(curve, None)
-    info, kmodel = fitting._kernel("core_multi_shell")
+    prep = experiment._prepare(curve, None)
+    info, kmodel = experiment._kernel("core_multi_shell")
     options = dict(budget_s=5, starts=2, seed=0, fit_params=None, probability=None)
     two_shells = {k: v for k, v in pars.items() if not k.endswith("3") and k != "n"}
-    warm = fitting._fit_at(prep, "core_multi_shell", info, kmodel, {"n": 3}, guess=two_shells, **options)
-    cold = fitting._fit_at(prep, "core_multi_shell", info, kmodel, {"n": 3}, **options)
+    warm = search._fit_at(prep, "core_multi_shell", info, kmodel, {"n": 3}, guess=two_shells, **options)
+    cold = search._fit_at(prep, "core_multi_shell", info, kmodel, {"n": 3}, **options)
     assert warm.reduced_chi2 < 2 < cold.reduced_chi2
 
 
@@ -336,7 +337,7 @@ def test_fit_candidates_with_explicit_models(sphere_curve):
 def test_fit_candidates_reranks_the_classifier_top_k(sphere_curve):
     # the network prefers lamellar; the fit puts sphere first; cylinder is outside the top 2
     clf = FakeClassifier([0.05, 0.6, 0.35])
-    ranked = fit_candidates(sphere_curve, clf, top=2, budget_s=30, workers=2)
+    ranked = fit_candidates(sphere_curve, clf, top=2, budget_s=30, workers=2, rank_by="posterior")
     assert [r.model for r in ranked] == ["sphere", "lamellar"]
     assert ranked[0].probability == pytest.approx(0.35) and ranked[1].probability == pytest.approx(0.6)
 
@@ -377,10 +378,10 @@ def test_a_search_through_overflowing_parameters_stays_quiet(sphere_curve):
 
 def test_verify_curve_rule():
     true = _result("t", 100.0, 3)
-    assert fitting.verify_curve(None, [])
-    assert fitting.verify_curve(true, [_result("c", 109.0, 3)], tolerance=0.1)
-    assert not fitting.verify_curve(true, [_result("c", 120.0, 3)], tolerance=0.1)
-    assert not fitting.verify_curve(true, [_result("c", math.nan, 3, success=False)])
+    assert verify_curve(None, [])
+    assert verify_curve(true, [_result("c", 109.0, 3)], tolerance=0.1)
+    assert not verify_curve(true, [_result("c", 120.0, 3)], tolerance=0.1)
+    assert not verify_curve(true, [_result("c", math.nan, 3, success=False)])
 
 
 def test_plot_is_written(sphere_curve, sphere_fit, tmp_path):
@@ -404,7 +405,7 @@ class FakeBatchClassifier:
 
 
 def test_fit_verified_accuracy_on_a_store_subset(tmp_path):
-    from sasnets.analysis.fitting import fit_verified_accuracy_on_store
+    from sasnets.analysis.fit_verified import fit_verified_accuracy_on_store
     from sasnets.data import CurveBatch
     from sasnets.stores import open_store
 
@@ -433,7 +434,7 @@ class SecondGuessClassifier(FakeBatchClassifier):
 def test_fit_reranks_the_network_top_candidates(tmp_path):
     """Lamellar cannot describe a sphere curve, so fitting the top 2 moves sphere, the network's
     second guess, to the top: re-ranked top-1 is 100 % where the network alone scores 0 %."""
-    from sasnets.analysis.fitting import fit_verified_accuracy_on_store
+    from sasnets.analysis.fit_verified import fit_verified_accuracy_on_store
     from sasnets.data import CurveBatch
     from sasnets.stores import open_store
 
@@ -462,7 +463,7 @@ ACCEPTANCE_CURVES = {  # one instrument-like curve per acceptance model (sizes r
 def test_acceptance_like_true_model_fits_and_ranks_first():
     """Every acceptance model fits its own 2 %-noise curve (reduced chi2 < 2) and, with all
     six fitted, the true model is ranked first by the fit alone (BIC)."""
-    from sasnets.analysis.fitting import FitJob, map_fits
+    from sasnets.fitting import FitJob, map_fits
 
     curves = {m: simulate(m, pars, npoints=n, qmin=lo, qmax=hi, dqq=dqq, seed=7)
               for m, (pars, lo, hi, n, dqq) in ACCEPTANCE_CURVES.items()}

@@ -1,0 +1,138 @@
+"""Fit-verified accuracy: is a classifier's answer as good as the truth when judged by a fit?
+
+Two scattering models can describe the same curve equally well (a sphere and
+a core-shell sphere with a matched shell), and then no network can tell them
+apart.  A curve counts as correct when its true model is among the top ``k``
+candidates, or when one of them fits as well as the true model
+(:func:`verify_curve`).  Fits come from :mod:`sasnets.fitting`.
+"""
+from __future__ import annotations
+
+import math
+import os
+from typing import Callable, Sequence
+
+import numpy as np
+
+from ..errors import UsageError
+from ..fitting import FitJob, FitResult, map_fits, rank_fits
+
+__all__ = ["verify_curve", "fit_verified_accuracy", "fit_verified_accuracy_on_store"]
+
+
+def verify_curve(true_fit: FitResult | None, candidate_fits: Sequence[FitResult], tolerance: float = 0.1) -> bool:
+    """True when some candidate fits as well as the true model: its reduced
+    chi-square is at most ``(1 + tolerance)`` times the true model's.  A
+    candidate that *is* the true model (``true_fit is None``) always passes."""
+    if true_fit is None:
+        return True
+    good = [f.reduced_chi2 for f in candidate_fits if f.success and math.isfinite(f.reduced_chi2)]
+    if not good:
+        return False
+    if not (true_fit.success and math.isfinite(true_fit.reduced_chi2)):
+        return True
+    return min(good) <= true_fit.reduced_chi2 * (1.0 + tolerance)
+
+
+def _checked_sample(curves, probabilities, labels) -> tuple[list, np.ndarray]:
+    """The curves as a list and the probabilities as an array of the matching shape."""
+    probabilities = np.asarray(probabilities, dtype=float)
+    curves = list(curves)
+    if probabilities.shape != (len(curves), len(labels)):
+        raise UsageError(f"probabilities must have shape ({len(curves)}, {len(labels)}), got {probabilities.shape}.")
+    return curves, probabilities
+
+
+def _fit_sample(curves: Sequence, probabilities: np.ndarray, labels: list, k: int, tolerance: float,
+                rerank: bool, options: dict, workers: int | None,
+                progress: Callable[[int, int], None] | None) -> dict:
+    """Fit each curve's top-``k`` candidates (all curves when ``rerank``, else
+    only those whose true model is not among them) and, where it is missing,
+    its true model; return the fit-verified and the re-ranked top-1 fractions."""
+    tops = [[labels[j] for j in np.argsort(-p, kind="stable")[:k]] for p in probabilities]
+    jobs, owner = [], []
+    for i, (curve, p, top) in enumerate(zip(curves, probabilities, tops)):
+        if curve.model in top and not rerank:
+            continue
+        for name in top + ([] if curve.model in top else [curve.model]):
+            probability = float(p[labels.index(name)]) if name in top else None
+            jobs.append(FitJob(curve, name, {**options, "probability": probability}))
+            owner.append(i)
+    fits = [{} for _ in curves]
+    for done, (j, res) in enumerate(map_fits(jobs, workers=workers), 1):
+        fits[owner[j]][jobs[j].model] = res
+        if progress is not None:
+            progress(done, len(jobs))
+    verified = [curve.model in top or verify_curve(fits[i][curve.model], [fits[i][m] for m in top], tolerance)
+                for i, (curve, top) in enumerate(zip(curves, tops))]
+    out = {"fit_verified": float(np.mean(verified))}
+    if rerank:
+        neutral = 1.0 / len(labels)
+        out["reranked_top1"] = float(np.mean([
+            rank_fits([fits[i][m] for m in top], default_probability=neutral)[0].model == curve.model
+            for i, (curve, top) in enumerate(zip(curves, tops))]))
+    return out
+
+
+def fit_verified_accuracy(curves: Sequence, probabilities, labels: Sequence[str], k: int = 3,
+                          tolerance: float = 0.1, *, resolution: float | None = None, budget_s: float = 10.0,
+                          starts: int = 2, seed: int = 0, workers: int | None = None,
+                          progress: Callable[[int, int], None] | None = None) -> float:
+    """Fraction of ``curves`` where a top-``k`` candidate fits as well as the true model.
+
+    ``curves`` carry their true scattering model in ``curve.model``;
+    ``probabilities`` is an ``(n, len(labels))`` array of network outputs.  A
+    curve counts as correct when the true model is among the top ``k``, or
+    when the best reduced chi-square of the top-``k`` candidates is within
+    ``tolerance`` (relative) of the true model's.  This is the honest measure
+    when two scattering models describe the same curve equally well.  Fits
+    run in parallel; ``progress(done, total)`` is called after each fit.
+    """
+    curves, probabilities = _checked_sample(curves, probabilities, labels)
+    if not curves:
+        return math.nan
+    options = dict(resolution=resolution, budget_s=budget_s, starts=starts, seed=seed)
+    return _fit_sample(curves, probabilities, list(labels), k, tolerance, False, options, workers,
+                       progress)["fit_verified"]
+
+
+def fit_verified_accuracy_on_store(classifier, store, tag: str = "test", n: int = 50, k: int = 3,
+                                   tolerance: float = 0.1, *, seed: int = 0, budget_s: float = 10.0,
+                                   starts: int = 2, workers: int | None = None,
+                                   progress: Callable[[int, int], None] | None = None) -> dict:
+    """:func:`fit_verified_accuracy` of ``classifier`` on a seeded random subset
+    of ``n`` curves of ``tag`` in ``store`` (a URL or an open store), and the
+    top-1 of the answer ``sasnets fit`` gives: the top ``k`` candidates
+    re-ranked by fit (:func:`rank_fits`).  Fitting is expensive (up to
+    ``k + 1`` fits per curve), so ``sasnets evaluate --fit-verify N`` samples.
+    Curves of scattering models the classifier does not know are left out.
+    Returns ``{"fit_verified": fraction, "top_k": fraction without fitting,
+    "top1": the network's top-1 on the same curves, "reranked_top1": fraction,
+    "k": k, "n": curves used, "tolerance": tolerance}``.
+    """
+    from ..classifier import resolve_classifier
+    from ..stores import open_store
+
+    classifier = resolve_classifier(classifier)
+    labels = list(classifier.labels)
+    owned = isinstance(store, (str, os.PathLike))
+    handle = open_store(os.fspath(store), "r") if owned else store
+    try:
+        present = handle.counts().get(tag, {})
+        known = [m for m in present if m in labels]
+        if not known:
+            raise UsageError(f"Tag {tag!r} of the store has no curves of the classifier's scattering models; "
+                             "use --tag with data generated for them.")
+        batch = next(iter(handle.iter_batches(tag, int(n), shuffle=True, seed=seed, models=known)))
+    finally:
+        if owned:
+            handle.close()
+    curves, probabilities = _checked_sample(batch, classifier.predict_proba_batch(batch), labels)
+    truth = np.array([labels.index(c.model) for c in curves])
+    topk = np.argsort(-probabilities, axis=1, kind="stable")[:, :k]
+    top1 = float(np.mean(topk[:, 0] == truth))
+    options = dict(budget_s=budget_s, starts=starts, seed=seed)
+    fitted = _fit_sample(curves, probabilities, labels, k, tolerance, k > 1, options, workers, progress)
+    return {"fit_verified": fitted["fit_verified"], "top_k": float(np.mean(np.any(topk == truth[:, None], axis=1))),
+            "top1": top1, "reranked_top1": fitted.get("reranked_top1", top1), "k": int(k),
+            "n": len(curves), "tolerance": tolerance}

@@ -1,0 +1,37 @@
+"""Fit scattering models to a curve with sasmodels + bumps, and rank the candidates.
+
+A network says which scattering models a curve probably comes from; a
+scientist needs the model *and* its fitted parameters, checked against the
+data.  This package fits each candidate on the curve's own q points (with its
+resolution) and ranks the candidates by fit quality and network probability.
+
+One concept per module:
+
+- :mod:`~sasnets.fitting.experiment`: the data, their errors and resolution;
+  which parameters are fitted, their bounds, the values the scientist holds.
+- :mod:`~sasnets.fitting.search`: one fit within a time budget
+  (:func:`fit_model`): global search over the shape parameters with scale and
+  background solved exactly, then a bumps Levenberg-Marquardt polish.
+- :mod:`~sasnets.fitting.counts`: the shell/level count search of
+  multi-shell and multi-level models.
+- :mod:`~sasnets.fitting.result`: :class:`FitResult` and goodness of fit.
+- :mod:`~sasnets.fitting.ranking`: the ranking rule (:func:`rank_fits`).
+- :mod:`~sasnets.fitting.batch`: classify, then fit (:func:`fit_candidates`),
+  and many fits over worker processes (:func:`map_fits`).
+
+Fit workers import sasmodels and bumps only, never TensorFlow.
+Fit-verified metrics of a classifier live in :mod:`sasnets.analysis.fit_verified`.
+"""
+from .batch import FitJob, candidate_jobs, classifier_probabilities, fit_candidates, held_for, map_fits
+from .counts import COUNT_SEARCH_MAX
+from .experiment import DEFAULT_RELATIVE_ERROR, Fixable, check_models, count_parameters, fixable_parameters
+from .ranking import DEFAULT_RANKING, MIN_PROBABILITY, RANKINGS, rank_fits
+from .result import ACCEPTABLE_REDUCED_CHI2, FitResult
+from .search import fit_model
+
+__all__ = [
+    "FitResult", "FitJob", "fit_model", "fit_candidates", "candidate_jobs", "classifier_probabilities",
+    "held_for", "map_fits", "check_models", "fixable_parameters", "count_parameters", "Fixable",
+    "rank_fits", "RANKINGS", "DEFAULT_RANKING", "ACCEPTABLE_REDUCED_CHI2", "MIN_PROBABILITY",
+    "COUNT_SEARCH_MAX", "DEFAULT_RELATIVE_ERROR",
+]

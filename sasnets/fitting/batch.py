@@ -1,0 +1,174 @@
+"""Classify, then fit: the candidates of a curve, and many fits in parallel processes.
+
+:func:`fit_candidates` asks a classifier for the most probable scattering
+models of a curve, fits each (:func:`sasnets.fitting.fit_model`) and ranks
+them (:func:`sasnets.fitting.rank_fits`).  :func:`map_fits` runs any list of
+fits over worker processes; the workers import sasmodels and bumps only,
+never TensorFlow or the classifier code.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Iterator, Sequence
+
+import numpy as np
+
+from .._system import usable_cores
+from ..errors import UsageError
+from .experiment import _checked_hold, _fixable, _model_info, check_models
+from .ranking import DEFAULT_RANKING, rank_fits
+from .result import FitResult
+from .search import fit_model
+
+__all__ = ["FitJob", "map_fits", "fit_candidates", "candidate_jobs", "held_for", "classifier_probabilities"]
+
+
+@dataclass
+class FitJob:
+    """One fit to run: the curve, the model and :func:`fit_model` keywords."""
+
+    curve: object
+    model: str
+    options: dict = field(default_factory=dict)
+
+
+def _run_job(job: FitJob) -> FitResult:
+    try:
+        return fit_model(job.curve, job.model, **job.options)
+    except Exception as exc:  # report, never kill the pool
+        return FitResult(model=job.model, success=False, message=str(exc),
+                         probability=job.options.get("probability"))
+
+
+def _worker_init():
+    # fits are single-threaded; keep numerical libraries from oversubscribing
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, "1")
+
+
+def map_fits(jobs: Sequence[FitJob], workers: int | None = None) -> Iterator[tuple[int, FitResult]]:
+    """Run ``jobs`` and yield ``(index, FitResult)`` as each finishes.
+
+    ``workers`` processes (default: the usable cores, at most one per job) are
+    started with the *spawn* method, so a parent that has TensorFlow loaded
+    does not fork it; with one worker the fits run in this process.  Models
+    are compiled here first so that workers do not race to compile them.
+    """
+    jobs = list(jobs)
+    if not jobs:
+        return
+    check_models(job.model for job in jobs)
+    workers = min(usable_cores() if workers is None else max(1, int(workers)), len(jobs))
+    if workers == 1:
+        for i, job in enumerate(jobs):
+            yield i, _run_job(job)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    from concurrent.futures.process import BrokenProcessPool
+
+    ctx = multiprocessing.get_context("spawn")
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init)
+    finished = False
+    done = set()
+    try:
+        futures = {pool.submit(_run_job, job): i for i, job in enumerate(jobs)}
+        try:
+            for future in as_completed(futures):
+                result = future.result()
+                done.add(futures[future])
+                yield futures[future], result
+        except BrokenProcessPool:
+            # workers could not start (e.g. a script without ``if __name__ == "__main__":``
+            # cannot be re-imported by spawned processes): finish the fits here
+            import warnings
+
+            warnings.warn("Parallel fitting workers failed to start; fitting in this process instead "
+                          "(scripts that call sasnets in parallel need an `if __name__ == \"__main__\":` guard).",
+                          RuntimeWarning, stacklevel=2)
+            for i, job in enumerate(jobs):
+                if i not in done:
+                    yield i, _run_job(job)
+        finished = True
+    finally:  # interrupted (Ctrl-C, consumer stopped): drop queued fits, do not wait for running ones
+        pool.shutdown(wait=finished, cancel_futures=not finished)
+
+
+def classifier_probabilities(classifier, curve) -> dict:
+    """{scattering model: probability} from ``classifier.predict_proba``."""
+    proba = classifier.predict_proba(np.asarray(curve.q), np.asarray(curve.iq),
+                                     diq=None if curve.diq is None else np.asarray(curve.diq),
+                                     dq=None if curve.dq is None else np.asarray(curve.dq))
+    proba = np.asarray(proba, dtype=float)
+    if proba.ndim == 2:
+        proba = proba[0]
+    return dict(zip(list(classifier.labels), (float(v) for v in proba)))
+
+
+def candidate_jobs(curve, probabilities: dict | None, *, models: Sequence[str] | None = None, top: int = 3,
+                   fix: dict | None = None, **fit_options) -> list:
+    """The fits :func:`fit_candidates` runs: the ``models`` given, or the
+    ``top`` most probable ones.  Each candidate holds the parameters of
+    ``fix`` it has (:func:`held_for`)."""
+    if models:
+        names = list(dict.fromkeys(models))
+    elif probabilities:
+        names = sorted(probabilities, key=lambda m: -probabilities[m])[:max(1, int(top))]
+    else:
+        raise UsageError("Nothing to fit: pass a classifier or at least one model name (--model NAME).")
+    holds = held_for(names, fix)
+    return [FitJob(curve, name, {**fit_options, "fix": holds[name], "probability": (probabilities or {}).get(name)})
+            for name in names]
+
+
+def held_for(models: Sequence[str], fix: dict | None) -> dict:
+    """{model: the part of ``fix`` it has a parameter for}: a solvent SLD or a
+    background held for several candidates applies to each that has it.  A
+    name that none of ``models`` has (a typo, most likely) or a value outside
+    a parameter's limits is a UsageError."""
+    fix = fix or {}
+    holds = {m: {} for m in models}
+    for m in models if fix else ():
+        info = _model_info(m)
+        known = _fixable(info)
+        holds[m] = _checked_hold(info, {k: v for k, v in fix.items() if k in known})
+    unused = [k for k in fix if not any(k in h for h in holds.values())]
+    if unused:
+        raise UsageError(f"--fix {', '.join(unused)}: none of the scattering models fitted ({', '.join(models)}) has "
+                         "such a parameter; `sasnets models --parameters NAME` lists a model's parameters.")
+    return holds
+
+
+def fit_candidates(curve, classifier=None, *, models: Sequence[str] | None = None, top: int = 3,
+                   resolution: float | None = None, budget_s: float = 30.0, starts: int = 3, seed: int = 0,
+                   workers: int | None = None, fit_params: Sequence[str] | None = None,
+                   fix: dict | None = None, rank_by: str = DEFAULT_RANKING) -> list:
+    """Classify ``curve``, fit the candidates and return them ranked (best first).
+
+    ``classifier`` is a loaded classifier (``labels`` + ``predict_proba``) or a
+    path to one; it supplies the candidates (the ``top`` most probable) and
+    their probabilities.  ``models`` fits the named scattering models instead
+    (with the classifier's probabilities when a classifier is also given,
+    ``None`` otherwise).  Without either, the default classifier is used when
+    one is installed.  ``fix`` holds known parameter values in every
+    candidate that has them (:func:`fit_model`).  Candidates fit in parallel
+    over ``workers`` processes.
+    Each result is a :class:`FitResult`; the order follows :func:`rank_fits`
+    (``rank_by``: ``"network"``, the default, keeps the classifier's order
+    and the fits check it; ``"posterior"`` re-ranks by fit and probability).
+    """
+    rank_fits([], by=rank_by)  # an unknown ranking fails before the fits run
+    probabilities = None
+    if classifier is not None or not models:
+        from ..classifier import resolve_classifier  # not at import: fit workers never load the classifier code
+
+        probabilities = classifier_probabilities(resolve_classifier(classifier), curve)
+    neutral = 1.0 / len(probabilities) if probabilities else None
+    jobs = candidate_jobs(curve, probabilities, models=models, top=top, resolution=resolution,
+                          budget_s=budget_s, starts=starts, seed=seed, fit_params=fit_params, fix=fix)
+    results = [None] * len(jobs)
+    for i, res in map_fits(jobs, workers=workers):
+        results[i] = res
+    return rank_fits(results, default_probability=neutral, by=rank_by)

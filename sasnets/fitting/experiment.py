@@ -1,0 +1,392 @@
+"""The fit's experiment: the data points, their errors and resolution, which
+parameters of a scattering model are fitted, within which bounds, and which
+the scientist holds at known values.
+
+Data (:func:`_prepare`)
+    Points with non-finite values, ``q <= 0`` or ``diq <= 0`` are dropped.
+    Points without intensity errors (missing, zero) get
+    ``diq = 2 % * |I(q)|`` (the fit still ranks candidates, but chi-square is
+    then only relative; the result's ``message`` says so).  Resolution:
+    ``resolution`` (1-sigma dQ/Q, a fraction) when given, otherwise the
+    curve's own ``dq`` (1-sigma, 1/Å), otherwise none.
+
+Which parameters are fitted (:func:`_shape_parameters`)
+    ``scale`` and ``background`` always.  Of the model's 1D parameters
+    (orientation, magnetic and choice parameters excluded; a vector parameter
+    contributes its entries up to its count's default, the count staying
+    fixed) a parameter is fitted only when it changes the *shape* of I(q) on
+    the curve's q points: a parameter whose effect is a pure multiplicative
+    factor (the SLD contrast of a homogeneous particle, a volume fraction that
+    multiplies the form factor) is degenerate with ``scale`` and stays at its
+    default.  This is decided numerically (:func:`_non_degenerate`): the
+    derivatives of log I(q) are added one by one (solvent SLDs last) and a
+    parameter is kept only if its derivative is not a linear combination of
+    the constant (scale) direction and the parameters already kept.  So for
+    ``core_shell_sphere`` the radius, thickness and the core SLD are fitted
+    (the contrast *ratio*), while the overall contrast lives in ``scale``.
+    ``fit_params`` overrides the choice (polydispersity parameters such as
+    ``radius_pd`` may be named there).
+
+Held parameters
+    ``fix`` (``--fix NAME=VALUE``) holds parameters the scientist knows at
+    given values (the solvent SLD, a polydispersity, ``scale`` or
+    ``background`` on absolute data); once checked (:func:`_checked_hold`)
+    they are the fit's *held* values, never fitted, and holding a vector's
+    count (``n_shells=3``) fits the entries up to that count instead of the
+    default's.  Every parameter a fit does not move, held or at its default,
+    is *fixed* (``FitResult.fixed``).
+
+Bounds (:func:`_bounds_for`)
+    Lengths (Å): 1 Å to ``max(1000 Å, 20π/qmin)``, searched in log space;
+    volume and surface fractions 0 .. 1; parameters with finite limits in the
+    model table use those limits; other positive parameters span
+    default/100 .. default*100 (log); SLDs -10 .. 20 (1e-6/Å²), searched in
+    ``atan`` coordinates around the fixed SLDs (:class:`_Param`);
+    polydispersities 0 .. 0.5; anything else default ± 5·max(1, |default|).
+    ``scale >= 0``; background between ``min(0, min(I - 2 dI))`` and
+    ``max(I)``.
+
+Only sasmodels is imported here (inside the functions), never TensorFlow.
+"""
+from __future__ import annotations
+
+import copy
+import math
+from dataclasses import dataclass
+from typing import Iterable, NamedTuple
+
+import numpy as np
+
+from ..errors import DataError, UsageError
+
+__all__ = ["Fixable", "fixable_parameters", "count_parameters", "check_models", "DEFAULT_RELATIVE_ERROR"]
+
+#: Relative error assumed for curves that carry no intensity errors.
+DEFAULT_RELATIVE_ERROR = 0.02
+
+_SLD_RANGE = (-10.0, 20.0)
+_PD_RANGE = (0.0, 0.5)
+_PD_POINTS, _PD_NSIGMA = 35.0, 3.0  # dispersity integration, as sasmodels' weight functions default
+_MIN_LENGTH = 1.0
+_DEGENERACY_TOL = 1e-4
+
+
+@dataclass
+class _Prepared:
+    q: np.ndarray
+    iq: np.ndarray
+    diq: np.ndarray
+    dq: np.ndarray | None
+    note: str
+
+
+def _prepare(curve, resolution: float | None) -> _Prepared:
+    """float64 arrays of the usable points, errors and 1-sigma dq."""
+    q = np.asarray(curve.q, dtype=np.float64)
+    iq = np.asarray(curve.iq, dtype=np.float64)
+    notes = []
+    diq = np.zeros_like(iq) if curve.diq is None else np.asarray(curve.diq, dtype=np.float64)
+    missing = ~(np.isfinite(diq) & (diq > 0))
+    if missing.any():  # measured files mark unknown errors with 0
+        diq = np.where(missing, DEFAULT_RELATIVE_ERROR * np.abs(iq), diq)
+        some = "no" if missing.all() else f"{int(missing.sum())} points without"
+        notes.append(f"{some} intensity errors: assumed {DEFAULT_RELATIVE_ERROR:.0%} of I(q)")
+    if resolution is not None:
+        if not (0 <= resolution < 1):
+            raise UsageError(f"The resolution dQ/Q must be a fraction between 0 and 1, got {resolution}.")
+        dq = resolution * q
+    elif curve.dq is not None and np.any(np.asarray(curve.dq) > 0):
+        dq = np.asarray(curve.dq, dtype=np.float64)
+    else:
+        dq = None
+    ok = np.isfinite(q) & np.isfinite(iq) & np.isfinite(diq) & (q > 0) & (diq > 0)
+    if dq is not None:
+        ok &= np.isfinite(dq) & (dq >= 0)
+    if ok.sum() < 8:
+        name = getattr(curve, "source", None) or "the curve"
+        raise DataError(f"{name} has only {int(ok.sum())} usable points (finite q > 0, I and dI > 0); at least 8 are needed to fit.")
+    order = np.argsort(q[ok], kind="stable")
+    sel = lambda a: None if a is None else a[ok][order]  # noqa: E731
+    dq = sel(dq)
+    if dq is not None and not np.any(dq > 0):
+        dq = None
+    return _Prepared(sel(q), sel(iq), sel(diq), dq, "; ".join(notes))
+
+
+@dataclass
+class _Param:
+    """A fitted shape parameter, its bounds and the coordinate the search uses:
+    ``log10(value)`` for lengths and wide positive ranges; for an SLD
+    ``atan((value - centre)/spread)``, so that contrast *ratios* near the
+    fixed SLDs (where the curve shape changes fastest) get as much of the
+    search as the far tails; the value itself otherwise."""
+
+    name: str
+    default: float
+    lo: float
+    hi: float
+    log: bool
+    centre: float | None = None
+    spread: float = 1.0
+
+    def to_search(self, value: float) -> float:
+        value = min(max(value, self.lo), self.hi)
+        if self.log:
+            return math.log10(value)
+        if self.centre is not None:
+            return math.atan((value - self.centre) / self.spread)
+        return value
+
+    def from_search(self, x: float) -> float:
+        if self.log:
+            value = 10.0 ** x
+        elif self.centre is not None:
+            value = self.centre + self.spread * math.tan(x)
+        else:
+            value = x
+        return min(max(value, self.lo), self.hi)
+
+    @property
+    def search_bounds(self) -> tuple[float, float]:
+        return self.to_search(self.lo), self.to_search(self.hi)
+
+
+def _candidate_parameters(model_info, held: dict | None = None) -> list:
+    """The model's 1D scalar parameters that could change I(q) and are not
+    ``held``, solvent SLDs last.
+
+    A vector parameter (``thickness[n]`` of core_multi_shell, ``rg[level]`` of
+    unified_power_Rg) contributes its entries up to its length control's count
+    (``thickness1`` for ``n = 1``); the count itself is an integer the search
+    cannot move, so it stays at its default or held value (:func:`_length_controls`).
+    """
+    held = held or {}
+    table = model_info.parameters
+    defaults = {**table.defaults, **held}
+    controls = _length_controls(model_info, held)
+    candidates = []
+    for p in table.kernel_parameters:
+        if p.type in ("orientation", "magnetic") or p.choices or p.name in controls or p.name in held:
+            continue
+        if p.length == 1:
+            candidates.append(p)
+        elif p.length_control is not None:
+            for i in range(1, min(controls[p.length_control], p.length) + 1):
+                if f"{p.id}{i}" in held:
+                    continue
+                entry = copy.copy(p)
+                entry.name, entry.length = f"{p.id}{i}", 1
+                entry.default = defaults.get(entry.name, p.default)
+                candidates.append(entry)
+    return sorted(candidates, key=lambda p: (p.type == "sld" and "solvent" in p.name,))
+
+
+def _length_controls(model_info, held: dict | None = None) -> dict:
+    """{length control (``n_shells``): the count a fit assumes}: the held
+    count, else the default (at least one)."""
+    held = held or {}
+    table = model_info.parameters
+    return {p.length_control: int(held[p.length_control]) if p.length_control in held
+            else max(1, int(round(table.defaults.get(p.length_control, 1))))
+            for p in table.kernel_parameters if p.length_control}
+
+
+def count_parameters(model_name: str) -> list:
+    """The parameters of ``model_name`` that count shells or levels (``n_shells``,
+    ``level``): a fit keeps them at their default unless they are held."""
+    return list(_length_controls(_model_info(model_name)))
+
+
+class Fixable(NamedTuple):
+    """A parameter ``fix`` may hold: its default, limits and units."""
+
+    default: float
+    lower: float
+    upper: float
+    units: str
+
+
+def fixable_parameters(model_name: str) -> dict:
+    """{parameter: :class:`Fixable`} that ``fix`` may hold for ``model_name``:
+    ``scale``, ``background`` and every 1D parameter of its table (vector
+    entries such as ``sld2``, counts such as ``n_shells`` and
+    polydispersities included)."""
+    return _fixable(_model_info(model_name))
+
+
+def _fixable(info) -> dict:
+    defaults = info.parameters.defaults
+    out = {"scale": Fixable(float(defaults["scale"]), 0.0, math.inf, ""),
+           "background": Fixable(float(defaults["background"]), -math.inf, math.inf, "1/cm")}
+    for p in info.parameters.kernel_parameters:
+        if p.type in ("orientation", "magnetic"):
+            continue
+        names = [p.name] if p.length == 1 else [f"{p.id}{i}" for i in range(1, p.length + 1)]
+        for n in names:
+            if n in defaults:
+                out[n] = Fixable(float(defaults[n]), float(p.limits[0]), float(p.limits[1]), p.units or "")
+            if p.polydisperse:  # monodisperse by default; a width is integrated over 35 points within ±3 sigma
+                out.update({n + "_pd": Fixable(0.0, 0.0, 1.0, ""), n + "_pd_n": Fixable(_PD_POINTS, 0.0, 1000.0, ""),
+                            n + "_pd_nsigma": Fixable(_PD_NSIGMA, 0.0, 10.0, "")})
+    return out
+
+
+def _checked_hold(info, fix: dict | None) -> dict:
+    """``fix`` as floats, each a parameter of the model ``info`` describes,
+    within its limits (a vector's count a whole number); UsageError otherwise."""
+    if not fix:
+        return {}
+    model_name, known = info.id, _fixable(info)
+    held = {}
+    for name, value in fix.items():
+        if name not in known:
+            raise UsageError(f"{model_name} has no parameter {name!r} to fix; choose from: {', '.join(sorted(known))}.")
+        value = float(value)
+        lo, hi = known[name].lower, known[name].upper
+        if not (lo <= value <= hi) or not math.isfinite(value):
+            raise UsageError(f"{model_name}: {name}={value:g} is outside the parameter's limits [{lo:g}, {hi:g}]; "
+                             "fix it within them.")
+        held[name] = value
+    for control in _length_controls(info):
+        if control in held and held[control] != int(held[control]):
+            raise UsageError(f"{model_name}: {control} counts shells or levels and must be a whole number, "
+                             f"not {held[control]:g}.")
+    return held
+
+
+def _max_length(qmin: float) -> float:
+    """Largest length worth searching: form-factor fringes of a size L are
+    spaced by about π/L in q, and a 2-10 % resolution smears them out once
+    qL exceeds a few tens; beyond ``20π/qmin`` a larger size changes only the
+    scale on the measured q range."""
+    return max(1000.0, 20 * math.pi / qmin)
+
+
+def _bounds_for(p, qmin: float) -> _Param:
+    lo, hi = (float(v) for v in p.limits)
+    default = float(p.default)
+    units = (p.units or "").strip()
+    if "volfraction" in p.name or p.name.endswith("_fraction"):  # tables leave some unbounded (raspberry)
+        lo, hi = max(lo, 0.0), min(hi, 1.0)
+    if p.type == "sld":
+        lo, hi, log = max(lo, _SLD_RANGE[0]), min(hi, _SLD_RANGE[1]), False
+    elif units in ("Ang", "A", "Å") and lo >= -1e-12:
+        lo, hi, log = max(lo, _MIN_LENGTH), min(hi, _max_length(qmin)), True
+    elif units in ("Ang", "A", "Å") and not (math.isfinite(lo) and math.isfinite(hi)):
+        lo, hi, log = _MIN_LENGTH, _max_length(qmin), True  # a length with no sign limit (guinier rg)
+    elif math.isfinite(lo) and math.isfinite(hi):
+        log = lo > 0 and hi / lo > 100
+    elif lo >= 0 and default > 0:
+        lo, hi, log = max(lo, default / 100), min(hi, default * 100), True
+    else:
+        span = 5 * max(1.0, abs(default))
+        lo, hi, log = max(lo, default - span), min(hi, default + span), False
+    if not lo < hi:
+        hi = lo + max(1.0, abs(lo))
+    return _Param(p.name, min(max(default, lo), hi), lo, hi, log)
+
+
+def _pd_param(name: str, defaults: dict) -> _Param:
+    return _Param(name, float(defaults.get(name, 0.1) or 0.1), *_PD_RANGE, False)
+
+
+def _shape_parameters(model_info, calc, prep, fit_params, held) -> tuple[list, dict]:
+    """(fitted shape parameters, fixed parameter values, held ones included)."""
+    defaults = {**model_info.parameters.defaults, **held}
+    qmin = float(prep.q.min())
+    candidates = {p.name: p for p in _candidate_parameters(model_info, held)}
+    if fit_params is not None:
+        names = [n for n in fit_params if n not in ("scale", "background")]
+        chosen = []
+        for name in names:
+            if name in held:
+                raise UsageError(f"{model_info.id}: {name} is both held (fix) and to be fitted (fit_params); "
+                                 "choose one.")
+            if name in candidates:
+                chosen.append(_bounds_for(candidates[name], qmin))
+            elif name.endswith("_pd") and name[:-3] in model_info.parameters.defaults:
+                chosen.append(_pd_param(name, defaults))
+            else:
+                known = ", ".join(sorted(candidates))
+                raise UsageError(f"{model_info.id} has no fittable parameter {name!r}; choose from: {known}.")
+    else:
+        entries = {n for n, p in candidates.items() if getattr(p, "id", n) != n}  # thickness2 of thickness[n]
+        chosen = _non_degenerate([_bounds_for(p, qmin) for p in candidates.values()], calc, defaults, entries)
+    fitted = {p.name for p in chosen}
+    fixed_slds = [float(defaults[n]) for n, p in candidates.items() if p.type == "sld" and n not in fitted]
+    for p in chosen:
+        if p.name in candidates and candidates[p.name].type == "sld" and fixed_slds:
+            p.centre = float(np.mean(fixed_slds))
+            p.spread = max(float(np.ptp(fixed_slds)), 0.5)
+    fixed = {k: float(v) for k, v in defaults.items()
+             if k not in fitted and k not in ("scale", "background") and k in candidates}
+    fixed.update({k: float(v) for k, v in _length_controls(model_info, held).items()})
+    fixed.update(held)
+    for name in fitted | set(held):  # a dispersity width acts only with points to integrate over
+        if name.endswith("_pd"):
+            fixed.setdefault(name + "_n", _PD_POINTS)
+            fixed.setdefault(name + "_nsigma", _PD_NSIGMA)
+    return chosen, fixed
+
+
+def _non_degenerate(params: list, calc, defaults: dict, vector_entries: set = frozenset()) -> list:
+    """Drop parameters whose effect on log I(q) is a combination of a constant
+    factor (degenerate with scale) and the effects of parameters kept earlier.
+
+    Names in ``vector_entries`` stay whatever the test says: the entries of a vector
+    parameter share one default (every shell the same SLD), where the test
+    would call all but one shell's thickness redundant."""
+    base = {k: v for k, v in defaults.items()}
+    base.update({p.name: p.default for p in params})
+    base.update(scale=1.0, background=0.0)
+    i0 = calc(**base)
+    if not np.all(np.isfinite(i0)) or np.any(i0 <= 0):
+        return params  # cannot linearise in log space here: keep them all
+    log0 = np.log(i0)
+    basis = [np.ones_like(log0) / math.sqrt(log0.size)]
+    kept = []
+    for p in params:
+        step = 1e-4 * max(abs(p.default), 1e-3 * (p.hi - p.lo), 1e-6)
+        up, down = calc(**{**base, p.name: p.default + step}), calc(**{**base, p.name: p.default - step})
+        if not (np.all(np.isfinite(up)) and np.all(np.isfinite(down)) and np.all(up > 0) and np.all(down > 0)):
+            kept.append(p)
+            continue
+        column = np.log(up) - np.log(down)  # central difference: the degeneracy test needs accuracy
+        norm = np.linalg.norm(column)
+        if norm == 0:
+            if p.name in vector_entries:
+                kept.append(p)
+            continue
+        column = column / norm
+        B = np.array(basis).T
+        residual = column - B @ (B.T @ column)
+        rnorm = np.linalg.norm(residual)
+        if rnorm > _DEGENERACY_TOL:
+            basis.append(residual / rnorm)
+            kept.append(p)
+        elif p.name in vector_entries:
+            kept.append(p)
+    return kept
+
+
+def _model_info(model_name: str):
+    from sasmodels import core
+
+    try:
+        return core.load_model_info(model_name)
+    except Exception as exc:  # sasmodels raises ImportError/ValueError for unknown names
+        raise UsageError(f"Unknown scattering model {model_name!r}; `sasnets models` lists them ({exc}).") from None
+
+
+def _kernel(model_name: str):
+    from sasmodels import core
+
+    info = _model_info(model_name)
+    return info, core.build_model(info, dtype="double", platform="dll")
+
+
+def check_models(models: Iterable[str]) -> None:
+    """Load (and, the first time, compile) each model in this process, so that
+    unknown names fail early and parallel workers find compiled kernels."""
+    for name in dict.fromkeys(models):
+        _kernel(name)

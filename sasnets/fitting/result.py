@@ -1,0 +1,108 @@
+"""The outcome of one fit: :class:`FitResult` and the goodness-of-fit figures.
+
+Goodness of fit: ``chi2 = Σ((I - I_fit)/dI)²``, ``dof = npoints - nparams``
+(``nparams`` counts scale and background), ``reduced_chi2 = chi2/dof``,
+``aic = chi2 + 2·nparams`` and ``bic = chi2 + nparams·ln(npoints)`` (the
+Gaussian log-likelihood up to a constant shared by all candidates).  A fit
+with ``reduced_chi2 <`` :data:`ACCEPTABLE_REDUCED_CHI2` is ``acceptable``.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = ["FitResult", "ACCEPTABLE_REDUCED_CHI2"]
+
+#: A fit with a reduced chi-square below this is marked acceptable.
+ACCEPTABLE_REDUCED_CHI2 = 2.0
+
+
+@dataclass
+class FitResult:
+    """One scattering model fitted to one curve.
+
+    ``parameters`` maps each fitted parameter (``scale`` and ``background``
+    included unless held) to ``(value, uncertainty)``; ``fixed`` holds the
+    parameters not fitted, at their defaults or at the values the caller
+    held (``held``, the ``fix`` of :func:`fit_model`).  ``q``/``iq_fit`` are
+    the best-fit curve on the data's own (cleaned) q points, for plotting.
+    ``probability`` is the network's probability for this model (``None``
+    when no network was asked);
+    ``score``, ``posterior`` and ``rank`` are set by :func:`rank_fits`.
+    """
+
+    model: str
+    chi2: float = math.nan
+    dof: int = 0
+    npoints: int = 0
+    nparams: int = 0
+    parameters: dict = field(default_factory=dict)
+    fixed: dict = field(default_factory=dict)
+    held: dict = field(default_factory=dict)
+    success: bool = False
+    message: str = ""
+    elapsed: float = 0.0
+    stopped_on_budget: bool = False
+    counts_tried: dict = field(default_factory=dict)
+    q: np.ndarray | None = None
+    iq_fit: np.ndarray | None = None
+    probability: float | None = None
+    score: float = -math.inf
+    posterior: float | None = None
+    rank: int = 0
+
+    @property
+    def reduced_chi2(self) -> float:
+        return self.chi2 / self.dof if self.dof > 0 else math.nan
+
+    @property
+    def aic(self) -> float:
+        return self.chi2 + 2.0 * self.nparams
+
+    @property
+    def bic(self) -> float:
+        return self.chi2 + self.nparams * math.log(max(self.npoints, 1))
+
+    @property
+    def acceptable(self) -> bool:
+        return bool(self.success and self.reduced_chi2 < ACCEPTABLE_REDUCED_CHI2)
+
+    def to_dict(self, curve: bool = False) -> dict:
+        """A JSON-ready dict (non-finite numbers become ``None``); ``curve``
+        adds the best-fit ``q`` and ``iq_fit`` arrays."""
+        out = {
+            "model": self.model,
+            "rank": self.rank,
+            "reduced_chi2": _finite(self.reduced_chi2),
+            "probability": _finite(self.probability),
+            "posterior": _finite(self.posterior),
+            "score": _finite(self.score),
+            "acceptable": self.acceptable,
+            "chi2": _finite(self.chi2),
+            "dof": self.dof,
+            "npoints": self.npoints,
+            "nparams": self.nparams,
+            "aic": _finite(self.aic),
+            "bic": _finite(self.bic),
+            "parameters": {k: [_finite(v), _finite(u)] for k, (v, u) in self.parameters.items()},
+            "fixed": {k: _finite(v) for k, v in self.fixed.items()},
+            "held": {k: _finite(v) for k, v in self.held.items()},
+            "success": self.success,
+            "message": self.message,
+            "stopped_on_budget": self.stopped_on_budget,
+            "counts_tried": {k: [int(n) for n in v] for k, v in self.counts_tried.items()},
+            "elapsed_s": round(self.elapsed, 3),
+        }
+        if curve and self.q is not None:
+            out["q"] = [float(v) for v in self.q]
+            out["iq_fit"] = [_finite(v) for v in self.iq_fit]
+        return out
+
+
+def _finite(value):
+    if value is None:
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
