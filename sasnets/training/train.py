@@ -12,14 +12,21 @@ depends only on ``(seed, epoch)``.
 The function reports progress through an optional ``progress(event)``
 callable (dicts with an ``"event"`` key: ``data``, ``start``,
 ``epoch_begin``, ``batch``, ``epoch_end``, ``done``) and never prints.
+
+:func:`train` is a sequence of steps, in this order: plan the run
+(:func:`_plan_run`: the options resolved into a :class:`RunPlan`, read from
+the checkpoint's ``plan.json`` on resume), read the data, save the plan,
+build the network (:func:`_build_network`), restore the checkpoint, run the
+epochs (:func:`_run_epochs`) and write the classifier
+(:func:`sasnets.training._artifacts.write_classifier`).
 """
 from __future__ import annotations
 
 import json
 import os
-import platform
 import shutil
 import time
+from dataclasses import dataclass
 from typing import Callable, Sequence
 
 import numpy as np
@@ -28,11 +35,12 @@ from ..data.augment import AugmentSpec
 from ..data.preprocess import PreprocessSpec
 from ..data.qgrid import QGrid
 from ..errors import DataError, UsageError
-from ..networks.base import get_architecture, make_loss, make_optimizer
+from ..networks.base import Architecture, Recipe, get_architecture, make_loss, make_optimizer
 from .checkpoint import (PLAN_FILE, assign_variables, latest_checkpoint, load_checkpoint, network_variables,
                          optimizer_variables, save_checkpoint)
 from .._jsonio import write_json_atomic
-from ..classifier import ARTIFACTS, FORMAT, META_FILE, NETWORK_FILE, VERSION, Classifier, softmax
+from ..classifier import ARTIFACTS, Classifier
+from ._artifacts import fit_temperature, versions, write_classifier, write_history
 from .data import TrainingData, prepare_data, strip_password
 
 __all__ = ["train", "configure_backend", "fit_temperature", "versions"]
@@ -60,77 +68,68 @@ def configure_backend(seed: int, threads: int | None = None, deterministic: bool
     keras.utils.set_random_seed(int(seed) & 0x7FFFFFFF)
 
 
-def versions() -> dict:
-    """Versions recorded in every classifier."""
-    from .. import __version__
+def train(store, outdir: str, *, arch: str | None = None, tag: str = "train", val_tag: str | None = None,
+          val_fraction: float | None = None, models: Sequence[str] | None = None,
+          epochs: int | None = None, batch_size: int | None = None, learning_rate: float | None = None,
+          label_smoothing: float | None = None, patience: int | None = None, hyper: dict | None = None,
+          qgrid: QGrid | dict | None = None, preprocess: PreprocessSpec | dict | None = None,
+          augment: bool | AugmentSpec | dict | None = None, seed: int | None = None,
+          resume: bool = False, overwrite: bool = False, distribute: bool = False,
+          stream: bool | None = None, memory_limit: int | None = None, tensorboard: bool = True,
+          threads: int | None = None, deterministic: bool = True, calibrate: bool = True, jit_compile: bool = False,
+          max_epochs_this_call: int | None = None,
+          progress: Callable[[dict], None] | None = None) -> Classifier:
+    """Train a classifier on tag ``tag`` of ``store`` and save it to ``outdir``.
 
-    out = {"sasnets": __version__, "python": platform.python_version(), "numpy": np.__version__}
-    for name in ("keras", "tensorflow", "sasmodels"):
-        try:
-            from importlib.metadata import version
-
-            out[name] = version(name if name != "tensorflow" else _tf_distribution())
-        except Exception:
-            out[name] = None
-    try:
-        import keras
-
-        out["keras_backend"] = keras.backend.backend()
-    except Exception:
-        pass
-    return out
-
-
-def _tf_distribution() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    for dist in ("tensorflow", "tensorflow-cpu", "tf-nightly"):
-        try:
-            version(dist)
-            return dist
-        except PackageNotFoundError:
-            continue
-    return "tensorflow"
-
-
-def fit_temperature(logits: np.ndarray, labels: np.ndarray) -> float:
-    """The softmax temperature minimising the negative log-likelihood of ``labels``."""
-    from scipy.optimize import minimize_scalar
-
-    logits = np.asarray(logits, np.float64)
-    labels = np.asarray(labels, np.int64)
-    if len(labels) < 2:
-        return 1.0
-
-    def nll(log_t):
-        p = softmax(logits, np.exp(log_t)).astype(np.float64)
-        return -np.mean(np.log(np.clip(p[np.arange(len(labels)), labels], 1e-12, None)))
-
-    res = minimize_scalar(nll, bounds=(-3.0, 3.0), method="bounded", options={"xatol": 1e-3})
-    return float(np.exp(res.x)) if res.success else 1.0
+    ``store`` is a store URL (``data.h5``, ``postgresql://…``) or an open
+    store.  Options left ``None`` take the architecture's recipe
+    (:class:`sasnets.networks.Recipe`) or the library defaults; with
+    ``resume=True`` they are read from the interrupted run, and giving a
+    different value is an error.  ``max_epochs_this_call`` stops after that
+    many epochs in this call (the run stays resumable), which tests and
+    time-boxed jobs use.  Returns the trained :class:`Classifier`.
+    """
+    notify = progress or (lambda event: None)
+    outdir = os.fspath(outdir)
+    store_url = _store_url(store)
+    _prepare_outdir(outdir, resume, overwrite)
+    ckpt_dir = os.path.join(outdir, CHECKPOINT_DIR)
+    plan = _plan_run(ckpt_dir, resume, arch=arch, tag=tag, val_tag=val_tag, val_fraction=val_fraction, models=models,
+                     hyper=hyper, seed=seed, stream=stream, qgrid=qgrid, preprocess=preprocess, augment=augment,
+                     recipe_options={"epochs": epochs, "batch_size": batch_size, "learning_rate": learning_rate,
+                                     "label_smoothing": label_smoothing, "patience": patience})
+    configure_backend(plan.seed, threads, deterministic)
+    data = _read_data(plan, store_url, memory_limit, notify)
+    if not plan.resumed:
+        _write_plan(ckpt_dir, plan, data, store_url)
+    strategy = _strategy(distribute)
+    model = _build_network(plan, data, strategy, jit_compile)
+    state, best_values = _restore_checkpoint(model, ckpt_dir) if plan.resumed else (_new_state(), None)
+    best_values = _run_epochs(model, data, plan, state, best_values, outdir=outdir, ckpt_dir=ckpt_dir,
+                              tensorboard=tensorboard, max_epochs_this_call=max_epochs_this_call, notify=notify)
+    clf = write_classifier(outdir, model, best_values, state, plan, data, ckpt_dir=ckpt_dir, distribute=distribute,
+                           replicas=int(strategy.num_replicas_in_sync) if strategy is not None else 1,
+                           deterministic=deterministic, calibrate=calibrate)
+    notify({"event": "done", "finished": clf.meta["training"]["finished"], "metrics": clf.meta["metrics"],
+            "epochs_run": state["epoch"]})
+    return clf
 
 
-def _strategy(distribute: bool):
-    if not distribute:
-        return None
-    import keras
+# -- the output directory -------------------------------------------------------
 
-    if keras.backend.backend() != "tensorflow":
-        raise UsageError("--distribute needs the TensorFlow backend (KERAS_BACKEND=tensorflow).")
-    import tensorflow as tf
-
-    devices = [d.name for d in tf.config.list_logical_devices("GPU")] or \
-              [d.name for d in tf.config.list_logical_devices("CPU")]
-    return tf.distribute.MirroredStrategy(devices=devices)
-
-
-def _has_tensorboard() -> bool:
-    from importlib.util import find_spec
-
-    return find_spec("tensorboard") is not None
+def _store_url(store) -> str:
+    """The URL of ``store`` (a URL or path, or an open store), which the run
+    reopens as it needs (streamed epochs reopen it every epoch)."""
+    store_url = getattr(store, "url", None) if not isinstance(store, (str, os.PathLike)) else os.fspath(store)
+    if not store_url:
+        raise UsageError("Give the training data as a store URL or an open store.")
+    return store_url
 
 
 def _prepare_outdir(outdir: str, resume: bool, overwrite: bool) -> None:
+    """Check that ``outdir`` may receive this run (a resume needs a
+    checkpoint; an existing run is replaced only with ``overwrite``, which
+    removes just the classifier's own files) and create it."""
     if resume and overwrite:
         raise UsageError("Pass either --resume or --overwrite, not both.")
     if os.path.isfile(outdir):
@@ -152,7 +151,108 @@ def _prepare_outdir(outdir: str, resume: bool, overwrite: bool) -> None:
     os.makedirs(outdir, exist_ok=True)
 
 
+# -- the plan ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RunPlan:
+    """The settings of one training run, fixed before any data is read.
+
+    A new run resolves them from the options given, the architecture's
+    recipe and the library defaults; a resumed run reads them from the
+    checkpoint's ``plan.json``, so that it continues with exactly the
+    settings it started with.
+    """
+
+    architecture: Architecture
+    recipe: Recipe
+    #: the keyword arguments of ``architecture.build``
+    hyper: dict
+    tag: str
+    val_tag: str | None
+    val_fraction: float
+    #: the scattering models asked for (a new run; ``None`` on resume, where ``labels`` fix them)
+    models: Sequence[str] | None
+    seed: int
+    #: ``None``: :func:`~sasnets.training.data.prepare_data` chooses a grid for the data
+    qgrid: QGrid | None
+    preprocess: PreprocessSpec
+    augment: AugmentSpec
+    #: the label order of a resumed run; ``None`` for a new run
+    labels: list | None
+    #: ``None``: stream when the data would not fit in memory
+    stream: bool | None
+    resumed: bool
+
+    @property
+    def hyper_json(self) -> dict:
+        """``hyper`` as JSON holds it (lists, not tuples), as saved in the plan and the classifier."""
+        return json.loads(json.dumps(self.hyper, default=list))
+
+
+def _plan_run(ckpt_dir: str, resume: bool, *, arch, tag, val_tag, val_fraction, models, hyper, seed, stream,
+              qgrid, preprocess, augment, recipe_options: dict) -> RunPlan:
+    """The :class:`RunPlan` of a new run, or of the run saved in ``ckpt_dir``
+    when resuming (checking that the options given, those not ``None``,
+    agree with it).  ``recipe_options`` are the :class:`Recipe` fields given."""
+    qgrid, preprocess, augment = _coerce_specs(qgrid, preprocess, augment)
+    if resume:
+        given = {"architecture": arch, "tag": tag if tag != "train" else None, "val_tag": val_tag,
+                 "val_fraction": val_fraction, "models": sorted(models) if models else None, "hyper": hyper,
+                 "seed": seed}
+        return _resumed_plan(ckpt_dir, given, recipe_options,
+                             {"qgrid": qgrid, "preprocess": preprocess, "augment": augment})
+    architecture = get_architecture(arch)
+    recipe = architecture.recipe.with_options(**recipe_options)
+    hyper_used = architecture.hyper(**(hyper or {}))
+    seed = 0 if seed is None else int(seed)
+    val_fraction = 0.1 if val_fraction is None else float(val_fraction)
+    if preprocess is None:
+        preprocess = PreprocessSpec(channels=recipe.channels) if recipe.channels else PreprocessSpec()
+    if augment is None:
+        augment = AugmentSpec() if recipe.augment else AugmentSpec.off()
+    return RunPlan(architecture=architecture, recipe=recipe, hyper=hyper_used, tag=tag, val_tag=val_tag,
+                   val_fraction=val_fraction, models=models, seed=seed, qgrid=qgrid, preprocess=preprocess,
+                   augment=augment, labels=None, stream=stream, resumed=False)
+
+
+def _coerce_specs(qgrid, preprocess, augment) -> tuple:
+    """``(qgrid, preprocess, augment)`` as spec objects, from the objects,
+    dicts or (``augment``) booleans :func:`train` accepts; ``None`` stays
+    ``None``, meaning "from the recipe, or the saved run"."""
+    if isinstance(qgrid, dict):
+        qgrid = QGrid.from_dict(qgrid)
+    if isinstance(preprocess, dict):
+        preprocess = PreprocessSpec.from_dict(preprocess)
+    if isinstance(augment, dict):
+        augment = AugmentSpec.from_dict(augment)
+    elif augment is True:
+        augment = AugmentSpec()
+    elif augment is False:
+        augment = AugmentSpec.off()
+    return qgrid, preprocess, augment
+
+
+def _resumed_plan(ckpt_dir: str, given: dict, recipe_given: dict, specs: dict) -> RunPlan:
+    """The :class:`RunPlan` saved in ``ckpt_dir``'s ``plan.json``, after
+    checking that the options ``given``, the recipe fields ``recipe_given``
+    and the spec objects ``specs`` agree with it (``None`` agrees with all)."""
+    with open(os.path.join(ckpt_dir, PLAN_FILE)) as fh:
+        saved = json.load(fh)
+    _check_same(saved, given)
+    _check_same(saved["recipe"], recipe_given)
+    for key, value in specs.items():
+        if value is not None and value.to_dict() != saved[key]:
+            raise UsageError(f"--resume continues the saved run; its {key} differs from the one given. "
+                             "Drop that option or start a new run with --overwrite.")
+    return RunPlan(architecture=get_architecture(saved["architecture"]), recipe=Recipe.from_dict(saved["recipe"]),
+                   qgrid=QGrid.from_dict(saved["qgrid"]), preprocess=PreprocessSpec.from_dict(saved["preprocess"]),
+                   augment=AugmentSpec.from_dict(saved["augment"]), hyper=saved["hyper"], seed=saved["seed"],
+                   labels=saved["labels"], stream=saved["streaming"], tag=saved["tag"], val_tag=saved["val_tag"],
+                   val_fraction=saved["val_fraction"], models=None, resumed=True)
+
+
 def _check_same(plan: dict, given: dict) -> None:
+    """Refuse a resume whose given option (one not ``None``) differs from the saved ``plan``'s."""
     for key, value in given.items():
         if value is None:
             continue
@@ -162,33 +262,198 @@ def _check_same(plan: dict, given: dict) -> None:
                              "drop that option or start a new run with --overwrite.")
 
 
-def _history_plot(history: list, path: str) -> None:
-    """Loss and accuracy per epoch, training and validation, as a PNG."""
-    import matplotlib
+def _read_data(plan: RunPlan, store_url: str, memory_limit: int | None, notify) -> TrainingData:
+    """The run's curves as :func:`~sasnets.training.data.prepare_data` gets
+    them ready: labels, split, q-grid and the in-memory or streaming mode."""
+    return prepare_data(
+        store_url, tag=plan.tag, val_tag=plan.val_tag, val_fraction=plan.val_fraction, models=plan.models,
+        qgrid=plan.qgrid, preprocess_spec=plan.preprocess, augment_spec=plan.augment,
+        batch_size=int(plan.recipe.batch_size), seed=plan.seed, stream=plan.stream, memory_limit=memory_limit,
+        labels=plan.labels, progress=notify)
 
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
 
-    epochs = [h["epoch"] for h in history]
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.5))
-    for key, label in (("loss", "train"), ("val_loss", "validation")):
-        ax1.plot(epochs, [h.get(key) for h in history], marker=".", label=label)
-    for key, label in (("accuracy", "train top-1"), ("val_accuracy", "validation top-1"), ("val_top5", "validation top-5")):
-        ax2.plot(epochs, [h.get(key) for h in history], marker=".", label=label)
-    ax1.set_xlabel("epoch")
-    ax1.set_ylabel("loss")
-    ax2.set_xlabel("epoch")
-    ax2.set_ylabel("accuracy")
-    ax2.set_ylim(0, 1)
-    for ax in (ax1, ax2):
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
-    fig.tight_layout()
-    tmp = path + ".tmp.png"
-    fig.savefig(tmp, dpi=100)
-    plt.close(fig)
-    os.replace(tmp, path)
+def _write_plan(ckpt_dir: str, plan: RunPlan, data: TrainingData, store_url: str) -> None:
+    """Save a new run's plan as ``plan.json`` in ``ckpt_dir``, with what the
+    data fixed (labels, q-grid, mode), so :func:`_resumed_plan` can continue
+    it.  The keys are the file format: runs saved earlier must stay resumable."""
+    saved = {
+        "architecture": plan.architecture.name, "hyper": plan.hyper_json,
+        "recipe": plan.recipe.to_dict(), "tag": plan.tag, "val_tag": plan.val_tag, "val_fraction": plan.val_fraction,
+        "models": sorted(plan.models) if plan.models else None, "seed": plan.seed, "labels": data.labels,
+        "qgrid": data.qgrid.to_dict(), "preprocess": plan.preprocess.to_dict(), "augment": plan.augment.to_dict(),
+        "streaming": data.streaming, "store": strip_password(store_url),
+    }
+    os.makedirs(ckpt_dir, exist_ok=True)
+    write_json_atomic(os.path.join(ckpt_dir, PLAN_FILE), saved)
 
+
+# -- the network ------------------------------------------------------------------
+
+def _strategy(distribute: bool):
+    """The ``tf.distribute`` strategy of a ``distribute`` run (every GPU, else
+    every CPU device), or ``None``."""
+    if not distribute:
+        return None
+    import keras
+
+    if keras.backend.backend() != "tensorflow":
+        raise UsageError("--distribute needs the TensorFlow backend (KERAS_BACKEND=tensorflow).")
+    import tensorflow as tf
+
+    devices = [d.name for d in tf.config.list_logical_devices("GPU")] or \
+              [d.name for d in tf.config.list_logical_devices("CPU")]
+    return tf.distribute.MirroredStrategy(devices=devices)
+
+
+def _build_network(plan: RunPlan, data: TrainingData, strategy, jit_compile: bool):
+    """The network to train, compiled with the recipe's optimizer and loss,
+    under ``strategy`` when there is one.
+
+    The optimizer is built here, so that its variables exist before a
+    checkpoint is restored into them.
+    """
+    import keras
+
+    def build_and_compile():
+        model = plan.architecture.build(data.input_shape, len(data.labels), **plan.hyper)
+        k = min(5, len(data.labels))
+        model.compile(optimizer=make_optimizer(plan.recipe, data.steps_per_epoch), loss=make_loss(plan.recipe),
+                      jit_compile=jit_compile,
+                      metrics=["accuracy", keras.metrics.TopKCategoricalAccuracy(k=k, name="top5")])
+        model.optimizer.build(model.trainable_variables)
+        return model
+
+    if strategy is not None:
+        with strategy.scope():
+            return build_and_compile()
+    return build_and_compile()
+
+
+# -- the epochs -------------------------------------------------------------------
+
+def _new_state() -> dict:
+    """The progress of a run before its first epoch, as ``state.json`` of a
+    checkpoint holds it (these keys are that file's format)."""
+    return {"epoch": 0, "history": [], "best_epoch": 0, "best_val_accuracy": -1.0, "wait": 0,
+            "stopped_early": False, "seconds": 0.0}
+
+
+def _restore_checkpoint(model, ckpt_dir: str) -> tuple[dict, list | None]:
+    """``(state, best values)`` of the latest checkpoint in ``ckpt_dir``,
+    whose network and optimizer variables are assigned to ``model``."""
+    net_vals, opt_vals, best_values, state = load_checkpoint(latest_checkpoint(ckpt_dir))
+    assign_variables(network_variables(model), net_vals, "network", ckpt_dir)
+    assign_variables(optimizer_variables(model), opt_vals, "optimizer", ckpt_dir)
+    return state, best_values
+
+
+def _run_epochs(model, data: TrainingData, plan: RunPlan, state: dict, best_values: list | None, *, outdir: str,
+                ckpt_dir: str, tensorboard: bool, max_epochs_this_call: int | None, notify) -> list | None:
+    """Train ``model`` from the epoch after ``state['epoch']`` until the
+    recipe's epochs are done, early stopping, or ``max_epochs_this_call``;
+    returns the best epoch's network variables (``best_values`` if no epoch
+    beat them).
+
+    ``state`` advances in place.  After every epoch the checkpoint, the
+    history and its plot are written, so a run stopped at any point resumes
+    from its last epoch.  Emits the ``start``, ``epoch_begin``, ``batch`` and
+    ``epoch_end`` progress events.
+    """
+    import keras
+
+    callbacks = _callbacks(outdir, tensorboard, notify)
+    total_epochs = int(plan.recipe.epochs)
+    steps = data.steps_per_epoch
+    notify({"event": "start", "architecture": plan.architecture.name, "labels": len(data.labels),
+            "train": data.n_train, "val": int(len(data.y_val)), "epochs": total_epochs, "steps": steps,
+            "first_epoch": state["epoch"] + 1, "mode": "streaming" if data.streaming else "in-memory",
+            "params": int(model.count_params()), "resumed": plan.resumed})
+    tf_pipelines = _use_tf_pipelines(keras)
+    validation, validation_kw = _validation_input(data, tf_pipelines)
+    end = total_epochs if max_epochs_this_call is None else min(total_epochs, state["epoch"] + max_epochs_this_call)
+    with data.prefetching() as epochs:  # in-memory epochs are built one ahead
+        while state["epoch"] < end and not state["stopped_early"]:
+            epoch = state["epoch"]
+            notify({"event": "epoch_begin", "epoch": epoch + 1, "epochs": total_epochs, "steps": steps})
+            t0 = time.perf_counter()
+            args, extra = _epoch_input(data, epochs, epoch, epoch + 1 if epoch + 1 < end else None, tf_pipelines)
+            hist = model.fit(*args, **extra, epochs=epoch + 1, initial_epoch=epoch, verbose=0, callbacks=callbacks,
+                             shuffle=False, validation_data=validation, steps_per_epoch=steps, **validation_kw)
+            del args
+            record = _epoch_record(epoch, hist, model, time.perf_counter() - t0, state["seconds"])
+            best_values = _advance_state(state, record, model, best_values, int(plan.recipe.patience))
+            save_checkpoint(ckpt_dir, model, best_values, state)
+            write_history(outdir, state["history"])
+            notify({"event": "epoch_end", "record": record, "best_epoch": state["best_epoch"],
+                    "stopped_early": state["stopped_early"]})
+    return best_values
+
+
+def _callbacks(outdir: str, tensorboard: bool, notify) -> list:
+    """The Keras callbacks of every epoch's ``fit``: batch progress events,
+    and TensorBoard logs in ``outdir/logs`` when asked for and available."""
+    import keras
+
+    callbacks = [_BatchProgress(notify)]
+    if tensorboard and keras.backend.backend() == "tensorflow" and _has_tensorboard():
+        callbacks.append(keras.callbacks.TensorBoard(log_dir=os.path.join(outdir, "logs"), write_graph=False))
+    return callbacks
+
+
+def _has_tensorboard() -> bool:
+    """Whether TensorBoard is installed (its callback needs it)."""
+    from importlib.util import find_spec
+
+    return find_spec("tensorboard") is not None
+
+
+class _BatchProgress:
+    """Forwards Keras batch ends to the ``progress`` callable."""
+
+    def __new__(cls, notify):
+        import keras
+
+        class Callback(keras.callbacks.Callback):
+            def on_train_batch_end(self, batch, logs=None):
+                notify({"event": "batch", "step": batch + 1})
+
+        return Callback()
+
+
+def _epoch_record(epoch: int, hist, model, seconds: float, elapsed_before: float) -> dict:
+    """The history record of 0-based ``epoch`` from its ``fit`` result
+    ``hist``: losses and accuracies, learning rate after the epoch, and its
+    time (``elapsed`` counts the run's earlier epochs too)."""
+    logs = {k: float(v[-1]) for k, v in hist.history.items()}
+    return {"epoch": epoch + 1, "loss": logs.get("loss"), "accuracy": logs.get("accuracy"),
+            "top5": logs.get("top5"), "val_loss": logs.get("val_loss"),
+            "val_accuracy": logs.get("val_accuracy"), "val_top5": logs.get("val_top5"),
+            "learning_rate": float(np.asarray(model.optimizer.learning_rate)),
+            "seconds": seconds, "elapsed": elapsed_before + seconds}
+
+
+def _advance_state(state: dict, record: dict, model, best_values: list | None, patience: int) -> list | None:
+    """Account for the epoch of ``record`` in ``state`` (history, epochs done,
+    time, best epoch, early stopping after ``patience`` epochs without a
+    better validation accuracy); returns the best network variables, which
+    are ``model``'s now if this epoch is the best.  A diverged loss is a
+    :class:`DataError`."""
+    if not np.isfinite(record["loss"] or np.nan):
+        raise DataError(f"Training diverged at epoch {record['epoch']} (loss is {record['loss']}); "
+                        "lower the learning rate (--lr) or check the data for bad curves.")
+    state["history"].append(record)
+    state["epoch"] = record["epoch"]
+    state["seconds"] = record["elapsed"]
+    if record["val_accuracy"] > state["best_val_accuracy"]:
+        state.update(best_val_accuracy=record["val_accuracy"], best_epoch=record["epoch"], wait=0)
+        return [np.asarray(v.numpy()) for v in network_variables(model)]
+    state["wait"] += 1
+    if state["wait"] >= patience:
+        state["stopped_early"] = True
+    return best_values
+
+
+# -- feeding fit ------------------------------------------------------------------
 
 def _use_tf_pipelines(keras) -> bool:
     """Whether ``fit`` reads :func:`_untuned_pipeline` (TensorFlow backend) rather than arrays."""
@@ -218,6 +483,15 @@ def _untuned_pipeline(*, arrays=None, batches=None, batch_size: int, shapes=None
     return dataset.with_options(options).prefetch(1)
 
 
+def _validation_input(data: TrainingData, tf_pipelines: bool) -> tuple:
+    """``(validation_data, extra fit kwargs)`` for the validation curves,
+    which every epoch evaluates in batches of one shape (one trace)."""
+    val_batch = len(data.y_val) if len(data.y_val) <= 4096 else 1024
+    if tf_pipelines:
+        return _untuned_pipeline(arrays=(data.x_val, data.y_val), batch_size=val_batch), {}
+    return (data.x_val, data.y_val), {"validation_batch_size": val_batch}
+
+
 def _epoch_input(data: TrainingData, epochs, epoch: int, then: int | None, tf_pipelines: bool):
     """``(args, kwargs)`` of ``fit`` for the training curves of ``epoch``; an
     in-memory run starts building epoch ``then`` meanwhile."""
@@ -231,239 +505,3 @@ def _epoch_input(data: TrainingData, epochs, epoch: int, then: int | None, tf_pi
     if tf_pipelines:
         return (_untuned_pipeline(arrays=(x, y), batch_size=data.batch_size),), {}
     return (x, y), {"batch_size": data.batch_size}
-
-
-class _BatchProgress:
-    """Forwards Keras batch ends to the ``progress`` callable."""
-
-    def __new__(cls, notify):
-        import keras
-
-        class Callback(keras.callbacks.Callback):
-            def on_train_batch_end(self, batch, logs=None):
-                notify({"event": "batch", "step": batch + 1})
-
-        return Callback()
-
-
-def train(store, outdir: str, *, arch: str | None = None, tag: str = "train", val_tag: str | None = None,
-          val_fraction: float | None = None, models: Sequence[str] | None = None,
-          epochs: int | None = None, batch_size: int | None = None, learning_rate: float | None = None,
-          label_smoothing: float | None = None, patience: int | None = None, hyper: dict | None = None,
-          qgrid: QGrid | dict | None = None, preprocess: PreprocessSpec | dict | None = None,
-          augment: bool | AugmentSpec | dict | None = None, seed: int | None = None,
-          resume: bool = False, overwrite: bool = False, distribute: bool = False,
-          stream: bool | None = None, memory_limit: int | None = None, tensorboard: bool = True,
-          threads: int | None = None, deterministic: bool = True, calibrate: bool = True, jit_compile: bool = False,
-          max_epochs_this_call: int | None = None,
-          progress: Callable[[dict], None] | None = None) -> Classifier:
-    """Train a classifier on tag ``tag`` of ``store`` and save it to ``outdir``.
-
-    ``store`` is a store URL (``data.h5``, ``postgresql://…``) or an open
-    store.  Options left ``None`` take the architecture's recipe
-    (:class:`sasnets.networks.Recipe`) or the library defaults; with
-    ``resume=True`` they are read from the interrupted run, and giving a
-    different value is an error.  ``max_epochs_this_call`` stops after that
-    many epochs in this call (the run stays resumable), which tests and
-    time-boxed jobs use.  Returns the trained :class:`Classifier`.
-    """
-    notify = progress or (lambda event: None)
-    outdir = os.fspath(outdir)
-    store_url = getattr(store, "url", None) if not isinstance(store, (str, os.PathLike)) else os.fspath(store)
-    if not store_url:
-        raise UsageError("Give the training data as a store URL or an open store.")
-    _prepare_outdir(outdir, resume, overwrite)
-    ckpt_dir = os.path.join(outdir, CHECKPOINT_DIR)
-
-    given = {
-        "architecture": arch, "tag": tag if not resume or tag != "train" else None, "val_tag": val_tag,
-        "val_fraction": val_fraction, "models": sorted(models) if models else None, "hyper": hyper,
-        "seed": seed,
-    }
-    recipe_given = {"epochs": epochs, "batch_size": batch_size, "learning_rate": learning_rate,
-                    "label_smoothing": label_smoothing, "patience": patience}
-    if isinstance(qgrid, dict):
-        qgrid = QGrid.from_dict(qgrid)
-    if isinstance(preprocess, dict):
-        preprocess = PreprocessSpec.from_dict(preprocess)
-    if isinstance(augment, dict):
-        augment = AugmentSpec.from_dict(augment)
-    elif augment is True:
-        augment = AugmentSpec()
-    elif augment is False:
-        augment = AugmentSpec.off()
-
-    if resume:
-        with open(os.path.join(ckpt_dir, PLAN_FILE)) as fh:
-            plan = json.load(fh)
-        _check_same(plan, given)
-        _check_same(plan["recipe"], recipe_given)
-        for key, value in (("qgrid", qgrid), ("preprocess", preprocess), ("augment", augment)):
-            if value is not None and value.to_dict() != plan[key]:
-                raise UsageError(f"--resume continues the saved run; its {key} differs from the one given. "
-                                 "Drop that option or start a new run with --overwrite.")
-        architecture = get_architecture(plan["architecture"])
-        from ..networks.base import Recipe
-
-        recipe = Recipe.from_dict(plan["recipe"])
-        qgrid = QGrid.from_dict(plan["qgrid"])
-        preprocess = PreprocessSpec.from_dict(plan["preprocess"])
-        augment = AugmentSpec.from_dict(plan["augment"])
-        hyper_used = plan["hyper"]
-        seed = plan["seed"]
-        labels = plan["labels"]
-        stream = plan["streaming"]
-        tag, val_tag, val_fraction = plan["tag"], plan["val_tag"], plan["val_fraction"]
-    else:
-        architecture = get_architecture(arch)
-        recipe = architecture.recipe.with_options(**recipe_given)
-        hyper_used = architecture.hyper(**(hyper or {}))
-        seed = 0 if seed is None else int(seed)
-        val_fraction = 0.1 if val_fraction is None else float(val_fraction)
-        if preprocess is None:
-            preprocess = PreprocessSpec(channels=recipe.channels) if recipe.channels else PreprocessSpec()
-        if augment is None:
-            augment = AugmentSpec() if recipe.augment else AugmentSpec.off()
-        labels = None
-        plan = None
-
-    configure_backend(seed, threads, deterministic)
-    import keras
-
-    data: TrainingData = prepare_data(
-        store_url, tag=tag, val_tag=val_tag, val_fraction=val_fraction, models=models if not resume else None,
-        qgrid=qgrid, preprocess_spec=preprocess, augment_spec=augment, batch_size=int(recipe.batch_size),
-        seed=seed, stream=stream, memory_limit=memory_limit, labels=labels, progress=notify)
-    if plan is None:
-        plan = {
-            "architecture": architecture.name, "hyper": json.loads(json.dumps(hyper_used, default=list)),
-            "recipe": recipe.to_dict(), "tag": tag, "val_tag": val_tag, "val_fraction": val_fraction,
-            "models": sorted(models) if models else None, "seed": seed, "labels": data.labels,
-            "qgrid": data.qgrid.to_dict(), "preprocess": preprocess.to_dict(), "augment": augment.to_dict(),
-            "streaming": data.streaming, "store": strip_password(store_url),
-        }
-        os.makedirs(ckpt_dir, exist_ok=True)
-        write_json_atomic(os.path.join(ckpt_dir, PLAN_FILE), plan)
-
-    strategy = _strategy(distribute)
-    steps = data.steps_per_epoch
-
-    def build_and_compile():
-        model = architecture.build(data.input_shape, len(data.labels), **hyper_used)
-        k = min(5, len(data.labels))
-        model.compile(optimizer=make_optimizer(recipe, steps), loss=make_loss(recipe), jit_compile=jit_compile,
-                      metrics=["accuracy", keras.metrics.TopKCategoricalAccuracy(k=k, name="top5")])
-        model.optimizer.build(model.trainable_variables)
-        return model
-
-    if strategy is not None:
-        with strategy.scope():
-            model = build_and_compile()
-    else:
-        model = build_and_compile()
-
-    state = {"epoch": 0, "history": [], "best_epoch": 0, "best_val_accuracy": -1.0, "wait": 0,
-             "stopped_early": False, "seconds": 0.0}
-    best_values = None
-    if resume:
-        net_vals, opt_vals, best_values, state = load_checkpoint(latest_checkpoint(ckpt_dir))
-        assign_variables(network_variables(model), net_vals, "network", ckpt_dir)
-        assign_variables(optimizer_variables(model), opt_vals, "optimizer", ckpt_dir)
-
-    callbacks = [_BatchProgress(notify)]
-    if tensorboard and keras.backend.backend() == "tensorflow" and _has_tensorboard():
-        callbacks.append(keras.callbacks.TensorBoard(log_dir=os.path.join(outdir, "logs"), write_graph=False))
-
-    total_epochs = int(recipe.epochs)
-    notify({"event": "start", "architecture": architecture.name, "labels": len(data.labels),
-            "train": data.n_train, "val": int(len(data.y_val)), "epochs": total_epochs, "steps": steps,
-            "first_epoch": state["epoch"] + 1, "mode": "streaming" if data.streaming else "in-memory",
-            "params": int(model.count_params()), "resumed": bool(resume)})
-    val_batch = len(data.y_val) if len(data.y_val) <= 4096 else 1024  # one batch shape: one trace
-    tf_pipelines = _use_tf_pipelines(keras)
-    validation = (_untuned_pipeline(arrays=(data.x_val, data.y_val), batch_size=val_batch) if tf_pipelines
-                  else (data.x_val, data.y_val))
-    with data.prefetching() as epochs:  # in-memory epochs are built one ahead
-        done_this_call = 0
-        while state["epoch"] < total_epochs and not state["stopped_early"]:
-            if max_epochs_this_call is not None and done_this_call >= max_epochs_this_call:
-                break
-            epoch = state["epoch"]
-            notify({"event": "epoch_begin", "epoch": epoch + 1, "epochs": total_epochs, "steps": steps})
-            t0 = time.perf_counter()
-            fit_kw = dict(epochs=epoch + 1, initial_epoch=epoch, verbose=0, callbacks=callbacks, shuffle=False,
-                          validation_data=validation, steps_per_epoch=steps)
-            if not tf_pipelines:
-                fit_kw["validation_batch_size"] = val_batch
-            last = epoch + 1 >= total_epochs or (max_epochs_this_call is not None
-                                                  and done_this_call + 1 >= max_epochs_this_call)
-            args, extra = _epoch_input(data, epochs, epoch, None if last else epoch + 1, tf_pipelines)
-            hist = model.fit(*args, **extra, **fit_kw)
-            del args
-            seconds = time.perf_counter() - t0
-            logs = {k: float(v[-1]) for k, v in hist.history.items()}
-            record = {"epoch": epoch + 1, "loss": logs.get("loss"), "accuracy": logs.get("accuracy"),
-                      "top5": logs.get("top5"), "val_loss": logs.get("val_loss"),
-                      "val_accuracy": logs.get("val_accuracy"), "val_top5": logs.get("val_top5"),
-                      "learning_rate": float(np.asarray(model.optimizer.learning_rate)),
-                      "seconds": seconds, "elapsed": state["seconds"] + seconds}
-            if not np.isfinite(record["loss"] or np.nan):
-                raise DataError(f"Training diverged at epoch {epoch + 1} (loss is {record['loss']}); "
-                                "lower the learning rate (--lr) or check the data for bad curves.")
-            state["history"].append(record)
-            state["epoch"] = epoch + 1
-            state["seconds"] = record["elapsed"]
-            if record["val_accuracy"] > state["best_val_accuracy"]:
-                state.update(best_val_accuracy=record["val_accuracy"], best_epoch=epoch + 1, wait=0)
-                best_values = [np.asarray(v.numpy()) for v in network_variables(model)]
-            else:
-                state["wait"] += 1
-                if state["wait"] >= int(recipe.patience):
-                    state["stopped_early"] = True
-            save_checkpoint(ckpt_dir, model, best_values, state)
-            write_json_atomic(os.path.join(outdir, "history.json"), state["history"])
-            _history_plot(state["history"], os.path.join(outdir, "training.png"))
-            done_this_call += 1
-            notify({"event": "epoch_end", "record": record, "best_epoch": state["best_epoch"],
-                    "stopped_early": state["stopped_early"]})
-
-    finished = state["epoch"] >= total_epochs or state["stopped_early"]
-    if best_values is not None:
-        assign_variables(network_variables(model), best_values, "network", ckpt_dir)
-    # the saved network is a fresh, uncompiled copy: no optimizer state, no distribution strategy
-    network = architecture.build(data.input_shape, len(data.labels), **hyper_used)
-    network.set_weights([np.asarray(v) for v in model.get_weights()])
-    logits = np.concatenate([np.asarray(network.predict_on_batch(data.x_val[i:i + 4096]))
-                             for i in range(0, len(data.x_val), 4096)])
-    y_val = data.y_val.argmax(axis=1)
-    temperature = fit_temperature(logits, y_val) if calibrate else 1.0
-    probs = softmax(logits, temperature)
-    k = min(5, len(data.labels))
-    topk = np.argsort(-probs, axis=1)[:, :k]
-    metrics = {
-        "val_accuracy": float(np.mean(topk[:, 0] == y_val)),
-        "val_top5": float(np.mean(np.any(topk == y_val[:, None], axis=1))),
-        "val_nll": float(-np.mean(np.log(np.clip(probs[np.arange(len(y_val)), y_val], 1e-12, None)))),
-        "val_curves": int(len(y_val)),
-        "best_epoch": int(state["best_epoch"]),
-    }
-    meta = {
-        "format": FORMAT, "version": VERSION, "labels": list(data.labels), "qgrid": data.qgrid.to_dict(),
-        "preprocess": preprocess.to_dict(), "architecture": architecture.name,
-        "hyper": plan["hyper"], "network_output": "logits",
-        "training": {"recipe": recipe.to_dict(), "augment": augment.to_dict(), "seed": seed,
-                     "epochs_run": state["epoch"], "best_epoch": state["best_epoch"],
-                     "stopped_early": state["stopped_early"], "finished": finished,
-                     "seconds": round(state["seconds"], 3), "steps_per_epoch": steps,
-                     "distribute": bool(distribute),
-                     "replicas": int(strategy.num_replicas_in_sync) if strategy is not None else 1,
-                     "deterministic": bool(deterministic), "weights": "best validation accuracy"},
-        "data": data.describe(), "metrics": metrics, "temperature": temperature, "versions": versions(),
-    }
-    tmp = os.path.join(outdir, NETWORK_FILE + ".tmp.keras")
-    network.save(tmp)
-    os.replace(tmp, os.path.join(outdir, NETWORK_FILE))
-    write_json_atomic(os.path.join(outdir, META_FILE), meta)
-    notify({"event": "done", "finished": finished, "metrics": metrics, "epochs_run": state["epoch"]})
-    return Classifier(meta, path=outdir, network=network)
-
