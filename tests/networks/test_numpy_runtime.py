@@ -47,6 +47,13 @@ def assert_parity(network, x, tmp_path, name="n.keras", layer=None):
     return net
 
 
+def assert_embedding(network, net, x, atol=1e-5):
+    """``net.embed`` is what Keras gives as the input of the last layer (``Classifier.embed``'s Keras path)."""
+    expected = keras.Model(network.inputs, network.layers[-1].input).predict(x, verbose=0)
+    atol = atol * max(1.0, float(np.abs(expected).max()))
+    np.testing.assert_allclose(net.embed(x, batch_size=7), expected, rtol=1e-4, atol=atol)
+
+
 def x_of(shape, n=23, seed=1):
     return np.random.default_rng(seed).normal(0, 1, (n,) + shape).astype("float32")
 
@@ -65,8 +72,10 @@ def test_functional_convolutions_residual_and_pooling(tmp_path):
     x = layers.Dense(16, activation="relu")(x)
     x = layers.Dropout(0.3)(x)
     out = layers.Dense(5, activation="softmax")(x)
-    net = assert_parity(randomise(keras.Model(inp, out)), x_of((64, 1)), tmp_path)
-    assert net.penultimate_layer == net.layer_names[-3]  # the Dense(16) before Dropout
+    network = randomise(keras.Model(inp, out))
+    net = assert_parity(network, x_of((64, 1)), tmp_path)
+    assert net.last_layer_input == net.layer_names[-2]  # the Dropout after Dense(16)
+    assert_embedding(network, net, x_of((64, 1)))
 
 
 def test_sequential_with_reshape_and_flatten(tmp_path):
@@ -74,7 +83,9 @@ def test_sequential_with_reshape_and_flatten(tmp_path):
         keras.Input((32,)), layers.Reshape((32, 1)), layers.Conv1D(4, 3), layers.MaxPooling1D(2, padding="same"),
         layers.Flatten(), layers.Dense(10, activation="tanh"), layers.Dense(3, activation="softmax"),
     ])
-    assert_parity(randomise(network), x_of((32,)), tmp_path)
+    net = assert_parity(randomise(network), x_of((32,)), tmp_path)
+    assert net.last_layer_input == net.layer_names[-2]  # the Dense(10)
+    assert_embedding(network, net, x_of((32,)))
 
 
 def test_more_layer_kinds(tmp_path):
@@ -108,7 +119,8 @@ def test_nested_sequential_inside_functional_and_embedding_output(tmp_path):
     net = assert_parity(network, x, tmp_path)
     expected = keras.Model(inp, emb).predict(x, verbose=0)
     np.testing.assert_allclose(net.predict(x, layer="embedding"), expected, rtol=1e-4, atol=1e-5)
-    assert net.penultimate_layer == "embedding"
+    assert net.last_layer_input == "embedding"
+    assert_embedding(network, net, x)
 
 
 def test_custom_layer_is_reported_unsupported(tmp_path):
@@ -144,10 +156,14 @@ def test_every_registered_architecture_matches_keras(architecture, tmp_path):
     from sasnets.networks.base import get_architecture
 
     network = randomise(get_architecture(architecture).build((128, 3), 6), seed=3)
+    x = x_of((128, 3), n=40)
     try:
-        assert_parity(network, x_of((128, 3), n=40), tmp_path, name=f"{architecture}.keras")
+        net = assert_parity(network, x, tmp_path, name=f"{architecture}.keras")
     except UnsupportedNetwork as exc:
         pytest.fail(f"built-in architecture {architecture!r} is not supported by the numpy runtime: {exc}")
+    # Classifier.embed runs on numpy too; with these random weights sasnet2017's tanh embedding comes from
+    # pre-activations up to ~260, whose float32 rounding (~1e-4) a tanh near zero passes on unshrunk
+    assert_embedding(network, net, x, atol=2e-4)
 
 
 def test_custom_layers_fall_back_to_keras(tmp_path):
@@ -165,3 +181,5 @@ def test_custom_layers_fall_back_to_keras(tmp_path):
     plain = tmp_path / "plain.keras"
     keras.Model(inp, layers.Dense(2)(inp)).save(plain)
     assert isinstance(runtime_for(plain), NumpyNetwork)
+    with pytest.raises(UnsupportedNetwork, match="no layer before"):  # its last layer reads the input itself
+        runtime_for(plain).embed(np.zeros((1, 8), "float32"))

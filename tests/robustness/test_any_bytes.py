@@ -81,16 +81,67 @@ def test_json_files_give_curves_or_a_sasnets_error(content):
             assert "\n" not in str(exc)
 
 
+# List literals as the stores write them (str(list), JSON, PostgreSQL arrays), whole or cut short.
+_list_text = st.recursive(st.lists(_number, max_size=5).map(lambda xs: "[" + ", ".join(xs) + "]"),
+                          lambda inner: st.lists(inner, max_size=4).map(lambda xs: "[" + ", ".join(xs) + "]"),
+                          max_leaves=12)
+_list_bytes = st.builds(lambda text, brackets, cut: text.translate(str.maketrans("[]", brackets)).encode()[:cut],
+                        _list_text, st.sampled_from(["[]", "{}", "()"]), st.integers(0, 400))
+
+
+def _outcome(parse, *args):
+    """What ``parse(*args)`` gives: its result, or the ValueError it raised (any other exception propagates)."""
+    try:
+        return parse(*args)
+    except ValueError as exc:
+        assert str(exc) and "\n" not in str(exc), repr(str(exc))  # the stores show it as one line
+        return exc
+
+
+def _same_outcome(as_f64, as_f32, floats: int):
+    """float32 output is the float64 output rounded (``floats``: where the floats are in the result);
+    malformed input is malformed whatever the dtype."""
+    assert isinstance(as_f64, ValueError) == isinstance(as_f32, ValueError), (as_f64, as_f32)
+    if not isinstance(as_f64, ValueError):
+        assert len(as_f64) == len(as_f32)
+        assert as_f64[floats].dtype == np.float64 and as_f32[floats].dtype == np.float32
+        for i, (a, b) in enumerate(zip(as_f64, as_f32)):
+            np.testing.assert_array_equal(b, a.astype(np.float32) if i == floats else a)
+
+
 @pytest.mark.parametrize("use_extension", [True, False])
 @SETTINGS
-@given(content=_any_bytes)
-def test_text_parsers_raise_only_value_errors(content, use_extension, monkeypatch):
-    """The parsers' own contract: numbers or ValueError (the stores turn that into one line)."""
+@given(content=st.one_of(_any_bytes, _list_bytes), n_int=st.integers(0, 3))
+def test_text_parsers_raise_only_value_errors(content, n_int, use_extension):
+    """The parsers' own contract: numbers or ValueError (the stores turn that into one line).
+
+    Numbers in the documented layout: ``parse_rows`` gives ``(ints, values,
+    counts)`` with one ``(n_int,)`` int64 row and one float count per row, the
+    counts adding up to the floats; ``parse_nested_lists`` gives ``(values,
+    lengths)`` with one length per innermost list, adding up to the floats.
+    Each number takes at least one byte and a separator, so there are never
+    more than the bytes allow.
+    """
     import importlib
 
     module = importlib.import_module("sasnets._ext.textparse" if use_extension else "sasnets.stores._textparse_py")
-    for parse in (module.parse_rows, module.parse_nested_lists):
-        try:
-            parse(content)
-        except ValueError:
-            pass
+    most_numbers = (len(content) + 1) // 2
+
+    rows = _outcome(module.parse_rows, content, n_int, np.float64)
+    with np.errstate(over="ignore"):  # 1e300 is inf in float32
+        _same_outcome(rows, _outcome(module.parse_rows, content, n_int, np.float32), floats=1)
+    if not isinstance(rows, ValueError):
+        ints, values, counts = rows
+        assert counts.dtype == np.int64 and counts.ndim == 1 and np.all(counts >= 0)
+        assert ints.dtype == np.int64 and ints.shape == (len(counts), n_int)
+        assert values.ndim == 1 and len(values) == counts.sum()
+        assert len(counts) <= content.count(b"\n") + 1 and ints.size + len(values) <= most_numbers
+
+    lists = _outcome(module.parse_nested_lists, content, np.float64)
+    with np.errstate(over="ignore"):
+        _same_outcome(lists, _outcome(module.parse_nested_lists, content, np.float32), floats=0)
+    if not isinstance(lists, ValueError):
+        values, lengths = lists
+        assert lengths.dtype == np.int64 and lengths.ndim == 1 and np.all(lengths >= 0)
+        assert values.ndim == 1 and len(values) == lengths.sum() and len(values) <= most_numbers
+        assert 1 <= len(lengths) <= sum(content.count(bracket) for bracket in b"[{(")  # one per innermost list
