@@ -36,7 +36,7 @@ Progress = Callable[[str, int, int], None]
 
 
 def example_curve_path() -> str:
-    """Path of the bundled example curve file (see ``sasnets/examples/README.md``)."""
+    """Path of the bundled example curve file (written by ``scripts/make_example_curve.py``, whose docstring says how it was simulated)."""
     return str(Path(__file__).resolve().parent / "examples" / EXAMPLE_CURVE)
 
 

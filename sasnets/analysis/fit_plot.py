@@ -15,13 +15,19 @@ import numpy as np
 
 from ..errors import UsageError
 
-__all__ = ["plot_fits"]
+__all__ = ["plot_fits", "intensity_label"]
+
+
+def intensity_label(curve) -> str:
+    """The intensity axis label: ``I(q) (1/cm)`` with the units the file states, else arbitrary units."""
+    return f"I(q) ({getattr(curve, 'iq_units', None) or 'arbitrary units'})"
 
 
 def plot_fits(curve, results: Sequence, path, title: str | None = None, dpi: int = 120):
     """Write a PNG (or any format matplotlib knows from the suffix) of
     ``curve`` and the ranked ``results`` (:class:`~sasnets.fitting.FitResult`)
-    to ``path``; returns the path."""
+    to ``path``; returns the path.  The intensity axis carries the units the
+    file states (:func:`intensity_label`), as SasView labels it."""
     import matplotlib
 
     matplotlib.use("Agg", force=False)
@@ -52,7 +58,7 @@ def plot_fits(curve, results: Sequence, path, title: str | None = None, dpi: int
                         zorder=2 + len(results) - k)
     top.set_xscale("log")
     top.set_yscale("log")
-    top.set_ylabel("I(q)")
+    top.set_ylabel(intensity_label(curve))
     top.legend(fontsize="small", loc="best")
     top.set_title(title or os.path.basename(str(getattr(curve, "source", None) or "curve")), fontsize="medium")
     bottom.axhline(0, color="0.3", lw=0.8)

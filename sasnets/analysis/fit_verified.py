@@ -69,7 +69,7 @@ def _fit_sample(curves: Sequence, probabilities: np.ndarray, labels: list, k: in
     if rerank:
         neutral = 1.0 / len(labels)
         out["reranked_top1"] = float(np.mean([
-            rank_fits([fits[i][m] for m in top], default_probability=neutral)[0].model == curve.model
+            rank_fits([fits[i][m] for m in top], default_probability=neutral, by="posterior")[0].model == curve.model
             for i, (curve, top) in enumerate(zip(curves, tops))]))
     return out
 
@@ -102,8 +102,9 @@ def fit_verified_accuracy_on_store(classifier, store, tag: str = "test", n: int 
                                    progress: Callable[[int, int], None] | None = None) -> dict:
     """:func:`fit_verified_accuracy` of ``classifier`` on a seeded random subset
     of ``n`` curves of ``tag`` in ``store`` (a URL or an open store), and the
-    top-1 of the answer ``sasnets fit`` gives: the top ``k`` candidates
-    re-ranked by fit (:func:`rank_fits`).  Fitting is expensive (up to
+    top-1 of the answer ``sasnets fit --rank-by posterior`` gives: the top
+    ``k`` candidates re-ranked by fit (:func:`rank_fits`); ``top1`` is the
+    first row of the default, the network's order.  Fitting is expensive (up to
     ``k + 1`` fits per curve), so ``sasnets evaluate --fit-verify N`` samples.
     Curves of scattering models the classifier does not know are left out.
     Returns ``{"fit_verified": fraction, "top_k": fraction without fitting,

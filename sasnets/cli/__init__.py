@@ -13,6 +13,7 @@ import sys
 import click
 
 from ..errors import SasnetsError
+from ._quiet import quiet_tensorflow
 
 __all__ = ["cli", "main"]
 
@@ -51,12 +52,15 @@ class SasnetsGroup(click.Group):
 
 @click.group(cls=SasnetsGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="sasnets", prog_name="sasnets")
-def cli():
+@click.option("--verbose", is_flag=True,
+              help="Show TensorFlow's own log lines (hidden by default; SASNETS_VERBOSE=1 does the same).")
+def cli(verbose):
     """Which scattering model is my small-angle scattering curve?
 
     Simulate training curves with sasmodels, store them, train networks,
     classify measured curves and fit the candidates with bumps.
     """
+    quiet_tensorflow(verbose)
 
 
 def main(argv=None):

@@ -92,7 +92,7 @@ def _condition_lines(m: dict, pct) -> list[str]:
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @click.option("--fit-verify", "fit_verify", type=click.IntRange(min=1), metavar="N",
               help="Also fit N random curves (bumps): fraction where a top-3 candidate fits as well as the true model, "
-                   "and top-1 after re-ranking the top 3 by fit as `sasnets fit` does.")
+                   "and top-1 after re-ranking the top 3 by fit, as `sasnets fit --rank-by posterior` does.")
 def evaluate(classifier, store, tag, as_json, calibrate_on, max_curves, batch_size, seed, quiet, fit_verify):
     """Measure how well CLASSIFIER names the scattering model of the curves in STORE."""
     from ..analysis.evaluate import calibrate

@@ -14,7 +14,7 @@ import warnings
 
 import click
 
-from ..errors import DataError, SasnetsError, UsageError
+from ..errors import DataError, UsageError
 
 #: warn when a file covers less than this fraction of the classifier's q-grid
 MIN_COVERAGE = 0.5
@@ -123,10 +123,7 @@ def classify_files(clf, files, top: int, q_units=None, progress=None):
         if progress:
             progress(1)
     if curves:
-        try:
-            proba = clf.predict_proba_batch(curves)
-        except SasnetsError:
-            raise
+        proba = clf.predict_proba_batch(curves)
         k = min(top, len(clf.labels))
         order = np.argsort(-proba, axis=1, kind="stable")
         sets = credible_sets(proba, 0.95)
@@ -163,8 +160,8 @@ def format_record(r: dict) -> str:
 def predict(inputs, classifier_option, top, as_json, q_units):
     """Name the scattering model of each measured curve FILE (.ABS, .txt/.dat/.csv, CanSAS XML, NXcanSAS .h5).
 
-    CLASSIFIER is a directory made by `sasnets train`; it may be omitted when
-    --classifier is given.
+    CLASSIFIER is a directory made by `sasnets train` (or --classifier DIR);
+    without either, the classifier shipped with sasnets is used.
     """
     clf, files = split_arguments(inputs, classifier_option)
     if not files:

@@ -36,6 +36,7 @@ class Curve:
     seed: int = -1
     index: int = -1
     source: str | None = None  # file name for measured curves
+    iq_units: str | None = None  # intensity units a measured file states ("1/cm"); None: arbitrary or unknown
 
     def __len__(self) -> int:
         return len(self.q)

@@ -6,7 +6,7 @@ points, dQ/Q resolution, dI/I noise, scale, flat background) is a
 curve draws its own value from its seed, so one dataset can mimic many
 instruments.  ``--nq 60:250`` on the command line becomes ``Range(60, 250)``.
 
-How each range is drawn (documented in the README):
+How each range is drawn (documented in docs/simulation.md):
 
 * ``qmin``, ``qmax``, ``scale``, ``background``: log-uniform (uniform when the
   low end is 0, which only ``background`` allows);

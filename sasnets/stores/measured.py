@@ -23,8 +23,8 @@ Units: q in 1/nm is divided by 10 when the file says so (NXcanSAS/XML
 ``q_units="A"`` or ``"nm"`` overrides what the file says.  Intensities are
 left as they are.
 
-Cleaning rules, applied to every format (decided here, documented in the
-README):
+Cleaning rules, applied to every format (decided here, documented in
+docs/evaluate-predict-analyze.md):
 
 * rows are sorted by q; rows sharing a q value are merged (mean intensity,
   errors combined in quadrature), with a warning;
@@ -124,18 +124,18 @@ def read_measured(path, q_units: str | None = None) -> MeasuredFile:
 
     suffix = os.path.splitext(name)[1].lower()
     if head.startswith(_HDF5_SIGNATURE):
-        fmt, (q, iq, diq, dq, units) = "nxcansas", _read_nxcansas(path)
+        fmt, (q, iq, diq, dq, units, iq_units) = "nxcansas", _read_nxcansas(path)
     elif suffix in (".h5", ".hdf5", ".hdf", ".nxs", ".nx5"):
         raise DataError(f"{path} is not an HDF5 file although its name says so; check that it was copied completely.")
     else:
         text = _decode(path, head)
         stripped = text.lstrip("\ufeff \t\r\n")
         if stripped.startswith("<"):
-            fmt, (q, iq, diq, dq, units) = "cansas-xml", _read_cansas_xml(path, text)
+            fmt, (q, iq, diq, dq, units, iq_units) = "cansas-xml", _read_cansas_xml(path, text)
         elif _ABS_MARKER in text or suffix in (".abs", ".cor"):
-            fmt, (q, iq, diq, dq, units) = "nist-abs", _read_abs(path)
+            fmt, (q, iq, diq, dq, units, iq_units) = "nist-abs", _read_abs(path)
         else:
-            fmt, (q, iq, diq, dq, units) = "ascii", _read_ascii(path, text)
+            fmt, (q, iq, diq, dq, units, iq_units) = "ascii", _read_ascii(path, text)
 
     rows = len(q)
     stated = override or units
@@ -146,6 +146,7 @@ def read_measured(path, q_units: str | None = None) -> MeasuredFile:
         dq = None if dq is None else np.asarray(dq, np.float64) * 0.1
     curve = _clean(path, q, iq, diq, dq)
     curve.source = path
+    curve.iq_units = iq_units
     if stated is None and curve.q[-1] > UNSTATED_Q_LIMIT:
         warnings.warn(MeasuredFileWarning(
             f"{path}: q reaches {curve.q[-1]:.3g} 1/Å, beyond the usual small-angle range, and the file does not "
@@ -244,6 +245,25 @@ def _unit_name(attr) -> str | None:
     return _units_in_text(text)
 
 
+#: a header that names absolute intensities: 1/cm, cm^-1, cm-1
+_ABSOLUTE_IN_TEXT = re.compile(r"1\s*/\s*cm\b|\bcm\s*\^?\s*\{?\s*-\s*1", re.I)
+
+
+def intensity_units(attr) -> str | None:
+    """An intensity units attribute as shown to users: ``"1/cm"`` for absolute
+    intensities (``1/cm``, ``cm^-1``, ``cm^{-1}``), ``None`` for arbitrary or
+    unstated units, else the file's own text."""
+    if attr is None:
+        return None
+    if isinstance(attr, bytes):
+        attr = attr.decode("utf-8", "replace")
+    text = str(attr).strip()
+    compact = text.lower().replace(" ", "").replace("{", "").replace("}", "")
+    if not compact or compact in ("none", "a.u.", "au", "arb", "arb.units", "arbitrary", "arbitraryunits", "counts"):
+        return None
+    return "1/cm" if _ABSOLUTE_IN_TEXT.fullmatch(compact) else text
+
+
 # -- ASCII -------------------------------------------------------------------
 def _read_ascii(path: str, text: str):
     """Columns q, I[, dI[, dq]] separated by spaces, tabs, commas or semicolons.
@@ -298,8 +318,9 @@ def _read_ascii(path: str, text: str):
     q, iq = arr[:, 0], arr[:, 1]
     diq = arr[:, 2] if cols > 2 else None
     dq = arr[:, 3] if cols > 3 else None
-    units = _units_in_text("\n".join(header_lines))  # None: the file does not say
-    return q, iq, diq, dq, units
+    header = "\n".join(header_lines)
+    units = _units_in_text(header)  # None: the file does not say
+    return q, iq, diq, dq, units, "1/cm" if _ABSOLUTE_IN_TEXT.search(header) else None
 
 
 # -- CanSAS 1D XML -----------------------------------------------------------
@@ -321,7 +342,7 @@ def _read_cansas_xml(path: str, text: str):
     if sasdata is None:
         raise DataError(f"{path} is a CanSAS file without a <SASdata> block.")
     cols = {"Q": [], "I": [], "Idev": [], "Qdev": []}
-    units = None
+    units = iq_units = None
     for idata in sasdata:
         if _local(idata.tag) != "Idata":
             continue
@@ -335,6 +356,8 @@ def _read_cansas_xml(path: str, text: str):
                     row[key] = np.nan
                 if key == "Q" and units is None:
                     units = _unit_name(child.get("unit"))
+                if key == "I" and iq_units is None:
+                    iq_units = intensity_units(child.get("unit"))
         if "Q" not in row or "I" not in row:
             continue
         for key in cols:
@@ -342,7 +365,7 @@ def _read_cansas_xml(path: str, text: str):
     if not cols["Q"]:
         raise DataError(f"{path} is a CanSAS file whose <SASdata> holds no <Idata> rows with Q and I.")
     arrays = {k: np.array(v, dtype=np.float64) for k, v in cols.items()}
-    return arrays["Q"], arrays["I"], arrays["Idev"], arrays["Qdev"], units or "1/A"
+    return arrays["Q"], arrays["I"], arrays["Idev"], arrays["Qdev"], units or "1/A", iq_units
 
 
 # -- sasdata-backed formats --------------------------------------------------
@@ -376,7 +399,8 @@ def _read_abs(path: str):
 
     data = _first_1d(path, Reader, "a NIST .ABS file")
     dq = data.dx if data.dx is not None else None
-    return np.asarray(data.x, float), np.asarray(data.y, float), _maybe(data.dy), _maybe(dq), "1/A"
+    # NIST reductions write absolute intensities (sasdata reads them as cm^{-1})
+    return np.asarray(data.x, float), np.asarray(data.y, float), _maybe(data.dy), _maybe(dq), "1/A", "1/cm"
 
 
 def _read_nxcansas(path: str):
@@ -385,28 +409,30 @@ def _read_nxcansas(path: str):
     data = _first_1d(path, Reader, "NXcanSAS")
     # sasdata converts q to 1/Å from the file's units; return the file's own
     # numbers so a --q-units override applies to what is actually written.
-    units = _nxcansas_q_units(path) or "1/A"
+    q_attr, i_attr = _nxcansas_units(path)
+    units = _unit_name(q_attr) or "1/A"
     back = 10.0 if units == "1/nm" else 1.0
     q = np.asarray(data.x, float) * back
     dq = _maybe(data.dx)
-    return q, np.asarray(data.y, float), _maybe(data.dy), None if dq is None else dq * back, units
+    return q, np.asarray(data.y, float), _maybe(data.dy), None if dq is None else dq * back, units, \
+        intensity_units(i_attr)
 
 
-def _nxcansas_q_units(path: str) -> str | None:
-    """Units attribute of the Q dataset of the first SASdata group."""
+def _nxcansas_units(path: str) -> tuple:
+    """Units attributes of the Q and I datasets of the first SASdata group (``None`` where absent)."""
     import h5py
 
-    found: list = []
+    found: dict = {}
 
     def visit(name, obj):
-        if found or not isinstance(obj, h5py.Dataset) or name.rsplit("/", 1)[-1] != "Q":
-            return None
-        found.append(obj.attrs.get("units"))
-        return True
+        key = name.rsplit("/", 1)[-1]
+        if isinstance(obj, h5py.Dataset) and key in ("Q", "I") and key not in found:
+            found[key] = obj.attrs.get("units", obj.attrs.get("unit"))  # NXcanSAS says units; some writers unit
+        return True if len(found) == 2 else None
 
     with h5py.File(path, "r") as f:
         f.visititems(visit)
-    return _unit_name(found[0]) if found else None
+    return found.get("Q"), found.get("I")
 
 
 def _maybe(values):

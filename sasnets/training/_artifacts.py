@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import platform
-from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -20,9 +19,8 @@ from .._jsonio import write_json_atomic
 from ..classifier import FORMAT, META_FILE, NETWORK_FILE, VERSION, Classifier, softmax
 from .checkpoint import assign_variables, network_variables
 from .data import TrainingData
+from .plan import RunPlan
 
-if TYPE_CHECKING:  # only for annotations: train imports this module
-    from .train import RunPlan
 
 __all__ = ["fit_temperature", "versions", "write_history", "write_classifier"]
 

@@ -96,3 +96,23 @@ def test_the_index_shows_top1_by_background_and_q_window_when_the_evaluation_has
     assert "Top-1 by q window" in page and "1.5-2 decades" in page
     bare = synthetic_result(embeddings=False)  # an evaluation saved before these existed
     assert "Top-1 by flat background" not in open(write_index(bare, str(tmp_path), {})).read()
+
+
+def test_fit_plot_labels_intensity_with_the_files_units(tmp_path):
+    """As SasView does: 1/cm for absolute data, arbitrary units when the file does not say."""
+    from unittest import mock
+
+    from sasnets.analysis.fit_plot import intensity_label, plot_fits
+    from sasnets.data import Curve
+
+    q = np.geomspace(0.01, 0.3, 30)
+    absolute = Curve(q=q, iq=1 / (1 + (50 * q) ** 4), diq=np.full(30, 0.01), iq_units="1/cm")
+    unknown = Curve(q=q, iq=absolute.iq, diq=absolute.diq)
+    assert intensity_label(absolute) == "I(q) (1/cm)"
+    assert intensity_label(unknown) == "I(q) (arbitrary units)"
+    from matplotlib.axes import Axes
+
+    with mock.patch.object(Axes, "set_ylabel", autospec=True, side_effect=Axes.set_ylabel) as set_ylabel:
+        plot_fits(absolute, [], tmp_path / "fit.png")
+    assert "I(q) (1/cm)" in [call.args[1] for call in set_ylabel.call_args_list]
+    assert (tmp_path / "fit.png").read_bytes()[:4] == b"\x89PNG"

@@ -188,3 +188,29 @@ def test_directory_is_an_error(tmp_path):
 def test_unknown_q_units_is_a_usage_error():
     with pytest.raises(UsageError, match="furlong"):
         load_curve(fixture("sphere_2col.txt"), q_units="furlong")
+
+
+@pytest.mark.parametrize("name, units", [
+    ("Ludox_silica.xml", "1/cm"),          # CanSAS XML: <I unit="1/cm">
+    ("1umSlitSmearSphere.ABS", "1/cm"),    # NIST reductions are absolute
+    ("VTMA.h5", "1/cm"),                   # NXcanSAS: the I dataset's units
+    ("33837rear_1D_1.75_16.5_NXcanSAS.h5", None),  # I in 'Counts': arbitrary
+    ("apoferritin.txt", None),             # plain columns say nothing
+])
+def test_intensity_units_come_from_the_file(name, units):
+    import sasdata
+
+    path = os.path.join(os.path.dirname(sasdata.__file__), "example_data", "1d_data", name)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert load_curve(path).iq_units == units
+
+
+@pytest.mark.parametrize("text, units", [
+    ("1/cm", "1/cm"), ("cm^{-1}", "1/cm"), ("cm^-1", "1/cm"), (" CM-1 ", "1/cm"),
+    ("a.u.", None), ("", None), (None, None), ("counts", None), ("1/m/sr", "1/m/sr"),
+])
+def test_intensity_unit_names(text, units):
+    from sasnets.stores.measured import intensity_units
+
+    assert intensity_units(text) == units
