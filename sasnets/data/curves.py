@@ -18,14 +18,26 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-__all__ = ["Curve", "CurveBatch", "per_curve_reduce"]
+__all__ = ["Curve", "CurveBatch", "per_curve_reduce", "SLIT_KEYS"]
 
 COLUMNS = ("q", "dq", "iq", "diq")
 
 
+#: keys of ``Curve.params`` that record a slit-smeared curve's resolution (1/Å), not model parameters
+SLIT_KEYS = ("slit_length", "slit_width")
+
+
 @dataclass
 class Curve:
-    """One 1D curve; arrays are 1D and of equal length."""
+    """One 1D curve; arrays are 1D and of equal length.
+
+    Resolution is pinhole (``dq``, 1-sigma, 1/Å) or slit (``slit_length`` and
+    optionally ``slit_width``, 1/Å, per point, as sasmodels' ``Data1D.dxl`` /
+    ``dxw``: USANS/USAXS).  A curve with a positive slit length is slit-smeared
+    and its ``dq`` is not used.  A simulated slit-smeared curve records its
+    (constant) slit length/width in ``params`` under :data:`SLIT_KEYS`, which
+    stores keep, so the arrays are rebuilt from ``params`` when not given.
+    """
 
     q: np.ndarray
     iq: np.ndarray
@@ -37,9 +49,26 @@ class Curve:
     index: int = -1
     source: str | None = None  # file name for measured curves
     iq_units: str | None = None  # intensity units a measured file states ("1/cm"); None: arbitrary or unknown
+    slit_length: np.ndarray | None = None
+    slit_width: np.ndarray | None = None
+
+    def __post_init__(self):
+        for key in SLIT_KEYS:
+            if getattr(self, key) is None and self.params and self.params.get(key):
+                setattr(self, key, np.full(len(self.q), float(self.params[key])))
 
     def __len__(self) -> int:
         return len(self.q)
+
+    @property
+    def slit_smeared(self) -> bool:
+        """True when the curve carries slit smearing (a positive slit length somewhere)."""
+        return self.slit_length is not None and bool(np.any(np.asarray(self.slit_length) > 0))
+
+    @property
+    def model_parameters(self) -> dict:
+        """``params`` without the resolution keys: what sasmodels takes to recompute the curve."""
+        return {k: v for k, v in (self.params or {}).items() if k not in SLIT_KEYS}
 
 
 @dataclass
