@@ -4,7 +4,8 @@ Commands are added by plugins through the ``sasnets_register_commands`` hook;
 the built-in ones live one module per subcommand in this package (see
 :mod:`sasnets.cli._plugin`).  Expected failures (:class:`SasnetsError`) are
 printed as one line on stderr with a non-zero exit status; an interrupt says
-how to resume.
+how to resume where the command saves finished work (:data:`RESUMABLE`, or a
+plugin command with ``resumable = True``), and only there.
 """
 from __future__ import annotations
 
@@ -15,7 +16,11 @@ import click
 from ..errors import SasnetsError
 from ._quiet import quiet_tensorflow
 
-__all__ = ["cli", "main"]
+__all__ = ["cli", "main", "RESUMABLE"]
+
+#: built-in commands whose finished work survives an interrupt and a rerun continues
+#: (train and tune say so themselves, naming their checkpoint)
+RESUMABLE = frozenset({"generate", "convert", "demo"})
 
 
 class SasnetsGroup(click.Group):
@@ -46,7 +51,12 @@ class SasnetsGroup(click.Group):
             click.echo(f"Error: {exc}", err=True)
             ctx.exit(exc.exit_code)
         except KeyboardInterrupt:
-            click.echo("Interrupted; finished work is saved; rerun the same command to resume.", err=True)
+            name = ctx.invoked_subcommand
+            command = self.get_command(ctx, name) if name else None
+            if name in RESUMABLE or getattr(command, "resumable", False):
+                click.echo("Interrupted; finished work is saved; rerun the same command to resume.", err=True)
+            else:
+                click.echo("Interrupted.", err=True)
             ctx.exit(130)
 
 
