@@ -90,8 +90,8 @@ def run(args, name, arch, augment, epochs, preprocess):
     t = time.perf_counter()
 
     def progress(event):
-        if event["event"] == "epoch_end":
-            r = event["record"]
+        if event.stage == "epoch_end":
+            r = event.info["record"]
             print(f"  {name} epoch {r['epoch']:>2}: val top-1 {r['val_accuracy']:.3f} top-5 {r['val_top5']:.3f} "
                   f"{r['seconds']:.1f} s", file=sys.stderr, flush=True)
 
@@ -196,9 +196,9 @@ def main(argv=None):
             if args.fit_verify:
                 from sasnets.analysis.fit_verified import fit_verified_accuracy_on_store
 
-                def fitted(done, total, name=name):
-                    if done % 20 == 0 or done == total:
-                        print(f"  {name} fit-verify: {done}/{total} fits", file=sys.stderr, flush=True)
+                def fitted(event, name=name):
+                    if event.done % 20 == 0 or event.finished:
+                        print(f"  {name} fit-verify: {event.done}/{event.total} fits", file=sys.stderr, flush=True)
 
                 info["fit_verified"] = fit_verified_accuracy_on_store(clf, store, "test", n=args.fit_verify, k=1,
                                                                       seed=args.seed, progress=fitted)

@@ -13,8 +13,9 @@ enough for a laptop CPU in a few minutes:
 
 Every stage is re-runnable: the store is topped up (nothing regenerated), a
 finished classifier is reused and an interrupted one resumed.  Progress goes
-through the optional ``progress(stage, done, total)`` callable; the function
-never prints.
+through the optional ``progress`` callable (:class:`~sasnets.progress.Progress`
+events; stages ``generate train``, ``generate test``, ``train`` (epochs),
+``evaluate``, ``analyze``, ``fit example``); the function never prints.
 """
 from __future__ import annotations
 
@@ -23,7 +24,9 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Sequence
+
+from .progress import ProgressCallback, notifier
 
 __all__ = ["DEMO_MODELS", "EXAMPLE_CURVE", "DemoResult", "run_demo", "example_curve_path"]
 
@@ -32,7 +35,6 @@ DEMO_MODELS = ("sphere", "core_shell_sphere", "cylinder", "ellipsoid", "lamellar
 #: the bundled example: a simulated cylinder measurement (q, I, dI, dQ)
 EXAMPLE_CURVE = "cylinder_example.txt"
 
-Progress = Callable[[str, int, int], None]
 
 
 def example_curve_path() -> str:
@@ -59,7 +61,7 @@ def run_demo(outdir: str = "sasnets-demo", *, models: Sequence[str] = DEMO_MODEL
              top: int = 3,
              fit_budget_s: float = 10.0, seed: int = 0, workers: int | None = None,
              threads: int | None = None, analyzers: Sequence[str] | None = None,
-             progress: Progress | None = None) -> DemoResult:
+             progress: ProgressCallback | None = None) -> DemoResult:
     """Generate, train, evaluate, classify and fit; returns a :class:`DemoResult`.
 
     ``count`` training curves (``test_count``, default ``count // 4``, test
@@ -79,7 +81,7 @@ def run_demo(outdir: str = "sasnets-demo", *, models: Sequence[str] = DEMO_MODEL
     from .classifier import META_FILE, load_classifier
     from .training.train import train
 
-    notify = progress or (lambda stage, done, total: None)
+    notify = notifier(progress)
     outdir = os.path.abspath(os.fspath(outdir))
     os.makedirs(outdir, exist_ok=True)
     store = os.path.join(outdir, "demo.h5")
@@ -99,8 +101,8 @@ def run_demo(outdir: str = "sasnets-demo", *, models: Sequence[str] = DEMO_MODEL
         notify("train", epochs, epochs)
     else:
         def on_train(event):
-            if event.get("event") == "epoch_end":
-                notify("train", int(event["record"]["epoch"]), epochs)
+            if event.stage == "epoch_end":
+                notify("train", event.done, event.total)
 
         classifier = train(store, run_dir, arch=arch, epochs=epochs, batch_size=batch_size, seed=seed,
                            tensorboard=False,
@@ -108,12 +110,10 @@ def run_demo(outdir: str = "sasnets-demo", *, models: Sequence[str] = DEMO_MODEL
                            progress=on_train)
 
     # 3. evaluation and report
-    result = evaluate(classifier, store, "test", seed=seed,
-                      progress=lambda done, total: notify("evaluate", done, total))
+    result = evaluate(classifier, store, "test", seed=seed, progress=progress)
     names = list(analyzers) if analyzers is not None else ["metrics", "confusion", "dendrogram",
                                                              "accuracy", "calibration"]
-    artifacts = run_analyzers(result, report_dir, names,
-                              progress=lambda name: notify(f"analyze {name}", 0, 0))
+    artifacts = run_analyzers(result, report_dir, names, progress=progress)
 
     # 4. the example curve: classify, fit the top candidates, plot
     example = example_curve_path()

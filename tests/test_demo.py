@@ -27,7 +27,7 @@ def test_demo_runs_end_to_end_and_reruns_without_retraining(tmp_path):
     models = ("sphere", "cylinder", "lamellar")
     kwargs = dict(models=models, count=40, test_count=8, epochs=1, top=2, fit_budget_s=3, seed=3,
                   workers=1, threads=1, analyzers=["metrics", "accuracy"],
-                  progress=lambda stage, done, total: stages.append(stage))
+                  progress=lambda event: stages.append(event.stage))
     result = run_demo(tmp_path / "demo", **kwargs)
     assert os.path.isfile(result.report) and result.report.endswith("index.html")
     page = open(result.report).read()

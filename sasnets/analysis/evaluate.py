@@ -14,11 +14,11 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 
 from ..errors import DataError, UsageError
+from ..progress import ProgressCallback, notifier
 from .conditions import accuracy_by_conditions, curve_conditions
 from .families import families_of
 from .metrics import apply_temperature, evaluate_probabilities, expected_calibration_error, fit_temperature, \
@@ -79,7 +79,7 @@ def _open(store):
 
 def predictions_on_tag(classifier, store, tag: str, *, batch_size: int = 4096, max_curves: int | None = None,
                        seed: int = 0, embed: bool = False, conditions: bool = False,
-                       progress: Callable[[int, int], None] | None = None):
+                       progress: ProgressCallback | None = None, stage: str = "evaluate"):
     """Run ``classifier`` over tag ``tag`` of ``store``.
 
     Returns ``(proba, y, embeddings or None, skipped, conditions or None)``
@@ -89,6 +89,8 @@ def predictions_on_tag(classifier, store, tag: str, *, batch_size: int = 4096, m
     (:func:`sasnets.analysis.conditions.curve_conditions`; reads the curves'
     parameters for it).
     ``max_curves`` evaluates a random subset (drawn with ``seed``).
+    ``progress`` gets :class:`~sasnets.progress.Progress` events of ``stage``:
+    curves classified of the curves to classify.
     """
     if batch_size < 1:
         raise UsageError(f"The batch size must be at least 1 (--batch-size), got {batch_size}.")
@@ -110,6 +112,8 @@ def predictions_on_tag(classifier, store, tag: str, *, batch_size: int = 4096, m
         target = total if max_curves is None else min(int(max_curves), total)
         probas, ys, embs, conds = [], [], [], []
         done = 0
+        notify = notifier(progress)
+        notify(stage, 0, target, f"{stage} {tag}")
         batches = store.iter_batches(tag, batch_size, shuffle=max_curves is not None, seed=seed,
                                      models=known if skipped else None, with_params=conditions)
         for batch in batches:
@@ -122,8 +126,7 @@ def predictions_on_tag(classifier, store, tag: str, *, batch_size: int = 4096, m
             if embed:
                 embs.append(classifier.embed(batch))
             done += len(batch)
-            if progress:
-                progress(done, target)
+            notify(stage, done, target, f"{stage} {tag}")
             if done >= target:
                 break
     finally:
@@ -138,9 +141,9 @@ def predictions_on_tag(classifier, store, tag: str, *, batch_size: int = 4096, m
 
 
 def evaluate(classifier, store, tag: str = "test", *, batch_size: int = 4096, max_curves: int | None = None,
-             seed: int = 0, embed: bool = False,
-             progress: Callable[[int, int], None] | None = None) -> EvaluationResult:
-    """Metrics of ``classifier`` (a :class:`~sasnets.classifier.Classifier` or its path) on ``tag``."""
+             seed: int = 0, embed: bool = False, progress: ProgressCallback | None = None) -> EvaluationResult:
+    """Metrics of ``classifier`` (a :class:`~sasnets.classifier.Classifier` or its path) on ``tag``;
+    ``progress`` gets :class:`~sasnets.progress.Progress` events of stage ``"evaluate"`` (curves)."""
     if isinstance(classifier, (str, os.PathLike)):
         from ..classifier import load_classifier
 
@@ -166,8 +169,9 @@ def evaluate(classifier, store, tag: str = "test", *, batch_size: int = 4096, ma
 
 
 def calibrate(classifier, store, tag: str = "eval", *, batch_size: int = 4096, max_curves: int | None = None,
-              seed: int = 0, save: bool = True, progress: Callable[[int, int], None] | None = None) -> dict:
+              seed: int = 0, save: bool = True, progress: ProgressCallback | None = None) -> dict:
     """Fit the softmax temperature on ``tag`` and (with ``save``) store it in ``classifier.json``.
+    ``progress`` gets :class:`~sasnets.progress.Progress` events of stage ``"calibrate"`` (curves).
 
     Returns ``{"temperature", "previous", "nll_before", "nll_after",
     "ece_before", "ece_after", "tag", "curves"}``.  Temperatures compose: the
@@ -175,7 +179,7 @@ def calibrate(classifier, store, tag: str = "eval", *, batch_size: int = 4096, m
     probabilities, so calibrating twice is harmless.
     """
     proba, y, _, _, _ = predictions_on_tag(classifier, store, tag, batch_size=batch_size, max_curves=max_curves,
-                                        seed=seed, progress=progress)
+                                        seed=seed, progress=progress, stage="calibrate")
     if len(y) < 2:
         raise DataError(f"Tag {tag!r} has too few curves of the classifier's models to fit a temperature (--calibrate-on).")
     factor = fit_temperature(proba, y)

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import math
 import os
-from typing import Callable, Sequence
+from typing import Sequence
 
 import numpy as np
 
 from ..errors import UsageError
+from ..progress import ProgressCallback, notifier
 from ..fitting import FitJob, FitResult, map_fits, rank_fits
 
 __all__ = ["verify_curve", "fit_verified_accuracy", "fit_verified_accuracy_on_store"]
@@ -45,7 +46,7 @@ def _checked_sample(curves, probabilities, labels) -> tuple[list, np.ndarray]:
 
 def _fit_sample(curves: Sequence, probabilities: np.ndarray, labels: list, k: int, tolerance: float,
                 rerank: bool, options: dict, workers: int | None,
-                progress: Callable[[int, int], None] | None) -> dict:
+                progress: ProgressCallback | None) -> dict:
     """Fit each curve's top-``k`` candidates (all curves when ``rerank``, else
     only those whose true model is not among them) and, where it is missing,
     its true model; return the fit-verified and the re-ranked top-1 fractions."""
@@ -59,10 +60,11 @@ def _fit_sample(curves: Sequence, probabilities: np.ndarray, labels: list, k: in
             jobs.append(FitJob(curve, name, {**options, "probability": probability}))
             owner.append(i)
     fits = [{} for _ in curves]
+    notify = notifier(progress)
+    notify("fit-verify", 0, len(jobs), "fit-verify")
     for done, (j, res) in enumerate(map_fits(jobs, workers=workers), 1):
         fits[owner[j]][jobs[j].model] = res
-        if progress is not None:
-            progress(done, len(jobs))
+        notify("fit-verify", done, len(jobs), "fit-verify")
     verified = [curve.model in top or verify_curve(fits[i][curve.model], [fits[i][m] for m in top], tolerance)
                 for i, (curve, top) in enumerate(zip(curves, tops))]
     out = {"fit_verified": float(np.mean(verified))}
@@ -77,7 +79,7 @@ def _fit_sample(curves: Sequence, probabilities: np.ndarray, labels: list, k: in
 def fit_verified_accuracy(curves: Sequence, probabilities, labels: Sequence[str], k: int = 3,
                           tolerance: float = 0.1, *, resolution: float | None = None, budget_s: float = 10.0,
                           starts: int = 2, seed: int = 0, workers: int | None = None,
-                          progress: Callable[[int, int], None] | None = None) -> float:
+                          progress: ProgressCallback | None = None) -> float:
     """Fraction of ``curves`` where a top-``k`` candidate fits as well as the true model.
 
     ``curves`` carry their true scattering model in ``curve.model``;
@@ -86,7 +88,8 @@ def fit_verified_accuracy(curves: Sequence, probabilities, labels: Sequence[str]
     when the best reduced chi-square of the top-``k`` candidates is within
     ``tolerance`` (relative) of the true model's.  This is the honest measure
     when two scattering models describe the same curve equally well.  Fits
-    run in parallel; ``progress(done, total)`` is called after each fit.
+    run in parallel; ``progress`` gets :class:`~sasnets.progress.Progress` events of
+    stage ``"fit-verify"`` (fits done of fits to run).
     """
     curves, probabilities = _checked_sample(curves, probabilities, labels)
     if not curves:
@@ -99,7 +102,7 @@ def fit_verified_accuracy(curves: Sequence, probabilities, labels: Sequence[str]
 def fit_verified_accuracy_on_store(classifier, store, tag: str = "test", n: int = 50, k: int = 3,
                                    tolerance: float = 0.1, *, seed: int = 0, budget_s: float = 10.0,
                                    starts: int = 2, workers: int | None = None,
-                                   progress: Callable[[int, int], None] | None = None) -> dict:
+                                   progress: ProgressCallback | None = None) -> dict:
     """:func:`fit_verified_accuracy` of ``classifier`` on a seeded random subset
     of ``n`` curves of ``tag`` in ``store`` (a URL or an open store), and the
     top-1 of the answer ``sasnets fit --rank-by posterior`` gives: the top

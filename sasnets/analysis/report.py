@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import html
 import os
-from typing import Callable, Sequence
+from typing import Sequence
 
 from ..errors import UsageError
+from ..progress import ProgressCallback, notifier
 from .families import family_sort_key
 
 __all__ = ["run_analyzers", "write_index", "analyzer_names", "DEFAULT_ANALYZERS"]
@@ -42,17 +43,20 @@ def needs_embeddings(names: Sequence[str]) -> bool:
 
 
 def run_analyzers(results, outdir: str, names: Sequence[str],
-                  progress: Callable[[str], None] | None = None) -> dict[str, list[str]]:
-    """``{analyzer name: [files written]}``; a failing third-party analyzer is reported, not fatal."""
+                  progress: ProgressCallback | None = None) -> dict[str, list[str]]:
+    """``{analyzer name: [files written]}``; a failing third-party analyzer is reported, not fatal.
+    ``progress`` gets :class:`~sasnets.progress.Progress` events of stage
+    ``"analyze"``: analyzers run of ``names``, before each (message "running
+    analyzer NAME…") and after the last."""
     from ..plugins import get_registry
 
     registry = get_registry("analyzers")
     os.makedirs(outdir, exist_ok=True)
     written: dict[str, list[str]] = {}
-    for name in names:
+    notify = notifier(progress)
+    for i, name in enumerate(names):
         entry = registry.entry(name, "--analyzers")
-        if progress:
-            progress(name)
+        notify("analyze", i, len(names), f"running analyzer {name}…", analyzer=name)
         try:
             paths = entry.load()(results, outdir) or []
         except Exception as exc:
@@ -62,6 +66,7 @@ def run_analyzers(results, outdir: str, names: Sequence[str],
             results.info.setdefault("analyzer_errors", {})[name] = f"{type(exc).__name__}: {exc}"
             continue
         written[name] = [os.fspath(p) for p in paths]
+    notify("analyze", len(names), len(names))
     return written
 
 

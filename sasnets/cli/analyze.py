@@ -21,21 +21,19 @@ def analyze(classifier, store, tag, outdir, analyzers, max_curves, batch_size, s
     t-SNE, per-model accuracy, calibration) and an index.html report to --output."""
     from ..analysis.evaluate import evaluate
     from ..analysis.report import analyzer_names, needs_embeddings, run_analyzers, write_index
-    from .evaluate import _bar, load_classifier_arg
+    from ._progress import ProgressBars
+    from .evaluate import UNITS, load_classifier_arg
 
     names = analyzer_names(analyzers)
     clf = load_classifier_arg(classifier)
-    progress, close = _bar(quiet, f"evaluate {tag}")
-    try:
+    with ProgressBars(quiet, UNITS) as bars:
         result = evaluate(clf, store, tag, batch_size=batch_size, max_curves=max_curves, seed=seed,
-                          embed=needs_embeddings(names), progress=progress)
-    finally:
-        close()
+                          embed=needs_embeddings(names), progress=bars)
     os.makedirs(outdir, exist_ok=True)
 
-    def say(name):
-        if not quiet:
-            click.echo(f"running analyzer {name}…", err=True)
+    def say(event):
+        if not quiet and event.message:
+            click.echo(event.message, err=True)
 
     artifacts = run_analyzers(result, outdir, names, progress=say)
     index = write_index(result, outdir, artifacts, title=f"sasnets analysis: {os.path.basename(os.path.normpath(classifier))}")

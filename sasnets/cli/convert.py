@@ -2,6 +2,7 @@
 import click
 
 from ..stores.convert import convert as convert_store
+from ._progress import ProgressBars
 
 
 def _split(values):
@@ -28,23 +29,9 @@ def convert(src, dst, tags, models, chunk_size):
     interrupted conversion resumes where it stopped.  2017 files and tables
     (JSON, result_<tag>_<model>, data.db, train_data) are read too.
     """
-    from tqdm import tqdm
-
-    bar = None
-
-    def on_tag(tag, n):
-        nonlocal bar
-        if bar is not None:
-            bar.close()
-        bar = tqdm(total=n, desc=f"{tag}", unit="curve", file=click.get_text_stream("stderr"),
-                   dynamic_ncols=True, leave=True)
-
-    try:
+    with ProgressBars(units={"convert": "curve"}, leave=True) as bars:
         result = convert_store(src, dst, tags=_split(tags), models=_split(models), chunk_size=chunk_size,
-                               progress=lambda n: bar.update(n), on_tag=on_tag)
-    finally:
-        if bar is not None:
-            bar.close()
+                               progress=bars)
     for tag in result.read:
         click.echo(f"{tag}: {result.written[tag]} curves written, {result.skipped[tag]} already present")
     click.echo(f"{result.total_written} curves written to {result.destination}")

@@ -1,37 +1,7 @@
 """``sasnets demo``: the whole workflow in a few minutes on a laptop CPU (see :mod:`sasnets.demo`)."""
 import click
 
-
-class _StageBars:
-    """A ``progress(stage, done, total)`` callable: one tqdm bar per stage on stderr."""
-
-    def __init__(self, quiet: bool):
-        self.quiet = quiet
-        self.stage = None
-        self.bar = None
-
-    def __call__(self, stage, done, total):
-        if self.quiet:
-            return
-        if stage != self.stage:
-            self.close()
-            self.stage = stage
-            if total <= 0:
-                click.echo(f"{stage}…", err=True)
-                return
-            from tqdm import tqdm
-
-            self.bar = tqdm(total=total, desc=stage, file=click.get_text_stream("stderr"), dynamic_ncols=True)
-        if self.bar is not None:
-            self.bar.total = max(total, 1)
-            self.bar.update(done - self.bar.n)
-            if done >= total:
-                self.close()
-
-    def close(self):
-        if self.bar is not None:
-            self.bar.close()
-            self.bar = None
+from ._progress import ProgressBars
 
 
 @click.command("demo")
@@ -52,12 +22,10 @@ def demo(outdir, models, count, epochs, arch, seed, workers, quiet):
     from ..demo import DEMO_MODELS, run_demo
 
     chosen = [m.strip() for m in models.split(",") if m.strip()] if models else list(DEMO_MODELS)
-    bars = _StageBars(quiet)
-    try:
+    with ProgressBars(quiet, units={"generate train": "curve", "generate test": "curve", "train": "epoch", "evaluate": "curve",
+                                     "fit example": "fit"}) as bars:
         result = run_demo(outdir, models=chosen, count=count, epochs=epochs, arch=arch, seed=seed,
                           workers=workers, progress=bars)
-    finally:
-        bars.close()
     if quiet:
         click.echo(result.report)
         return

@@ -5,22 +5,11 @@ import math
 import click
 
 from ..errors import UsageError
+from ._progress import ProgressBars
 
 
-def _bar(quiet: bool, desc: str, unit: str = "curve"):
-    """A ``progress(done, total)`` callback drawing a tqdm bar on stderr, and its closer."""
-    if quiet:
-        return None, lambda: None
-    from tqdm import tqdm
-
-    bar = tqdm(total=0, unit=unit, desc=desc, file=click.get_text_stream("stderr"), dynamic_ncols=True,
-               leave=False)
-
-    def progress(done, total):
-        bar.total = total
-        bar.update(done - bar.n)
-
-    return progress, bar.close
+#: the unit of each progress stage of evaluate and analyze
+UNITS = {"evaluate": "curve", "calibrate": "curve", "fit-verify": "fit"}
 
 
 def load_classifier_arg(path):
@@ -104,30 +93,21 @@ def evaluate(classifier, store, tag, as_json, calibrate_on, max_curves, batch_si
         if calibrate_on == tag:
             raise UsageError(f"--calibrate-on {calibrate_on!r} is the tag being evaluated; "
                              "fit the temperature on a different (validation) tag.")
-        progress, close = _bar(quiet, f"calibrate on {calibrate_on}")
-        try:
+        with ProgressBars(quiet, UNITS) as bars:
             calibration = calibrate(clf, store, calibrate_on, batch_size=batch_size, max_curves=max_curves,
-                                    seed=seed, progress=progress)
-        finally:
-            close()
+                                    seed=seed, progress=bars)
         click.echo(f"Temperature {calibration['previous']:.4g} -> {calibration['temperature']:.4g} "
                    f"(NLL on {calibrate_on!r} {calibration['nll_before']:.4f} -> {calibration['nll_after']:.4f}); "
                    f"saved in {clf.path}.", err=True)
-    progress, close = _bar(quiet, f"evaluate {tag}")
-    try:
+    with ProgressBars(quiet, UNITS) as bars:
         result = run_evaluation(clf, store, tag, batch_size=batch_size, max_curves=max_curves, seed=seed,
-                                progress=progress)
-    finally:
-        close()
+                                progress=bars)
     if fit_verify:  # fit-verified accuracy (sasnets.analysis.fit_verified)
         from ..analysis.fit_verified import fit_verified_accuracy_on_store
 
-        progress, close = _bar(quiet, "fit-verify", unit="fit")
-        try:
+        with ProgressBars(quiet, UNITS) as bars:
             result.metrics["fit_verified"] = fit_verified_accuracy_on_store(clf, store, tag, n=fit_verify, k=3,
-                                                                            seed=seed, progress=progress)
-        finally:
-            close()
+                                                                            seed=seed, progress=bars)
     if as_json:
         out = dict(result.metrics)
         out["info"] = result.info

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import json
-import sys
+from dataclasses import replace
 
 import click
 
 from ..errors import UsageError
+from ._progress import ProgressBars
 
 __all__ = ["train_command", "COMMANDS", "parse_settings", "ProgressPrinter", "common_data_options"]
 
@@ -30,45 +31,40 @@ def _models(value):
 
 
 class ProgressPrinter:
-    """Turns training progress events into a tqdm bar per epoch and one line per epoch on stderr."""
+    """Turns training :class:`~sasnets.progress.Progress` events into a tqdm bar per epoch
+    and one line per epoch on stderr."""
 
     def __init__(self, quiet: bool = False):
         self.quiet = quiet
-        self.bar = None
+        self.bars = ProgressBars(quiet, units={"batch": "batch"})
 
-    def __call__(self, event: dict) -> None:
+    def __call__(self, event) -> None:
         if self.quiet:
             return
-        kind = event["event"]
-        if kind == "data":
-            click.echo(f"reading {event['curves']} curves of {event['labels']} scattering models ({event['mode']})", err=True)
-        elif kind == "start":
-            what = "resuming" if event["resumed"] else "training"
-            click.echo(f"{what} {event['architecture']} ({event['params']:,} parameters) on {event['train']} curves, "
-                       f"validating on {event['val']}; epoch {event['first_epoch']} of {event['epochs']}", err=True)
-        elif kind == "epoch_begin":
-            from tqdm import tqdm
-
-            self.bar = tqdm(total=event["steps"], desc=f"epoch {event['epoch']}/{event['epochs']}", unit="batch",
-                            file=sys.stderr, leave=False, dynamic_ncols=True)
-        elif kind == "batch" and self.bar is not None:
-            self.bar.update(event["step"] - self.bar.n)
-        elif kind == "epoch_end":
-            if self.bar is not None:
-                self.bar.close()
-                self.bar = None
-            r = event["record"]
-            best = " *" if event["best_epoch"] == r["epoch"] else ""
+        info = event.info
+        if event.stage == "data":
+            click.echo(event.message, err=True)
+        elif event.stage == "start":
+            what = "resuming" if info["resumed"] else "training"
+            click.echo(f"{what} {info['architecture']} ({info['params']:,} parameters) on {info['train']} curves, "
+                       f"validating on {info['val']}; epoch {info['first_epoch']} of {info['epochs']}", err=True)
+        elif event.stage == "epoch_begin":
+            self.bars.close()
+            self.bars(replace(event, stage="batch", done=0, total=info["steps"]))
+        elif event.stage == "batch":
+            self.bars(event)
+        elif event.stage == "epoch_end":
+            self.bars.close()
+            r = info["record"]
+            best = " *" if info["best_epoch"] == r["epoch"] else ""
             click.echo(f"epoch {r['epoch']:>3}  loss {r['loss']:.4f}  acc {r['accuracy']:.3f}  "
                        f"val_loss {r['val_loss']:.4f}  val_acc {r['val_accuracy']:.3f}  val_top5 {r['val_top5']:.3f}  "
                        f"lr {r['learning_rate']:.2e}  {r['seconds']:.1f}s{best}", err=True)
-            if event["stopped_early"]:
+            if info["stopped_early"]:
                 click.echo("stopping early: validation accuracy stopped improving", err=True)
 
     def close(self):
-        if self.bar is not None:
-            self.bar.close()
-            self.bar = None
+        self.bars.close()
 
 
 def common_data_options(f):

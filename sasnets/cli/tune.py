@@ -12,15 +12,15 @@ class _TunePrinter(ProgressPrinter):
     def __call__(self, event):
         if self.quiet:
             return
-        kind = event["event"]
-        if kind == "tune_start":
-            click.echo(f"search: {event['done']} of {event['trials']} trials done, running {event['remaining']}", err=True)
-        elif kind == "trial_end":
-            value = f"{event['value']:.3f}" if event["value"] is not None else "-"
-            click.echo(f"trial {event['trial']}: {event['state'].lower()}, val_acc {value}, {event['params']}", err=True)
-        elif kind == "tune_done":
-            click.echo(f"best trial {event['best_trial']}: val_acc {event['value']:.3f}, {event['params']}", err=True)
-        elif kind in ("epoch_begin", "batch", "epoch_end"):
+        info = event.info
+        if event.stage == "tune_start":
+            click.echo(f"search: {event.done} of {event.total} trials done, running {info['remaining']}", err=True)
+        elif event.stage == "trial_end":
+            value = f"{info['value']:.3f}" if info["value"] is not None else "-"
+            click.echo(f"trial {info['trial']}: {info['state'].lower()}, val_acc {value}, {info['params']}", err=True)
+        elif event.stage == "tune_done":
+            click.echo(f"best trial {info['best_trial']}: val_acc {info['value']:.3f}, {info['params']}", err=True)
+        elif event.stage in ("epoch_begin", "batch", "epoch_end"):
             super().__call__(event)
 
 

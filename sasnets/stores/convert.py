@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
+from typing import Sequence
 
 import numpy as np
 
 from ..data.curves import CurveBatch
 from ..errors import UsageError
+from ..progress import ProgressCallback, notifier
 from .base import open_store
 
 __all__ = ["convert", "ConvertResult"]
@@ -55,18 +56,20 @@ def _assign_indices(batch: CurveBatch, seen: dict[str, int]) -> CurveBatch:
 
 
 def convert(src: str, dst: str, tags: Sequence[str] | None = None, models: Sequence[str] | None = None,
-            chunk_size: int = 2048, progress: Callable[[int], None] | None = None,
-            on_tag: Callable[[str, int], None] | None = None) -> ConvertResult:
+            chunk_size: int = 2048, progress: ProgressCallback | None = None) -> ConvertResult:
     """Copy curves of ``tags`` (all by default) and ``models`` (all) from store ``src`` to ``dst``.
 
-    ``progress(n)`` is called after each chunk with the number of source
-    curves it covered; ``on_tag(tag, n)`` before each tag with its size.
+    ``progress`` receives :class:`~sasnets.progress.Progress` events of stage
+    ``"convert"``: source curves covered of the tag's size, the tag as the
+    message, ``info={"tag": tag}``; one event before each tag and one after
+    each chunk.
     """
     if chunk_size <= 0:
         raise UsageError(f"Chunk size must be positive, not {chunk_size}.")
     if str(src) == str(dst):
         raise UsageError(f"Source and destination are the same store ({src}); give a different destination.")
     result = ConvertResult()
+    notify = notifier(progress)
     with open_store(src, "r") as source:
         present = source.tags()
         chosen = list(present) if not tags else list(dict.fromkeys(tags))
@@ -85,14 +88,12 @@ def convert(src: str, dst: str, tags: Sequence[str] | None = None, models: Seque
             result.destination = target.url
             for tag in chosen:
                 n = source.size(tag)
-                if on_tag:
-                    on_tag(tag, n)
+                notify("convert", 0, n, tag, tag=tag)
                 existing: dict[str, set] = {}
                 seen: dict[str, int] = {}
                 read = written = skipped = 0
                 for start in range(0, n, chunk_size):
                     batch = source.read_slice(tag, start, min(start + chunk_size, n), with_params=True)
-                    covered = len(batch)
                     batch = _assign_indices(batch, seen)
                     if wanted is not None:
                         batch = batch.take(np.isin(batch.models.astype(str), wanted))
@@ -109,8 +110,7 @@ def convert(src: str, dst: str, tags: Sequence[str] | None = None, models: Seque
                         target.write(tag, batch.take(keep) if not keep.all() else batch)
                     written += int(keep.sum())
                     skipped += int((~keep).sum())
-                    if progress:
-                        progress(covered)
+                    notify("convert", min(start + chunk_size, n), n, tag, tag=tag)
                 result.read[tag], result.written[tag], result.skipped[tag] = read, written, skipped
                 if written and tag in target.tags():
                     have = target.provenance(tag)

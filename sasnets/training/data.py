@@ -27,6 +27,7 @@ from typing import Iterator, Sequence
 
 import numpy as np
 
+from ..progress import notifier
 from ..data.augment import AugmentSpec, augment
 from ..data.curves import CurveBatch
 from ..data.preprocess import PreprocessSpec, iter_chunks, preprocess
@@ -267,7 +268,7 @@ def prepare_data(store_url: str, *, tag: str = "train", val_tag: str | None = No
     augment_spec = augment_spec or AugmentSpec()
     if not 0 <= val_fraction < 1:
         raise UsageError(f"The validation fraction must be in [0, 1) (--val-fraction), got {val_fraction}.")
-    notify = progress or (lambda *_: None)
+    notify = notifier(progress)
     url = os.fspath(store_url)
     with _open(url) as store:
         counts = store.counts()
@@ -288,8 +289,9 @@ def prepare_data(store_url: str, *, tag: str = "train", val_tag: str | None = No
         need = estimate_bytes(n_total, points, input_size, len(labels))
         if stream is None:
             stream = need > (memory_limit if memory_limit is not None else _default_memory_limit())
-        notify({"event": "data", "mode": "streaming" if stream else "in-memory", "curves": n_total,
-                "labels": len(labels), "bytes": need})
+        mode = "streaming" if stream else "in-memory"
+        notify("data", message=f"reading {n_total} curves of {len(labels)} scattering models ({mode})", mode=mode,
+               curves=n_total, labels=len(labels), bytes=need)
 
         if not stream:
             train = store.read(tag, models=labels, with_params=False)

@@ -9,9 +9,11 @@ continues an interrupted run from its last checkpoint exactly: the network,
 optimizer and random-generator states are restored and each epoch's data
 depends only on ``(seed, epoch)``.
 
-The function reports progress through an optional ``progress(event)``
-callable (dicts with an ``"event"`` key: ``data``, ``start``,
-``epoch_begin``, ``batch``, ``epoch_end``, ``done``) and never prints.
+The function reports progress through an optional ``progress`` callable
+(:class:`~sasnets.progress.Progress` events; stages ``data``, ``start``,
+``epoch_begin``, ``batch`` (steps of the epoch), ``epoch_end`` (epochs of the
+run; ``info["record"]`` is the epoch's history record), ``done``) and never
+prints.
 
 :func:`train` is a sequence of steps, in this order: plan the run
 (:func:`~sasnets.training.plan.plan_run`: the options resolved into a :class:`RunPlan`, read from
@@ -25,7 +27,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from typing import Callable, Sequence
+from typing import Sequence
 
 import numpy as np
 
@@ -39,6 +41,7 @@ from ._artifacts import fit_temperature, versions, write_classifier, write_histo
 from .checkpoint import (assign_variables, latest_checkpoint, load_checkpoint, network_variables,
                          optimizer_variables, save_checkpoint)
 from .data import TrainingData, prepare_data
+from ..progress import ProgressCallback, notifier
 from .plan import RunPlan, plan_run, write_plan
 
 __all__ = ["train", "configure_backend", "fit_temperature", "versions"]
@@ -76,7 +79,7 @@ def train(store, outdir: str, *, arch: str | None = None, tag: str = "train", va
           stream: bool | None = None, memory_limit: int | None = None, tensorboard: bool = True,
           threads: int | None = None, deterministic: bool = True, calibrate: bool = True, jit_compile: bool = False,
           max_epochs_this_call: int | None = None,
-          progress: Callable[[dict], None] | None = None) -> Classifier:
+          progress: ProgressCallback | None = None) -> Classifier:
     """Train a classifier on tag ``tag`` of ``store`` and save it to ``outdir``.
 
     ``store`` is a store URL (``data.h5``, ``postgresql://…``) or an open
@@ -87,7 +90,7 @@ def train(store, outdir: str, *, arch: str | None = None, tag: str = "train", va
     many epochs in this call (the run stays resumable), which tests and
     time-boxed jobs use.  Returns the trained :class:`Classifier`.
     """
-    notify = progress or (lambda event: None)
+    notify = notifier(progress)
     outdir = os.fspath(outdir)
     store_url = _store_url(store)
     _prepare_outdir(outdir, resume, overwrite)
@@ -97,7 +100,7 @@ def train(store, outdir: str, *, arch: str | None = None, tag: str = "train", va
                      recipe_options={"epochs": epochs, "batch_size": batch_size, "learning_rate": learning_rate,
                                      "label_smoothing": label_smoothing, "patience": patience})
     configure_backend(plan.seed, threads, deterministic)
-    data = _read_data(plan, store_url, memory_limit, notify)
+    data = _read_data(plan, store_url, memory_limit, progress)
     if not plan.resumed:
         write_plan(ckpt_dir, plan, data, store_url)
     strategy = _strategy(distribute)
@@ -108,8 +111,8 @@ def train(store, outdir: str, *, arch: str | None = None, tag: str = "train", va
     clf = write_classifier(outdir, model, best_values, state, plan, data, ckpt_dir=ckpt_dir, distribute=distribute,
                            replicas=int(strategy.num_replicas_in_sync) if strategy is not None else 1,
                            deterministic=deterministic, calibrate=calibrate)
-    notify({"event": "done", "finished": clf.meta["training"]["finished"], "metrics": clf.meta["metrics"],
-            "epochs_run": state["epoch"]})
+    notify("done", state["epoch"], int(plan.recipe.epochs), finished=clf.meta["training"]["finished"],
+           metrics=clf.meta["metrics"], epochs_run=state["epoch"])
     return clf
 
 
@@ -149,14 +152,14 @@ def _prepare_outdir(outdir: str, resume: bool, overwrite: bool) -> None:
     os.makedirs(outdir, exist_ok=True)
 
 
-def _read_data(plan: RunPlan, store_url: str, memory_limit: int | None, notify) -> TrainingData:
+def _read_data(plan: RunPlan, store_url: str, memory_limit: int | None, progress) -> TrainingData:
     """The run's curves as :func:`~sasnets.training.data.prepare_data` gets
     them ready: labels, split, q-grid and the in-memory or streaming mode."""
     return prepare_data(
         store_url, tag=plan.tag, val_tag=plan.val_tag, val_fraction=plan.val_fraction, models=plan.models,
         qgrid=plan.qgrid, preprocess_spec=plan.preprocess, augment_spec=plan.augment,
         batch_size=int(plan.recipe.batch_size), seed=plan.seed, stream=plan.stream, memory_limit=memory_limit,
-        labels=plan.labels, progress=notify)
+        labels=plan.labels, progress=progress)
 
 
 # -- the network ------------------------------------------------------------------
@@ -233,20 +236,20 @@ def _run_epochs(model, data: TrainingData, plan: RunPlan, state: dict, best_valu
     """
     import keras
 
-    callbacks = _callbacks(outdir, tensorboard, notify)
     total_epochs = int(plan.recipe.epochs)
     steps = data.steps_per_epoch
-    notify({"event": "start", "architecture": plan.architecture.name, "labels": len(data.labels),
-            "train": data.n_train, "val": int(len(data.y_val)), "epochs": total_epochs, "steps": steps,
-            "first_epoch": state["epoch"] + 1, "mode": "streaming" if data.streaming else "in-memory",
-            "params": int(model.count_params()), "resumed": plan.resumed})
+    callbacks = _callbacks(outdir, tensorboard, notify, steps)
+    notify("start", state["epoch"], total_epochs, architecture=plan.architecture.name, labels=len(data.labels),
+           train=data.n_train, val=int(len(data.y_val)), epochs=total_epochs, steps=steps,
+           first_epoch=state["epoch"] + 1, mode="streaming" if data.streaming else "in-memory",
+           params=int(model.count_params()), resumed=plan.resumed)
     tf_pipelines = _use_tf_pipelines(keras)
     validation, validation_kw = _validation_input(data, tf_pipelines)
     end = total_epochs if max_epochs_this_call is None else min(total_epochs, state["epoch"] + max_epochs_this_call)
     with data.prefetching() as epochs:  # in-memory epochs are built one ahead
         while state["epoch"] < end and not state["stopped_early"]:
             epoch = state["epoch"]
-            notify({"event": "epoch_begin", "epoch": epoch + 1, "epochs": total_epochs, "steps": steps})
+            notify("epoch_begin", epoch, total_epochs, f"epoch {epoch + 1}/{total_epochs}", epoch=epoch + 1, steps=steps)
             t0 = time.perf_counter()
             args, extra = _epoch_input(data, epochs, epoch, epoch + 1 if epoch + 1 < end else None, tf_pipelines)
             hist = model.fit(*args, **extra, epochs=epoch + 1, initial_epoch=epoch, verbose=0, callbacks=callbacks,
@@ -256,17 +259,17 @@ def _run_epochs(model, data: TrainingData, plan: RunPlan, state: dict, best_valu
             best_values = _advance_state(state, record, model, best_values, int(plan.recipe.patience))
             save_checkpoint(ckpt_dir, model, best_values, state)
             write_history(outdir, state["history"])
-            notify({"event": "epoch_end", "record": record, "best_epoch": state["best_epoch"],
-                    "stopped_early": state["stopped_early"]})
+            notify("epoch_end", epoch + 1, total_epochs, record=record, best_epoch=state["best_epoch"],
+                   stopped_early=state["stopped_early"])
     return best_values
 
 
-def _callbacks(outdir: str, tensorboard: bool, notify) -> list:
+def _callbacks(outdir: str, tensorboard: bool, notify, steps: int) -> list:
     """The Keras callbacks of every epoch's ``fit``: batch progress events,
     and TensorBoard logs in ``outdir/logs`` when asked for and available."""
     import keras
 
-    callbacks = [_BatchProgress(notify)]
+    callbacks = [_BatchProgress(notify, steps)]
     if tensorboard and keras.backend.backend() == "tensorflow" and _has_tensorboard():
         callbacks.append(keras.callbacks.TensorBoard(log_dir=os.path.join(outdir, "logs"), write_graph=False))
     return callbacks
@@ -282,12 +285,12 @@ def _has_tensorboard() -> bool:
 class _BatchProgress:
     """Forwards Keras batch ends to the ``progress`` callable."""
 
-    def __new__(cls, notify):
+    def __new__(cls, notify, steps):
         import keras
 
         class Callback(keras.callbacks.Callback):
             def on_train_batch_end(self, batch, logs=None):
-                notify({"event": "batch", "step": batch + 1})
+                notify("batch", batch + 1, steps)
 
         return Callback()
 

@@ -13,14 +13,15 @@ trials.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
-from typing import Callable
 
 from ..errors import UsageError
 from ..networks.base import get_architecture
 from .._jsonio import write_json_atomic
+from ..progress import ProgressCallback, notifier
 from ..classifier import Classifier, load_classifier
 
 __all__ = ["tune", "STUDY_NAME"]
@@ -39,7 +40,7 @@ class _Pruned(Exception):
 
 
 def tune(store, outdir: str, *, arch: str | None = None, trials: int = 20, trial_epochs: int = 5,
-         seed: int = 0, progress: Callable[[dict], None] | None = None, timeout: float | None = None,
+         seed: int = 0, progress: ProgressCallback | None = None, timeout: float | None = None,
          **train_options) -> Classifier:
     """Search hyper-parameters of ``arch`` on ``store``; returns the best classifier.
 
@@ -52,7 +53,7 @@ def tune(store, outdir: str, *, arch: str | None = None, trials: int = 20, trial
 
     from .train import train
 
-    notify = progress or (lambda event: None)
+    notify = notifier(progress)
     if trials < 1:
         raise UsageError(f"Run at least one trial (--trials), got {trials}.")
     if trial_epochs < 1:
@@ -93,9 +94,10 @@ def tune(store, outdir: str, *, arch: str | None = None, trials: int = 20, trial
         trial_dir = os.path.join(outdir, "trials", f"{trial.number:04d}")
 
         def report(event):
-            notify({**event, "trial": trial.number})
-            if event["event"] == "epoch_end":
-                record = event["record"]
+            if progress is not None:
+                progress(dataclasses.replace(event, info={**event.info, "trial": trial.number}))
+            if event.stage == "epoch_end":
+                record = event.info["record"]
                 trial.report(record["val_accuracy"], record["epoch"] - 1)
                 if trial.should_prune():
                     raise _Pruned()
@@ -115,11 +117,12 @@ def tune(store, outdir: str, *, arch: str | None = None, trials: int = 20, trial
 
     done = len(study.get_trials(deepcopy=False, states=counted))
     remaining = max(int(trials) - done, 0)
-    notify({"event": "tune_start", "done": done, "remaining": remaining, "trials": int(trials)})
+    notify("tune_start", done, int(trials), remaining=remaining)
     if remaining:
         study.optimize(objective, n_trials=remaining, timeout=timeout, catch=(),
-                       callbacks=[lambda s, t: notify({"event": "trial_end", "trial": t.number, "state": t.state.name,
-                                                       "value": t.value, "params": t.params})])
+                       callbacks=[lambda s, t: notify("trial_end", len(s.get_trials(deepcopy=False, states=counted)),
+                                                      int(trials), trial=t.number, state=t.state.name, value=t.value,
+                                                      params=t.params)])
     complete = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
     if not complete:
         raise UsageError(f"No trial of the search in {outdir!r} finished; run more trials (--trials).")
@@ -137,6 +140,6 @@ def tune(store, outdir: str, *, arch: str | None = None, trials: int = 20, trial
     write_json_atomic(meta_file, meta)
     shutil.rmtree(best_dir, ignore_errors=True)
     os.replace(tmp, best_dir)
-    notify({"event": "tune_done", "best_trial": best.number, "value": best.value, "params": best.params})
+    notify("tune_done", int(trials), int(trials), best_trial=best.number, value=best.value, params=best.params)
     return load_classifier(best_dir)
 

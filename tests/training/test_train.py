@@ -46,7 +46,7 @@ def test_training_writes_a_complete_classifier(trained):
     assert 0 <= meta["metrics"]["val_accuracy"] <= 1 and meta["temperature"] > 0
     history = json.load(open(os.path.join(run, "history.json")))
     assert [h["epoch"] for h in history] == [1, 2]
-    kinds = [e["event"] for e in events]
+    kinds = [e.stage for e in events]
     assert kinds[:2] == ["data", "start"] and kinds.count("epoch_end") == 2 and kinds[-1] == "done"
     assert clf.labels == meta["labels"]
 
