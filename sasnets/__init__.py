@@ -20,6 +20,7 @@ _API = {
     "open_store": "sasnets.stores.base:open_store",
     "convert_store": "sasnets.stores.convert:convert",
     "load_curve": "sasnets.stores.measured:load_curve",
+    "load_curves": "sasnets.stores.measured:load_curves",
     "get_registry": "sasnets.plugins:get_registry",
     # simulation
     "generate": "sasnets.simulate.generation:generate",

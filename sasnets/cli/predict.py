@@ -3,9 +3,14 @@
 The classifier is the first argument when it is a classifier directory (or
 archive), else ``--classifier``, else the default classifier shipped with
 sasnets (when the installed version provides one).  Every file is read with
-:func:`sasnets.stores.measured.read_measured`; a file that cannot be read gets
-one line on stderr and the others are still classified; the exit status is 1
-if any file failed.
+:func:`sasnets.stores.measured.read_entries`, so each entry of a file holding
+several curves (CanSAS XML ``SASentry`` blocks, NXcanSAS entries) is classified
+as ``file[entry]``; a file that cannot be read gets one line on stderr and the
+others are still classified; the exit status is 1 if any file failed.
+Warnings are printed as ``Warning: ...``: reading warnings on stderr; those
+that say the answer lies outside what the classifier was trained on
+(slit-smeared curve, entries left out, little q-grid coverage, a flat curve)
+next to the probabilities (on stderr too with ``--json``).
 """
 import json
 import math
@@ -82,13 +87,25 @@ def flatness_note(path, curve, notes: list):
 _FORMAT_NAMES = {"nxcansas": "NXcanSAS", "nist-abs": "NIST .ABS", "cansas-xml": "CanSAS XML", "ascii": "ASCII"}
 
 
-def classify_files(clf, files, top: int, q_units=None, progress=None):
-    """One record per file: ``{"file", "predictions", "credible95", "coverage", "warnings", ...}``
-    or ``{"file", "error"}``; never raises for a bad file."""
+def _slit_note(label: str, curve) -> str:
+    import numpy as np
+
+    length = float(np.median(np.asarray(curve.slit_length)[np.asarray(curve.slit_length) > 0]))
+    return (f"{label}: the curve is slit-smeared (slit length {length:.3g} 1/Å) but the classifier was trained on "
+            "pinhole-smeared curves only (so was the shipped one), so the answer is less reliable; check the "
+            "candidates with a fit that applies the slit resolution.")
+
+
+def classify_files(clf, files, top: int, q_units=None, progress=None, slit_length=None, resolution=None):
+    """One record per curve (each entry of a multi-entry file is one, named ``file[entry]``):
+    ``{"file", "predictions", "credible95", "coverage", "warnings", ...}`` or ``{"file", "error"}``;
+    never raises for a bad file.  ``slit_length`` (1/Å) or ``resolution`` (pinhole dQ/Q, %) give
+    curves whose file states no resolution one.  ``record["caveats"]`` lists the warnings that say the
+    answer is outside what the classifier was trained on (shown next to the probabilities)."""
     import numpy as np
 
     from ..analysis.metrics import credible_sets
-    from ..stores.measured import read_measured
+    from ..stores.measured import EntryLeftOutWarning, fill_resolution, read_entries
 
     records, curves, slots = [], [], []
     grid = clf.qgrid
@@ -96,30 +113,42 @@ def classify_files(clf, files, top: int, q_units=None, progress=None):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
-                measured = read_measured(path, q_units)
+                entries = read_entries(path, q_units)
             except DataError as exc:
                 records.append({"file": path, "error": str(exc)})
                 if progress:
                     progress(1)
                 continue
-        notes = [str(w.message) for w in caught]
-        curve = measured.curve
-        coverage = grid_coverage(curve.q, grid)
-        record = {"file": path, "format": measured.format, "points": int(len(curve)),
-                  "qmin": float(curve.q[0]), "qmax": float(curve.q[-1]), "coverage": coverage, "warnings": notes}
-        if coverage == 0:
-            record = {"file": path, "error": (
-                f"{path}: its q-range {curve.q[0]:.3g}–{curve.q[-1]:.3g} 1/Å does not overlap the classifier's "
-                f"q-grid {grid[0]:.3g}–{grid[-1]:.3g} 1/Å; check the q units (--q-units).")}
-        elif coverage < MIN_COVERAGE:
-            notes.append(f"{path}: covers only {coverage:.0%} of the classifier's q-grid "
-                         f"({grid[0]:.3g}–{grid[-1]:.3g} 1/Å); the answer is less reliable.")
-        if "error" not in record:
-            record["intensity_decades"] = flatness_note(path, curve, notes)
-        records.append(record)
-        if "error" not in record:
-            curves.append(curve)
-            slots.append(len(records) - 1)
+        left_out = [str(w.message) for w in caught if issubclass(w.category, EntryLeftOutWarning)]
+        for number, measured in enumerate(entries):
+            curve = measured.curve
+            label = curve.source or path
+            notes = [str(w.message) for w in caught
+                     if _belongs(str(w.message), path, label, number == 0) or number == 0 and str(w.message) in left_out]
+            caveats = [n for n in notes if n in left_out]
+            fill_resolution(curve, slit_length, None if resolution is None else resolution / 100)
+            if curve.slit_smeared:
+                caveats.append(_slit_note(label, curve))
+                notes.append(caveats[-1])
+            coverage = grid_coverage(curve.q, grid)
+            record = {"file": label, "format": measured.format, "points": int(len(curve)),
+                      "qmin": float(curve.q[0]), "qmax": float(curve.q[-1]), "coverage": coverage,
+                      "warnings": notes, "caveats": caveats}
+            if coverage == 0:
+                record = {"file": label, "error": (
+                    f"{label}: its q-range {curve.q[0]:.3g}–{curve.q[-1]:.3g} 1/Å does not overlap the "
+                    f"classifier's q-grid {grid[0]:.3g}–{grid[-1]:.3g} 1/Å; check the q units (--q-units).")}
+            elif coverage < MIN_COVERAGE:
+                caveats.append(f"{label}: covers only {coverage:.0%} of the classifier's q-grid "
+                               f"({grid[0]:.3g}–{grid[-1]:.3g} 1/Å); the answer is less reliable.")
+                notes.append(caveats[-1])
+            if "error" not in record:
+                before = len(notes)
+                record["intensity_decades"] = flatness_note(label, curve, notes)
+                caveats.extend(notes[before:])
+                curves.append(curve)
+                slots.append(len(records))
+            records.append(record)
         if progress:
             progress(1)
     if curves:
@@ -135,6 +164,16 @@ def classify_files(clf, files, top: int, q_units=None, progress=None):
     return records
 
 
+def _belongs(message: str, path: str, label: str, first: bool) -> bool:
+    """Whether a reading warning is about the entry ``label`` of ``path``: warnings
+    naming an entry (``path[entry]: ...``) go to that entry, file-wide ones to the first."""
+    if label != path:
+        if message.startswith(label + ":") or message.startswith(label + " "):
+            return True
+        return first and not message.startswith(path + "[")
+    return True
+
+
 def format_record(r: dict) -> str:
     name = _FORMAT_NAMES.get(r["format"], r["format"])
     lines = [f"{r['file']}: {name}, {r['points']} points, q {r['qmin']:.3g}–{r['qmax']:.3g} 1/Å "
@@ -144,6 +183,8 @@ def format_record(r: dict) -> str:
         lines.append(f"  {i:>2}. {p['model']:<{width}}  {100 * p['probability']:6.2f} %")
     cs = r["credible95"]
     lines.append(f"  95 % credible set ({len(cs)} model{'s' if len(cs) != 1 else ''}): {', '.join(cs)}")
+    for note in r.get("caveats", []):  # next to the probabilities: why they may not hold
+        lines.append(f"  Warning: {note.split(': ', 1)[1] if note.startswith(r['file'] + ': ') else note}")
     return "\n".join(lines)
 
 
@@ -157,12 +198,22 @@ def format_record(r: dict) -> str:
               help='Print a JSON array: {"file", "predictions": [{"model", "probability"}, …]} or {"file", "error"}.')
 @click.option("--q-units", type=click.Choice(["A", "nm"], case_sensitive=False),
               help="Units of q in the files, overriding what they say (default: as stated, else 1/Å).")
-def predict(inputs, classifier_option, top, as_json, q_units):
+@click.option("--slit-length", type=float, metavar="L",
+              help="Slit length (1/Å) of curves whose file states no resolution (USANS/USAXS, slit-smeared).")
+@click.option("--resolution", type=float, metavar="PCT",
+              help="Pinhole resolution dQ/Q in % of curves whose file states no resolution.")
+def predict(inputs, classifier_option, top, as_json, q_units, slit_length, resolution):
     """Name the scattering model of each measured curve FILE (.ABS, .txt/.dat/.csv, CanSAS XML, NXcanSAS .h5).
 
     CLASSIFIER is a directory made by `sasnets train` (or --classifier DIR);
-    without either, the classifier shipped with sasnets is used.
+    without either, the classifier shipped with sasnets is used.  Every entry
+    of a file holding several curves is classified, as FILE[entry].
     """
+    for option, value in (("--slit-length", slit_length), ("--resolution", resolution)):
+        if value is not None and not (math.isfinite(value) and value >= 0):
+            raise UsageError(f"{option} {value:g} is not allowed; give a length or percentage of 0 or more.")
+    if slit_length and resolution:
+        raise UsageError("Give --slit-length (slit-smeared curves) or --resolution (pinhole), not both.")
     clf, files = split_arguments(inputs, classifier_option)
     if not files:
         raise UsageError("No data files given; pass one or more measured curve files after the classifier.")
@@ -173,7 +224,8 @@ def predict(inputs, classifier_option, top, as_json, q_units):
         tq = tqdm(total=len(files), unit="file", file=click.get_text_stream("stderr"), leave=False)
         bar, close = tq.update, tq.close
     try:
-        records = classify_files(clf, files, top, q_units, progress=bar)
+        records = classify_files(clf, files, top, q_units, progress=bar, slit_length=slit_length,
+                                 resolution=resolution)
     finally:
         close()
     failed = 0
@@ -182,7 +234,8 @@ def predict(inputs, classifier_option, top, as_json, q_units):
             failed += 1
             click.echo(f"Error: {r['error']}", err=True)
         for note in r.get("warnings", []):
-            click.echo(f"Warning: {note}", err=True)
+            if as_json or note not in r.get("caveats", ()):  # text output shows caveats with the probabilities
+                click.echo(f"Warning: {note}", err=True)
     if as_json:
         out = [{"file": r["file"], "error": r["error"]} if "error" in r else
                {"file": r["file"], "predictions": r["predictions"], "credible95": r["credible95"],

@@ -94,3 +94,60 @@ def test_cold_start_does_not_import_tensorflow(tiny_classifier):
                          capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr
     assert json.loads(run.stdout)[0]["predictions"][0]["model"] == "sphere"
+
+
+def test_each_entry_of_a_multi_entry_file_is_classified(tiny_classifier, cli_runner):
+    _, clf = tiny_classifier
+    path = files(["sphere_two_entries.xml"])[0]
+    result = cli_runner.invoke(cli, ["predict", clf, path, "--json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert [o["file"] for o in out] == [path + "[sans]", path + "[usans]"]
+    assert all(o["predictions"] for o in out)
+    assert not any("slit" in w for w in out[0]["warnings"])
+    assert any("slit-smeared" in w and "pinhole" in w for w in out[1]["warnings"])  # out of the classifier's world
+    assert any("covers only" in w for w in out[1]["warnings"])
+    text = cli_runner.invoke(cli, ["predict", clf, path])
+    assert text.exit_code == 0, text.output
+    assert f"{path}[sans]: CanSAS XML" in text.stdout and f"{path}[usans]: CanSAS XML" in text.stdout
+    usans_block = text.stdout.split(f"{path}[usans]")[1]
+    assert "95 % credible set" in usans_block and "  Warning: the curve is slit-smeared" in usans_block
+    assert "Warning:" not in text.stdout.split(f"{path}[usans]")[0]
+    assert all(line.startswith("Warning: ") for line in text.stderr.splitlines() if line.strip())
+
+
+def test_slit_length_and_resolution_options(tiny_classifier, cli_runner):
+    _, clf = tiny_classifier
+    bare = files(["sphere_2col.txt"])
+    slit = json.loads(cli_runner.invoke(cli, ["predict", clf, *bare, "--json", "--slit-length", "0.05"]).stdout)[0]
+    assert slit["predictions"] and any("slit length 0.05 1/Å" in w for w in slit["warnings"])
+    pinhole = cli_runner.invoke(cli, ["predict", clf, *bare, "--json", "--resolution", "5"])
+    assert pinhole.exit_code == 0 and not json.loads(pinhole.stdout)[0]["warnings"]
+    stated = cli_runner.invoke(cli, ["predict", clf, *files(["sphere_4col.csv"]), "--json", "--slit-length", "0.05"])
+    assert not any("slit" in w for w in json.loads(stated.stdout)[0]["warnings"])  # the file's dq wins
+    for args in (["--slit-length", "-1"], ["--resolution", "-5"], ["--slit-length", "0.1", "--resolution", "5"]):
+        bad = cli_runner.invoke(cli, ["predict", clf, *bare, *args])
+        assert bad.exit_code == 2, bad.output
+        assert len(bad.stderr.strip().splitlines()) == 1 and "Traceback" not in bad.output
+
+
+def test_slit_smeared_file_is_classified_with_a_warning(tiny_classifier, cli_runner):
+    _, clf = tiny_classifier
+    result = cli_runner.invoke(cli, ["predict", clf, *files(["sphere_usans.ABS"]), "--json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)[0]
+    assert out["predictions"] and any("slit-smeared (slit length 0.05" in w for w in out["warnings"])
+
+
+def test_an_entry_left_out_is_said_next_to_the_others_answer(tiny_classifier, cli_runner, tmp_path):
+    _, clf = tiny_classifier
+    text = open(files(["sphere_two_entries.xml"])[0]).read()
+    start = text.index("<SASentry", text.index("</SASentry>"))
+    body = text[start:]
+    path = tmp_path / "one_bad.xml"  # the usans entry keeps one row: unusable
+    path.write_text(text[:start] + body[:body.index("</Idata>") + 8] + body[body.rindex("</Idata>") + 8:])
+    result = cli_runner.invoke(cli, ["predict", clf, str(path)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith(f"{path}[sans]: CanSAS XML")  # names do not depend on what was left out
+    assert f"  Warning: {path}[usans] has only 1 usable point" in result.stdout
+    assert "that entry was left out" in result.stdout

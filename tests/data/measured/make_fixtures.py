@@ -150,9 +150,79 @@ def write_bad():
         f.write("this is a text file with an .h5 name\n0.01 1.0\n")
 
 
+def _idata(q, iq, diq, resolution):
+    return "\n".join(f'      <Idata><Q unit="1/A">{a:.6g}</Q><I unit="1/cm">{b:.6g}</I>'
+                     f'<Idev unit="1/cm">{c:.6g}</Idev>{r}</Idata>' for a, b, c, r in zip(q, iq, diq, resolution))
+
+
+def write_multi_entry():
+    """Two SASentry blocks (pinhole SANS + slit-smeared USANS, as latex_smeared.xml), two
+    NXcanSAS entries, and a SasView-style ``<X>   <Y>`` text header."""
+    q, iq, diq, dq = columns(0.003, 0.4, 40)
+    sans = _idata(q, iq, diq, [f'<Qdev unit="1/A">{d:.6g}</Qdev>' for d in dq])
+    qu = np.logspace(-4, np.log10(0.004), 30)
+    usans = _idata(qu, sphere(qu), 0.02 * sphere(qu), ['<dQl unit="1/A">0.05</dQl>'] * len(qu))
+    entries = "".join(f"""  <SASentry name="{name}">
+    <Title>60 A spheres, {name}</Title>
+    <SASdata>
+{rows}
+    </SASdata>
+  </SASentry>
+""" for name, rows in (("sans", sans), ("usans", usans)))
+    with open(path("sphere_two_entries.xml"), "w") as f:
+        f.write(f"""<?xml version="1.0" encoding="UTF-8"?>
+<SASroot version="1.1" xmlns="urn:cansas1d:1.1">
+{entries}</SASroot>
+""")
+    with h5py.File(path("sphere_nxcansas_two.h5"), "w") as f:
+        for k, (title, radius) in enumerate((("spheres 60 A", 60.0), ("spheres 60 A, later", 60.0)), 1):
+            qq = np.logspace(np.log10(0.002), np.log10(0.3), 50)
+            e = f.create_group(f"sasentry{k:02d}")
+            e.attrs.update({"NX_class": "NXentry", "canSAS_class": "SASentry", "version": "1.1",
+                            "default": "sasdata01"})
+            e["definition"] = "NXcanSAS"
+            e["title"] = title
+            e["run"] = str(1000 + k)
+            d = e.create_group("sasdata01")
+            d.attrs.update({"NX_class": "NXdata", "canSAS_class": "SASdata", "signal": "I", "I_axes": "Q",
+                            "Q_indices": np.int32(0)})
+            d["Q"] = qq
+            d["Q"].attrs.update({"units": "1/angstrom", "resolutions": "Qdev"})
+            d["I"] = sphere(qq, radius)
+            d["I"].attrs.update({"units": "1/cm", "uncertainties": "Idev"})
+            d["Idev"] = 0.02 * sphere(qq, radius)
+            d["Idev"].attrs["units"] = "1/cm"
+            d["Qdev"] = 0.05 * qq
+            d["Qdev"].attrs["units"] = "1/angstrom"
+    q2, iq2, _, _ = columns(n=30)
+    with open(path("sphere_xy_header.txt"), "w") as f:  # as SasView's old text export writes it
+        f.write("<X>   <Y>\n0  -1.#IND\n" + "".join(f"{a:.6g}  {b:.6g}\n" for a, b in zip(q2, iq2)))
+
+
+def write_abs_variants():
+    """A NIST USANS .ABS (negative dQ = slit length) and an ABS file whose header
+    sasdata's reader refuses (as the ANSTO AUSANS examples), with negative dQ too."""
+    q = np.logspace(-4, np.log10(0.004), 30)
+    iq = sphere(q)
+    marker = "The 6 columns are | Q (1/A) | I(Q) (1/cm) | std. dev. I(Q) (1/cm) | sigmaQ | meanQ | ShadowFactor|"
+    with open(path("sphere_usans.ABS"), "w") as f:
+        f.write("Data reduced for USANS, slit length 0.05 1/A\n\n" + marker + "\n")
+        for row in zip(q, iq, 0.02 * iq, np.full_like(q, -0.05), q, np.ones_like(q)):
+            f.write("\t".join(f"{v:.6e}" for v in row) + "\n")
+    with open(path("sphere_unusual_header.ABS"), "w") as f:
+        f.write("FILE: run3.raw     CREATED: Tue, 20 Sep 2005 3:07:22 PM\nLABEL: spheres\n"
+                "MON CNT   LAMBDA   DET ANG   DET DIST   TRANS   THICK   AVE   STEP\n"
+                "     1e+08      3.5        0      4.8    0.894      0.1        C     1\n"
+                "Average Choices: AVTYPE=Circular;SAVE=Yes;NAME=Auto;PLOT=Yes;\n")
+        for row in zip(q, iq, 0.02 * iq, np.full_like(q, -0.05), q, np.ones_like(q)):
+            f.write("  " + "  ".join(f"{v:.6g}" for v in row) + "\n")
+
+
 if __name__ == "__main__":
     write_abs()
     write_ascii()
     write_cansas_xml()
     write_nxcansas()
     write_bad()
+    write_multi_entry()
+    write_abs_variants()
