@@ -1,7 +1,6 @@
 """Shared fixtures: small datasets written to temporary stores."""
 import os
 
-import numpy as np
 import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -10,18 +9,11 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 @pytest.fixture
 def small_batch():
-    """A deterministic ragged batch of 12 curves from three scattering models."""
-    from sasnets.data import Curve, CurveBatch
+    """The conformance kit's fixture dataset: 12 ragged curves of three scattering models
+    (see :func:`sasnets.testing.fixture_batch`)."""
+    from sasnets.testing import fixture_batch
 
-    rng = np.random.default_rng(0)
-    curves = []
-    for i, model in enumerate(["sphere", "cylinder", "lamellar"] * 4):
-        n = 20 + 5 * (i % 3)
-        q = np.logspace(-3, -0.5, n)
-        iq = rng.random(n) + 0.1
-        curves.append(Curve(q=q, iq=iq, diq=iq * 0.02, dq=q * 0.05, model=model,
-                            params={"scale": 1.0, "radius": float(10 + i)}, seed=1000 + i, index=i // 3))
-    return CurveBatch.from_curves(curves)
+    return fixture_batch()
 
 
 @pytest.fixture

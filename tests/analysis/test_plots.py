@@ -7,28 +7,17 @@ import numpy as np
 import pytest
 
 from sasnets.analysis.confusion import confusion_distance, dendrogram_order
-from sasnets.analysis.evaluate import EvaluationResult
-from sasnets.analysis.families import families_of
-from sasnets.analysis.metrics import evaluate_probabilities
 from sasnets.analysis.report import analyzer_names, run_analyzers, write_index
 from sasnets.errors import UsageError
+from sasnets.plugins import get_registry
+from sasnets.testing import parametrize_with_checks, synthetic_result
 
 
-def synthetic_result(k=12, per=15, seed=0, embeddings=True):
-    from sasmodels.core import list_models
-
-    labels = list_models()[:k]
-    fam = families_of(labels)
-    rng = np.random.default_rng(seed)
-    y = np.repeat(np.arange(k), per)
-    logits = rng.normal(0, 1, (len(y), k))
-    logits[np.arange(len(y)), y] += 2.5
-    logits[np.arange(len(y)), (y + 1) % k] += 1.5  # each model confused with the next one
-    p = np.exp(logits)
-    p /= p.sum(1, keepdims=True)
-    emb = rng.normal(0, 1, (len(y), 8)) + 3 * rng.normal(0, 1, (k, 8))[y] if embeddings else None
-    return EvaluationResult(labels=labels, y=y, proba=p, metrics=evaluate_probabilities(p, y, labels, fam, 1.0),
-                            families=fam, embeddings=emb, info={"architecture": "synthetic", "tag": "test", "seed": 1})
+@parametrize_with_checks("analyzers", get_registry("analyzers").names())
+def test_analyzer_conformance(name, check):
+    """Every registered analyzer (plugins' too) writes non-empty files inside outdir, and copes
+    without embeddings."""
+    check(name)
 
 
 def test_confusable_pairs_end_up_next_to_each_other():

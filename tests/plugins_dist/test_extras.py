@@ -1,8 +1,10 @@
 """The example third-party distribution in plugins/sasnets-extras, installed
 through its entry point as a user would (scripts/setup.sh pip-installs it):
-it shows in `sasnets plugins`, trains with its architecture, predicts in a
-fresh process, and converts through its store."""
+it shows in `sasnets plugins`, passes the conformance kit (and its own tests,
+which use the kit), trains with its architecture, predicts in a fresh process,
+and converts through its store."""
 import json
+import os
 import subprocess
 import sys
 
@@ -11,8 +13,11 @@ import pytest
 
 from sasnets.cli import cli
 from sasnets.stores import open_store
+from sasnets.testing import check_store, store_factory
 
 pytest.importorskip("sasnets_extras", reason="plugins/sasnets-extras is not installed (pip install -e plugins/sasnets-extras)")
+
+EXTRAS = os.path.join(os.path.dirname(__file__), "..", "..", "plugins", "sasnets-extras")
 
 
 def test_plugins_command_lists_the_extras_with_their_origin(cli_runner):
@@ -28,6 +33,21 @@ def test_disabling_plugins_hides_the_extras():
     out = subprocess.run([sys.executable, "-m", "sasnets", "plugins"], capture_output=True, text=True,
                          env={**__import__("os").environ, "SASNETS_DISABLE_PLUGINS": "1"}, timeout=120)
     assert out.returncode == 0 and "transformer" not in out.stdout and "hdf5" in out.stdout
+
+
+def test_the_extras_store_passes_the_conformance_kit():
+    check_store(store_factory("nxcansas"))
+
+
+@pytest.mark.slow
+def test_the_extras_own_tests_pass_with_the_kit():
+    """plugins/sasnets-extras/tests runs the kit from the plugin's own pytest, as a plugin author
+    does (its own rootdir, none of sasnets' fixtures); CI runs only tests/, so run it from here."""
+    out = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:benchmark",
+                          "-p", "no:xdist"], cwd=EXTRAS, capture_output=True, text=True, timeout=600,
+                         env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+    assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-2000:]
+    assert " passed" in out.stdout and "failed" not in out.stdout
 
 
 def test_convert_through_the_extras_store_and_back(cli_runner, tmp_path, small_batch):
