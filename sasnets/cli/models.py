@@ -10,19 +10,32 @@ import click
 @click.option("-x", "--exclude", multiple=True, metavar="PATTERN", help="Leave out these models (same words as PATTERNS).")
 @click.option("--parameters", "with_parameters", is_flag=True,
               help="Also list each model's parameters (default, limits, units): the names `sasnets fit --fix` takes.")
+@click.option("--structure-factor", "structure_factor", metavar="S[,S]",
+              help="List instead the products (sphere@hayter_msa) of the selected form factors that can take these "
+                   "structure factors (hardsphere, hayter_msa, …, or 'all').")
 @click.option("--json", "as_json", is_flag=True,
               help="Print a JSON list of {name, category, path} (with --parameters, also parameters).")
-def models(patterns, exclude, with_parameters, as_json):
+def models(patterns, exclude, with_parameters, structure_factor, as_json):
     """List scattering models, one per line: name and sasmodels category.
 
     PATTERNS (default: all) select models the way 'sasnets generate' does:
     model names, categories (shape:sphere, shape-independent, paracrystal, ...),
     sasmodels kinds (1d, 2d, single, ...) and globs ('*sphere').  User models
     found in the SAS_MODELPATH directories are listed with their file.
+
+    \b
+      sasnets models --structure-factor all          every product sasmodels allows
+      sasnets models 'shape:cylinder' --structure-factor hayter_msa
     """
     from ..simulate.catalog import list_models, resolve_model_entries
 
-    entries = resolve_model_entries(patterns or ["all"], exclude) if (patterns or exclude) else list_models()
+    if structure_factor:
+        entries = [e for e in resolve_model_entries(patterns or ["all"], exclude, structure_factors=structure_factor)
+                   if "@" in e.name]
+    elif patterns or exclude:
+        entries = resolve_model_entries(patterns, exclude)
+    else:
+        entries = list_models()
     parameters = {}
     if with_parameters:
         from ..fitting import fixable_parameters

@@ -11,12 +11,13 @@ by the functions that use them.
 from .catalog import ModelEntry, list_models, load_model_info, resolve_model_entries, resolve_models
 from .generation import GenerationReport, ModelReport, generate
 from .options import ENGINES, PRECISIONS, PRESETS, GenerationOptions, Range
+from .products import STRUCTURE_FACTORS
 from .sampling import sample_parameters
 from .simulation import SimulationFailure, curve_is_valid, curve_seed, simulate_curve, simulate_valid_curve
 
 __all__ = [
     "ModelEntry", "list_models", "load_model_info", "resolve_models", "resolve_model_entries",
-    "GenerationOptions", "Range", "PRESETS", "PRECISIONS", "ENGINES",
+    "GenerationOptions", "Range", "PRESETS", "PRECISIONS", "ENGINES", "STRUCTURE_FACTORS",
     "sample_parameters", "simulate_curve", "simulate_valid_curve", "curve_is_valid", "curve_seed",
     "SimulationFailure", "generate", "GenerationReport", "ModelReport",
 ]

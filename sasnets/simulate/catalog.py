@@ -25,7 +25,14 @@ a sasmodels kind (``1d``, ``2d``, ``magnetic``, ``nonmagnetic``, ``single``,
 a glob (``*sphere``, ``core_shell_*``)
     matching model names (and, if it contains ``:``, categories);
 a path to a ``.py`` model file
-    that user model.
+    that user model;
+a product ``FORM@STRUCTURE`` (``sphere@hayter_msa``, ``'*cylinder@hardsphere'``)
+    sasmodels' product of a form factor and a structure factor; the part
+    before ``@`` is any of the words above and selects the form factors
+    that can take a structure factor (see :mod:`sasnets.simulate.products`).
+
+``structure_factors`` (``--structure-factor``) adds, for every selected
+form factor that can take one, its product with each structure factor.
 
 An unknown word fails with one line naming the closest names.
 """
@@ -36,10 +43,10 @@ import fnmatch
 import functools
 import os
 import warnings
-from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 from ..errors import UsageError
+from ._entries import ModelEntry, load_model_info
 
 __all__ = ["ModelEntry", "list_models", "resolve_models", "resolve_model_entries", "load_model_info", "KINDS", "USER_CATEGORY"]
 
@@ -48,35 +55,6 @@ USER_CATEGORY = "custom"
 #: sasmodels "kinds" (see sasmodels.core.list_models)
 KINDS = ("py", "c", "single", "double", "opencl", "dll", "1d", "2d", "magnetic", "nonmagnetic")
 _GLOB_CHARS = set("*?[")
-
-
-@dataclass(frozen=True)
-class ModelEntry:
-    """One scattering model: its name, sasmodels category, and where it comes from.
-
-    ``path`` is ``None`` for models built into sasmodels and the model file
-    for user models; :attr:`ref` is what :func:`load_model_info` takes.
-    """
-
-    name: str
-    category: str
-    path: str | None = None
-
-    @property
-    def ref(self) -> str:
-        return self.path or self.name
-
-    @property
-    def builtin(self) -> bool:
-        return self.path is None
-
-
-@functools.lru_cache(maxsize=None)
-def load_model_info(ref: str):
-    """The sasmodels ``ModelInfo`` of a built-in name or a model file path (cached)."""
-    from sasmodels import core
-
-    return core.load_model_info(ref)
 
 
 @functools.lru_cache(maxsize=4)
@@ -155,7 +133,32 @@ def _kind_matches(entry: ModelEntry, kind: str) -> bool:
     }[kind]
 
 
+def _select_product(word: str, catalog: Sequence[ModelEntry], option: str) -> list[ModelEntry]:
+    from .products import can_take_structure_factor, check_product, check_structure_factor
+
+    form_word, _, structure = word.partition("@")
+    if "@" in structure:
+        raise UsageError(f"{word!r} ({option}) has more than one '@'; a product is FORM@STRUCTURE, e.g. sphere@hardsphere.")
+    by_name = {e.name: e for e in catalog}
+    if form_word in by_name:
+        entry = by_name[form_word]
+        check_product(form_word, load_model_info(entry.ref), structure, option)
+        forms = [entry]
+    else:
+        if not structure:
+            raise UsageError(f"{word!r} ({option}) names no structure factor; write e.g. {form_word}@hardsphere.")
+        check_structure_factor(structure, option)
+        forms = [e for e in _select(form_word, catalog, option) if can_take_structure_factor(load_model_info(e.ref))]
+        if not forms:
+            raise UsageError(f"No scattering model selected by {form_word!r} ({option}) can take a structure factor; "
+                             f"'sasnets models --structure-factor {structure}' lists the products there are.")
+    return [ModelEntry(f"{e.name}@{structure}", e.category, None if e.path is None else f"{e.path}@{structure}")
+            for e in forms]
+
+
 def _select(word: str, catalog: Sequence[ModelEntry], option: str) -> list[ModelEntry]:
+    if "@" in word:
+        return _select_product(word, catalog, option)
     by_name = {e.name: e for e in catalog}
     if word == "all":
         return list(catalog)
@@ -183,19 +186,24 @@ def _select(word: str, catalog: Sequence[ModelEntry], option: str) -> list[Model
     raise UsageError(f"Unknown scattering model or category {word!r} ({option}){hint}")
 
 
-def resolve_models(patterns: Iterable[str], exclude: Iterable[str] = ()) -> list[str]:
+def resolve_models(patterns: Iterable[str], exclude: Iterable[str] = (), structure_factors=()) -> list[str]:
     """Names of the models selected by ``patterns`` minus those selected by ``exclude``.
 
-    See the module docstring for the words understood.  The result is sorted
-    and has no duplicates; selecting nothing is a :class:`UsageError`.
+    See the module docstring for the words understood; ``structure_factors``
+    (``"all"``, ``"hardsphere,hayter_msa"`` or a list) adds the products of
+    the selected form factors that can take one.  The result is sorted and
+    has no duplicates; selecting nothing is a :class:`UsageError`.
     """
-    return [e.name for e in resolve_model_entries(patterns, exclude)]
+    return [e.name for e in resolve_model_entries(patterns, exclude, structure_factors=structure_factors)]
 
 
 def resolve_model_entries(patterns: Iterable[str], exclude: Iterable[str] = (), *,
-                          catalog: Sequence[ModelEntry] | None = None) -> list[ModelEntry]:
+                          catalog: Sequence[ModelEntry] | None = None, structure_factors=()) -> list[ModelEntry]:
     """Like :func:`resolve_models`, but the :class:`ModelEntry` of each model
-    (user models carry their file path)."""
+    (user models carry their file path, products ``path@structure``)."""
+    from .products import expand_with_structure_factors, parse_structure_factors
+
+    structures = parse_structure_factors(structure_factors)
     patterns = [p for p in patterns]
     if not patterns:
         raise UsageError("Name at least one scattering model, category or pattern (or 'all').")
@@ -206,6 +214,14 @@ def resolve_model_entries(patterns: Iterable[str], exclude: Iterable[str] = (), 
         if not selected:
             raise UsageError(f"Pattern {word!r} matches no scattering model; run 'sasnets models' to list them.")
         for entry in selected:
+            chosen.setdefault(entry.name, entry)
+    if structures:
+        products, incapable = expand_with_structure_factors(list(chosen.values()), structures)
+        if not products and incapable:
+            raise UsageError(f"None of the selected scattering models ({', '.join(sorted(incapable)[:5])}"
+                             f"{', …' if len(incapable) > 5 else ''}) can take a structure factor (--structure-factor); "
+                             "'sasnets models --structure-factor all' lists the products there are.")
+        for entry in products:
             chosen.setdefault(entry.name, entry)
     for word in exclude:
         for entry in _select(word, catalog, "--exclude"):

@@ -376,14 +376,20 @@ class _Distributed:
 
 def generate(store, models: Iterable[str] | str, count: int, tag: str = "train",
              options: GenerationOptions | None = None, seed: int = 0, *,
-             exclude: Iterable[str] = (), workers: int | None = None, scheduler: str | None = None,
+             exclude: Iterable[str] = (), structure_factors: str | Sequence[str] | None = None,
+             workers: int | None = None, scheduler: str | None = None,
              progress: Callable[[int, int], None] | None = None, chunk_seconds: float = 1.0,
              max_attempts: int = 50) -> GenerationReport:
     """Top ``tag`` of ``store`` up to ``count`` curves for each of ``models``.
 
     ``store`` is a store URL or an open :class:`~sasnets.stores.Store`;
     ``models`` are names, categories or patterns (see
-    :func:`sasnets.simulate.resolve_models`), ``exclude`` removes some.
+    :func:`sasnets.simulate.resolve_models`; products such as
+    ``sphere@hayter_msa`` too), ``exclude`` removes some, and
+    ``structure_factors`` (``"all"``, ``"hardsphere,hayter_msa"`` or a list)
+    adds the product of every selected form factor that can take a structure
+    factor with each of them.  ``options`` defaults to ``GenerationOptions()``
+    (the ``2017`` preset); ``sasnets generate`` uses the ``realistic`` one.
     ``workers`` (default: all cores) and ``scheduler`` choose where the work
     runs (see the module docstring).  ``progress(done, total)`` is called
     after each chunk is written.  Returns a :class:`GenerationReport`; models
@@ -407,7 +413,7 @@ def generate(store, models: Iterable[str] | str, count: int, tag: str = "train",
         raise UsageError(f"--workers must be at least 1, got {workers!r}.")
     if isinstance(models, str):
         models = [models]
-    entries = resolve_model_entries(list(models), list(exclude))
+    entries = resolve_model_entries(list(models), list(exclude), structure_factors=structure_factors)
     engine = resolve_engine(options.engine)
     run_options = options.replace(engine=engine)
 

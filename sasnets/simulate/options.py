@@ -18,7 +18,27 @@ scale 1, background 1e-5 of the 2017 SASNets data) and ``"instrument"``
 (instrument-like diversity for classifiers meant for real data: each curve gets
 its own q window within 1e-3..0.6 1/Å, 60-250 points, 1-5 % noise, 2-10 %
 resolution, random scale and background; particles no larger than each
-curve's q window resolves, see ``resolvable``).
+curve's q window resolves, see ``resolvable``).  ``"realistic"``, the default
+of ``sasnets generate``, is ``instrument`` plus what real samples and
+instruments add: size dispersity on every curve that has a size parameter
+(gaussian, lognormal or schulz, relative width 0-0.3, at most two dispersed
+parameters), and 15 % of the curves slit-smeared as USANS/USAXS data are
+(slit length 0.01-0.12 1/Å on a q window of 3e-5..3e-4 to 0.003..0.05 1/Å).
+Products with a structure factor (``sphere@hayter_msa``) draw physical S(q)
+parameters in every preset (:mod:`sasnets.simulate.products`).
+
+Dispersity (``polydisperse``): per curve, 1 to ``pd_max`` size parameters
+(``p.polydisperse`` in the model's table) get a distribution drawn from
+``pd_types`` and a relative width drawn uniformly from ``pd_width``; the
+product of their ``_pd_n`` points is at most ``pd_points`` (so a curve costs
+at most about ``pd_points`` monodisperse ones), each over ``pd_nsigma``
+widths.  ``_pd``, ``_pd_n``, ``_pd_nsigma`` and ``_pd_type`` are always all
+set (sasmodels uses 1 point when only ``_pd`` is given, sasmodels issue 746).
+
+Slit smearing: a share ``slit`` of the curves (drawn per curve) is
+slit-smeared with a constant slit length ``slit_length`` and width
+``slit_width`` (1/Å, sasmodels' ``Slit1D``) on their own q window
+``slit_qmin``..``slit_qmax`` (the pinhole window where those are unset).
 """
 from __future__ import annotations
 
@@ -31,7 +51,12 @@ import numpy as np
 
 from ..errors import UsageError
 
-__all__ = ["Range", "GenerationOptions", "PRESETS", "PRECISIONS", "ENGINES"]
+__all__ = ["Range", "GenerationOptions", "PRESETS", "PRECISIONS", "ENGINES", "DEFAULT_PRESET", "PD_TYPES"]
+
+#: the preset ``sasnets generate`` uses unless told otherwise
+DEFAULT_PRESET = "realistic"
+#: dispersity distributions sasmodels offers (``sasmodels.weights``)
+PD_TYPES = ("gaussian", "lognormal", "schulz", "rectangle", "uniform", "boltzmann", "triangle")
 
 #: accepted ``precision`` values (see :mod:`sasnets.simulate.engine`)
 PRECISIONS = ("auto", "single", "double", "fast", "long")
@@ -119,13 +144,21 @@ PRESETS: dict[str, dict[str, Any]] = {
                  scale="1", background="1e-5"),
     "instrument": dict(qmin="0.001:0.02", qmax="0.1:0.6", nq="60:250", noise="1:5", resolution="2:10",
                        scale="0.001:0.3", background="0.001:1", resolvable=True),
+    "realistic": dict(qmin="0.001:0.02", qmax="0.1:0.6", nq="60:250", noise="1:5", resolution="2:10",
+                      scale="0.001:0.3", background="0.001:1", resolvable=True,
+                      polydisperse=True, pd_types=("gaussian", "lognormal", "schulz"), pd_width="0:0.3",
+                      pd_max=2, pd_points=40,
+                      slit=0.15, slit_length="0.01:0.12", slit_width="0", slit_qmin="3e-5:3e-4",
+                      slit_qmax="0.003:0.05"),
 }
 
 _RANGED = {  # option -> (integer?, option name in messages)
     "qmin": (False, "--qmin"), "qmax": (False, "--qmax"), "nq": (True, "--nq"),
     "noise": (False, "--noise"), "resolution": (False, "--resolution"),
     "scale": (False, "--scale"), "background": (False, "--background"),
+    "pd_width": (False, "--pd-width"), "slit_length": (False, "--slit-length"), "slit_width": (False, "--slit-width"),
 }
+_OPTIONAL_RANGED = {"slit_qmin": "--slit-qmin", "slit_qmax": "--slit-qmax"}
 
 
 @dataclass(frozen=True)
@@ -137,8 +170,11 @@ class GenerationOptions:
     ``nq`` are then unused) and, where ``template_dq`` is positive, the
     ``resolution`` option; :meth:`from_template` fills them from a measured file.
 
-    ``polydisperse`` adds size dispersity (``cutoff`` is sasmodels' dispersion
-    weight cutoff); ``magnetic`` and ``dimension="2D"`` are refused: magnetic
+    ``polydisperse`` adds size dispersity as ``pd_types``, ``pd_width``,
+    ``pd_max``, ``pd_points`` and ``pd_nsigma`` say (module docstring;
+    ``cutoff`` is sasmodels' dispersion weight cutoff); ``slit`` is the share
+    of slit-smeared curves, with ``slit_length``, ``slit_width``,
+    ``slit_qmin`` and ``slit_qmax``; ``magnetic`` and ``dimension="2D"`` are refused: magnetic
     scattering does not change a 1D I(q) in sasmodels, and 2D curves are not
     supported yet.  ``precision`` and ``engine`` choose the sasmodels kernel
     (see :mod:`sasnets.simulate.engine`).  ``resolvable`` shrinks particles
@@ -154,6 +190,16 @@ class GenerationOptions:
     scale: Range = field(default_factory=lambda: Range.parse(PRESETS["2017"]["scale"], "--scale"))
     background: Range = field(default_factory=lambda: Range.parse(PRESETS["2017"]["background"], "--background"))
     polydisperse: bool = False
+    pd_types: tuple = ("gaussian", "lognormal", "schulz")
+    pd_width: Range = field(default_factory=lambda: Range(0.0, 0.3))
+    pd_max: int = 2
+    pd_points: int = 40
+    pd_nsigma: float = 3.0
+    slit: float = 0.0
+    slit_length: Range = field(default_factory=lambda: Range(0.01, 0.12))
+    slit_width: Range = field(default_factory=lambda: Range(0.0, 0.0))
+    slit_qmin: Range | None = None
+    slit_qmax: Range | None = None
     cutoff: float = 1e-5
     resolvable: bool = False
     magnetic: bool = False
@@ -167,6 +213,13 @@ class GenerationOptions:
     def __post_init__(self):
         for name, (integer, option) in _RANGED.items():
             object.__setattr__(self, name, Range.parse(getattr(self, name), option, integer))
+        for name, option in _OPTIONAL_RANGED.items():
+            if getattr(self, name) is not None:
+                object.__setattr__(self, name, Range.parse(getattr(self, name), option))
+        types = self.pd_types
+        if isinstance(types, str):
+            types = [t.strip() for t in types.split(",") if t.strip()]
+        object.__setattr__(self, "pd_types", tuple(str(t) for t in types))
         for name in ("template_q", "template_dq"):
             value = getattr(self, name)
             if value is not None:
@@ -236,6 +289,48 @@ class GenerationOptions:
             raise UsageError(f"--scale must be positive, got {self.scale}.")
         if self.background.low < 0:
             raise UsageError(f"--background must be zero or positive, got {self.background}.")
+        self._validate_dispersity()
+        self._validate_slit()
+
+    def _validate_dispersity(self) -> None:
+        if not self.pd_types:
+            raise UsageError(f"--pd-type needs at least one distribution: {', '.join(PD_TYPES[:3])}.")
+        for t in self.pd_types:
+            if t not in PD_TYPES:
+                import difflib
+
+                close = difflib.get_close_matches(t, PD_TYPES, n=1)
+                hint = f"did you mean {close[0]}?" if close else f"choose from {', '.join(PD_TYPES)}."
+                raise UsageError(f"Unknown dispersity distribution {t!r} (--pd-type); {hint}")
+        if self.pd_width.low < 0 or self.pd_width.high >= 1:
+            raise UsageError(f"--pd-width is a relative width (0.1 = 10 %) in [0, 1), got {self.pd_width}; "
+                             "a dispersity width of 1 or more is not a physical size distribution.")
+        if isinstance(self.pd_max, bool) or int(self.pd_max) != self.pd_max or self.pd_max < 1:
+            raise UsageError(f"--pd-max must be a whole number of dispersed parameters, at least 1, got {self.pd_max!r}.")
+        if isinstance(self.pd_points, bool) or int(self.pd_points) != self.pd_points or self.pd_points < 3:
+            raise UsageError(f"--pd-points must be a whole number of at least 3, got {self.pd_points!r}.")
+        if not (math.isfinite(self.pd_nsigma) and self.pd_nsigma > 0):
+            raise UsageError(f"--pd-nsigma must be a positive number of widths, got {self.pd_nsigma!r}.")
+
+    def _validate_slit(self) -> None:
+        if not (math.isfinite(self.slit) and 0 <= self.slit <= 1):
+            raise UsageError(f"--slit is the share of slit-smeared curves, in [0, 1], got {self.slit!r}.")
+        if self.slit_length.low < 0:
+            raise UsageError(f"--slit-length must be positive (1/Å), got {self.slit_length}.")
+        if self.slit_width.low < 0:
+            raise UsageError(f"--slit-width must be zero or positive (1/Å), got {self.slit_width}.")
+        if self.slit > 0 and self.slit_length.low <= 0:
+            raise UsageError(f"--slit-length must be positive (1/Å) for slit-smeared curves, got {self.slit_length}.")
+        if self.slit > 0 and self.template_q is not None:
+            raise UsageError("--slit cannot be combined with --template: the template's own resolution is used; "
+                             "use --slit 0.")
+        qmin = self.slit_qmin or self.qmin
+        qmax = self.slit_qmax or self.qmax
+        if self.slit > 0 and self.template_q is None:
+            if qmin.low <= 0:
+                raise UsageError(f"--slit-qmin must be positive (1/Å), got {qmin}.")
+            if qmin.high >= qmax.low:
+                raise UsageError(f"--slit-qmin ({qmin}) must be below --slit-qmax ({qmax}) for every curve.")
 
     # -- recording --------------------------------------------------------
     def to_dict(self) -> dict:
@@ -259,4 +354,8 @@ class GenerationOptions:
     @property
     def ragged(self) -> bool:
         """True when curves can differ in their q points."""
-        return self.template_q is None and not (self.qmin.fixed and self.qmax.fixed and self.nq.fixed)
+        if self.template_q is not None:
+            return False
+        if self.slit > 0:
+            return True
+        return not (self.qmin.fixed and self.qmax.fixed and self.nq.fixed)

@@ -26,12 +26,16 @@ of vector parameters (``thickness[n_shells]1_pd_n``) straight to the kernel
 ("Unused parameters in call") for be_polyelectrolyte, core_multi_shell,
 onion, spherical_sld and two_power_law.
 
-With ``polydisperse``, size dispersity is added to one polydisperse size
-parameter (two thirds of the curves) or two (one third), chosen with weight
-proportional to their values: a Gaussian of relative width drawn from
-Beta(1.5, 7) (peaks near 15 %; converted to an absolute width for the few
-parameters sasmodels disperses absolutely), 35 points for one parameter, 25 and 10 for two,
-3 sigma.
+With ``polydisperse``, size dispersity is added to 1 to ``pd_max`` size
+parameters (type ``volume`` in the model's table; the number uniform), chosen
+with weight proportional to their values: a distribution drawn from
+``pd_types`` with a relative width drawn uniformly from ``pd_width``
+(converted to an absolute width for the few parameters sasmodels disperses
+absolutely), ``floor(pd_points ** (1/k))`` points each for ``k`` dispersed
+parameters (so the product of points, hence the cost, stays within
+``pd_points``), ``pd_nsigma`` widths.  ``_pd``, ``_pd_n``, ``_pd_nsigma``
+and ``_pd_type`` are always set together: sasmodels ≥ 1.0.12 uses one point
+when only ``_pd`` is given (sasmodels issue 746).
 
 :func:`fit_to_window` keeps a sharp-edged particle within what a curve's q
 window resolves (see its docstring); the ``instrument`` preset applies it.
@@ -138,45 +142,75 @@ def _to_python(value):
     return value
 
 
-def _add_polydispersity(info, pars: dict, rng: np.random.Generator) -> None:
+def dispersity_points(k: int, budget: int) -> int:
+    """Points per dispersed parameter when ``k`` share a budget of ``budget`` (their product stays within it)."""
+    return max(3, int(math.floor(budget ** (1.0 / k) + 1e-9)))
+
+
+def _add_polydispersity(info, pars: dict, rng: np.random.Generator, options=None) -> None:
+    """Size dispersity as ``options`` (a GenerationOptions) says; see the module docstring.
+
+    Consumes the same random numbers whatever the model, so curves of
+    different models stay comparable draw by draw.
+    """
+    if options is None:
+        from .options import GenerationOptions
+
+        options = GenerationOptions()
     slots: list[str] = []
     relative: dict[str, bool] = {}
     for p in info.parameters.kernel_parameters:
-        if not p.polydisperse or p.type == "orientation":
+        if not p.polydisperse or p.type != "volume":
             continue
         for n in _active_slot_names(p, pars):
             if pars.get(n, 0) > 0:
                 slots.append(n)
                 relative[n] = bool(p.relative_pd)
+    pd_max = int(options.pd_max)
+    u_count = rng.uniform()
+    u_choice = rng.uniform(size=pd_max)
+    u_type = rng.uniform(size=pd_max)
+    u_width = rng.uniform(size=pd_max)
     if not slots:
         return
+    k = 1 + min(int(u_count * min(pd_max, len(slots))), min(pd_max, len(slots)) - 1)
+    npts = dispersity_points(k, int(options.pd_points))
     weights = np.array([pars[n] for n in slots], float)
-    weights /= weights.sum()
-    two = len(slots) >= 2 and rng.uniform() < 1 / 3
-    chosen = rng.choice(len(slots), size=2 if two else 1, replace=False, p=weights)
-    points = (25, 10) if two else (35,)
-    for k, npts in zip(chosen, points):
-        name = slots[k]
-        width = float(rng.beta(1.5, 7.0))  # relative width; absolute-width parameters get it times their value
-        pars[f"{name}_pd"] = width if relative[name] else width * float(pars[name])
-        pars[f"{name}_pd_n"] = npts
-        pars[f"{name}_pd_nsigma"] = 3.0
-        pars[f"{name}_pd_type"] = "gaussian"
+    left = list(range(len(slots)))
+    for j in range(k):  # weighted choice without replacement, larger sizes first more often
+        w = weights[left] / weights[left].sum()
+        pick = left[min(int(np.searchsorted(np.cumsum(w), u_choice[j] * w.sum(), side="right")), len(left) - 1)]
+        left.remove(pick)
+        name = slots[pick]
+        types = options.pd_types
+        width = options.pd_width.low + u_width[j] * (options.pd_width.high - options.pd_width.low)
+        pars[f"{name}_pd"] = float(width) if relative[name] else float(width) * float(pars[name])
+        pars[f"{name}_pd_n"] = int(npts)
+        pars[f"{name}_pd_nsigma"] = float(options.pd_nsigma)
+        pars[f"{name}_pd_type"] = str(types[min(int(u_type[j] * len(types)), len(types) - 1)])
 
 
-def sample_parameters(info, rng: np.random.Generator, polydisperse: bool = False) -> dict:
+def sample_parameters(info, rng: np.random.Generator, polydisperse: bool = False, options=None) -> dict:
     """Random call parameters for the model described by sasmodels ``info``.
 
     Returns ``{name: value}`` for ``scale``, ``background`` and every model
     parameter (vector parameters expanded: ``sld1``, ``sld2``, …), plus the
-    dispersity entries (``radius_pd``, ``radius_pd_n``, …) when
-    ``polydisperse``.  ``scale`` is the model's own amplitude (from its
-    ``random()``, else 1) and ``background`` 0: the caller applies the
-    instrument's scale and background.  The same ``rng`` state gives the same
-    values.
+    dispersity entries (``radius_pd``, ``radius_pd_n``, ``radius_pd_nsigma``,
+    ``radius_pd_type``) when ``polydisperse`` (or ``options.polydisperse``;
+    ``options``, a GenerationOptions, says how).  ``scale`` is the model's own
+    amplitude (from its ``random()``, else 1) and ``background`` 0: the caller
+    applies the instrument's scale and background.  For a product
+    (``sphere@hayter_msa``) the form factor's ``random()`` and constraints
+    apply to its parameters and the structure factor's come from
+    :func:`sasnets.simulate.products.sample_structure_factor`.  The same
+    ``rng`` state gives the same values.
     """
     from sasmodels.compare import constrain_pars
 
+    from .products import form_factor_info, sample_structure_factor
+
+    form = form_factor_info(info)
+    product = form is not info
     pars: dict = {"scale": 1.0, "background": 0.0}
     for p in info.parameters.kernel_parameters:
         names = _slot_names(p)
@@ -186,12 +220,14 @@ def sample_parameters(info, rng: np.random.Generator, polydisperse: bool = False
             continue
         for name in names:
             pars[name] = _generic_value(p, rng)
-    if info.random is not None:
-        _apply_model_random(info, pars, rng)
+    if form.random is not None:
+        _apply_model_random(form, pars, rng)
     pars["background"] = 0.0
-    constrain_pars(info, pars)
-    if polydisperse:
-        _add_polydispersity(info, pars, rng)
+    constrain_pars(form, pars)
+    if product:
+        sample_structure_factor(info, pars, rng)
+    if polydisperse or (options is not None and options.polydisperse):
+        _add_polydispersity(info, pars, rng, options)
     return {k: _to_python(v) for k, v in pars.items()}
 
 
@@ -210,6 +246,9 @@ def largest_dimension(info, pars: dict) -> float | None:
     spacings).  ``None`` for models that are not particle shapes (sasmodels
     categories other than ``shape:*``: fractals, polymers, power laws and
     structure factors have no edge whose fringes a q window must resolve)."""
+    from .products import form_factor_info
+
+    info = form_factor_info(info)  # a product's size is its particle's
     if not str(info.category or "").startswith("shape:"):
         return None
     radii, others = [0.0], 0.0
@@ -239,7 +278,10 @@ def fit_to_window(info, pars: dict, qmin: float) -> float:
     particle shapes (``shape:*`` categories) are touched; ``pars`` is
     changed in place.
     """
+    from .products import form_factor_info
+
     size = largest_dimension(info, pars)
+    info = form_factor_info(info)
     limit = math.pi / float(qmin)
     if size is None or size <= limit:
         return 1.0

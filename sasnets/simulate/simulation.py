@@ -17,10 +17,21 @@ Physics of the instrument: q points are log-spaced from qmin to qmax (or taken
 from a template file); ``dq = resolution% * q`` is the 1-sigma Gaussian
 pinhole resolution sasmodels smears with; ``I = scale * model + background``
 is computed by sasmodels, then ``dI = noise% * I`` and the stored intensity is
-``I + dI * N(0, 1)``.  With ``options.resolvable`` (the ``instrument``
+``I + dI * N(0, 1)``.  q and dq are rounded to float32 before the computation:
+the stores keep float32, so a stored curve's own q and dq recompute its
+theory exactly.  With ``options.resolvable`` (the ``instrument``
 preset) a particle larger than the q window resolves is shrunk to fit it
 (:func:`sasnets.simulate.sampling.fit_to_window`); this consumes no random
 numbers, so every other draw of the curve stays the same.
+
+Slit smearing (``options.slit`` > 0, USANS/USAXS): after the background, each
+curve draws whether it is slit-smeared, a slit length and width and a slit q
+window (five draws, whatever the outcome; none when ``options.slit`` is 0, so
+the ``2017`` and ``instrument`` presets draw exactly as before).  A
+slit-smeared curve has log-spaced q in its slit window (same number of
+points), ``dq`` zeros, and is smeared by sasmodels' ``Slit1D`` (a Data1D with
+``dxl``/``dxw`` and no ``dx``); its slit length and width are recorded in
+``curve.params`` (``slit_length``, ``slit_width``, 1/Å).
 """
 from __future__ import annotations
 
@@ -32,8 +43,8 @@ import numpy as np
 from ..data.curves import Curve
 from .options import GenerationOptions
 
-__all__ = ["curve_seed", "simulate_curve", "simulate_valid_curve", "curve_is_valid", "draw_q",
-           "SimulationFailure"]
+__all__ = ["curve_seed", "simulate_curve", "simulate_valid_curve", "curve_is_valid", "draw_q", "draw_slit",
+           "resolution_data", "SimulationFailure"]
 
 _CALCULATORS: dict = {}
 
@@ -68,23 +79,60 @@ def draw_q(options: GenerationOptions, rng: np.random.Generator) -> tuple[np.nda
     return q, dq
 
 
-def _calculator(model_ref: str, q: np.ndarray, dq: np.ndarray, options: GenerationOptions, engine: str):
-    """A sasmodels ``DirectModel`` for these q points, reused while they do not change."""
+def resolution_data(q: np.ndarray, dq: np.ndarray | None = None, slit_length: float = 0.0,
+                    slit_width: float = 0.0):
+    """A sasmodels ``Data1D`` at ``q`` carrying pinhole (``dq``) or slit (length/width, 1/Å) resolution.
+
+    ``DirectModel`` smears with ``Pinhole1D`` for the first and ``Slit1D``
+    for the second; tests recompute stored curves with it.
+    """
     from sasmodels.data import empty_data1D
+
+    q = np.asarray(q, float)
+    data = empty_data1D(q)
+    if slit_length > 0:
+        data.dx = None
+        data.dxl = np.full(len(q), float(slit_length))
+        data.dxw = np.full(len(q), float(slit_width))
+    else:
+        data.dx = np.zeros(len(q)) if dq is None else np.asarray(dq, float)
+    return data
+
+
+def _calculator(model_ref: str, q: np.ndarray, dq: np.ndarray, options: GenerationOptions, engine: str,
+                slit: tuple[float, float] = (0.0, 0.0)):
+    """A sasmodels ``DirectModel`` for these q points and resolution, reused while they do not change."""
     from sasmodels.direct_model import DirectModel
 
     from .engine import get_kernel
 
     key = (model_ref, options.precision, engine, options.cutoff)
     cached = _CALCULATORS.get(key)
-    if cached is not None and np.array_equal(cached[0], q) and np.array_equal(cached[1], dq):
+    if (cached is not None and np.array_equal(cached[0], q) and np.array_equal(cached[1], dq)
+            and cached[3] == tuple(slit)):
         return cached[2]
     kernel = get_kernel(model_ref, options.precision, engine)
-    data = empty_data1D(q)
-    data.dx = np.asarray(dq, float)
+    data = resolution_data(q, dq, *slit)
     calculator = DirectModel(data, kernel, cutoff=options.cutoff)
-    _CALCULATORS[key] = (q.copy(), np.asarray(dq, float).copy(), calculator)
+    _CALCULATORS[key] = (q.copy(), np.asarray(dq, float).copy(), calculator, tuple(slit))
     return calculator
+
+
+def draw_slit(options: GenerationOptions, rng: np.random.Generator, nq: int) -> tuple[np.ndarray, float, float] | None:
+    """``(q, slit_length, slit_width)`` of a slit-smeared curve, or ``None`` for a pinhole one.
+
+    Draws nothing when ``options.slit`` is 0, five values otherwise.
+    """
+    if options.slit <= 0:
+        return None
+    smeared = rng.uniform() < options.slit
+    length = options.slit_length.draw_log(rng)
+    width = options.slit_width.draw_log(rng)
+    qmin = (options.slit_qmin or options.qmin).draw_log(rng)
+    qmax = (options.slit_qmax or options.qmax).draw_log(rng)
+    if not smeared or options.template_q is not None:
+        return None
+    return np.logspace(np.log10(qmin), np.log10(qmax), int(nq)), float(length), float(width)
 
 
 def _model_ref(model) -> tuple[str, str]:
@@ -117,17 +165,27 @@ def simulate_curve(model, seed: int, options: GenerationOptions | None = None) -
     noise = options.noise.draw_uniform(rng) / 100.0
     scale = options.scale.draw_log(rng)
     background = options.background.draw_log(rng)
+    slit = draw_slit(options, rng, len(q))
+    slit_pars = (0.0, 0.0)
+    if slit is not None:
+        q, slit_pars = slit[0], (slit[1], slit[2])
+        dq = np.zeros_like(q)
+    # computed at the float32 q and dq the stores keep, so a stored curve is recomputed exactly
+    q = np.asarray(q, np.float32).astype(float)
+    dq = np.asarray(dq, np.float32).astype(float)
     info = load_model_info(ref)
-    pars = sample_parameters(info, rng, polydisperse=options.polydisperse)
+    pars = sample_parameters(info, rng, options=options)
     if options.resolvable:
         fit_to_window(info, pars, float(np.min(q)))
     pars["scale"] = float(pars.get("scale", 1.0)) * scale
     pars["background"] = background
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        theory = np.asarray(_calculator(ref, q, dq, options, engine)(**pars), float)
+        theory = np.asarray(_calculator(ref, q, dq, options, engine, slit_pars)(**pars), float)
         diq = noise * np.abs(theory)
         iq = theory + diq * rng.standard_normal(len(q))
+    if slit is not None:
+        pars["slit_length"], pars["slit_width"] = slit_pars
     return Curve(q=q, iq=iq, diq=diq, dq=dq, model=name, params=pars, seed=int(seed))
 
 

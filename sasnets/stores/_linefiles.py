@@ -32,7 +32,7 @@ from .base import Store, check_tag
 
 __all__ = ["LineFileStore", "check_model_name", "KNOWN_TAGS", "tag_from_filename", "format_floats"]
 
-_MODEL_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.+-]{0,127}$")
+_MODEL_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.+@-]{0,127}$")  # @: products such as sphere@hayter_msa
 #: tags recognised in legacy file names (``result_eval_sphere``, ``sphere_train_1.json``)
 KNOWN_TAGS = ("train", "eval", "test", "val", "valid", "validation")
 

@@ -121,6 +121,15 @@ def test_resolvable_sizes_follow_the_preset_and_the_switch(cli_runner, tmp_path)
     (["sphere", "--magnetic"], "--magnetic"),
     (["sphere", "--engine", "opencl"], "opencl"),
     (["sphere", "-x", "sphere"], "excluded"),
+    (["sphere@sphere"], "not a structure factor"),
+    (["power_law@hardsphere"], "cannot multiply it by a structure factor"),
+    (["sphere@hardsphre"], "did you mean hardsphere"),
+    (["power_law", "--structure-factor", "hardsphere"], "can take a structure factor"),
+    (["sphere", "--structure-factor", "hayter"], "did you mean hayter_msa"),
+    (["sphere", "--slit-length", "-0.1"], "--slit-length must be positive"),
+    (["sphere", "--pd-width", "0:1"], "--pd-width"),
+    (["sphere", "--pd-type", "gauss"], "did you mean gaussian"),
+    (["spheer@hardsphere"], "did you mean sphere"),
 ])
 def test_bad_options_give_one_line_errors(cli_runner, tmp_path, args, fragment):
     if args[-1] == "opencl":
@@ -208,3 +217,31 @@ def test_resume_after_a_killed_run_gives_exact_counts_without_duplicates(tmp_pat
     pairs = set(zip(batch.models.astype(str), batch.indices.tolist()))
     assert len(pairs) == len(batch) == 120
     assert len(set(batch.seeds.tolist())) == 120
+
+
+def test_generate_help_documents_products_dispersity_and_slit_with_examples(cli_runner):
+    text = cli_runner.invoke(cli, ["generate", "--help"]).output
+    for option in ("--structure-factor", "--pd-type", "--pd-width", "--pd-max", "--pd-points", "--slit",
+                   "--slit-length", "--slit-qmin", "sphere@hayter_msa", "[default: realistic]"):
+        assert option in text, option
+
+
+def test_generate_products_in_sasmodels_notation_and_with_structure_factor_option(cli_runner, tmp_path):
+    out = tmp_path / "data.h5"
+    result = cli_runner.invoke(cli, ["generate", "sphere@hayter_msa", "power_law", "cylinder",
+                                     "--structure-factor", "hardsphere", "--count", "2", "--seed", "1",
+                                     "-o", str(out), *FAST])
+    assert result.exit_code == 0, result.output
+    with open_store(str(out)) as s:
+        counts = s.counts()["train"]
+        options = s.provenance("train")[-1]["options"]
+    assert counts == dict.fromkeys(["sphere@hayter_msa", "power_law", "cylinder", "cylinder@hardsphere"], 2)
+    # the default preset is realistic: dispersity on, a share of slit-smeared curves
+    assert options["polydisperse"] is True and options["slit"] == 0.15
+
+
+def test_models_lists_products_for_a_structure_factor(cli_runner):
+    result = cli_runner.invoke(cli, ["models", "shape:sphere", "--structure-factor", "hayter_msa"])
+    assert result.exit_code == 0, result.output
+    names = [line.split()[0] for line in result.output.splitlines()]
+    assert "sphere@hayter_msa" in names and all(n.endswith("@hayter_msa") for n in names)
