@@ -93,7 +93,7 @@ def run_demo(outdir: str = "sasnets-demo", *, models: Sequence[str] = DEMO_MODEL
     # 1. data: topped up, so a rerun resumes where an interrupted one stopped
     for tag, n, tag_seed in (("train", count, seed), ("test", test_count, seed + 1)):
         generate(store, list(models), n, tag=tag, options=options, seed=tag_seed, workers=workers,
-                 progress=lambda done, total, tag=tag: notify(f"generate {tag}", done, total))
+                 progress=lambda event, tag=tag: notify(f"generate {tag}", event.done, event.total))
 
     # 2. network: reuse a finished one, resume an interrupted one
     if os.path.exists(os.path.join(run_dir, META_FILE)):

@@ -4,30 +4,13 @@ Thin over :func:`sasnets.simulate.generate`; see that module for resuming,
 seeds and parallelism.
 """
 import os
-import sys
 
 import click
 
 from ..errors import DataError, UsageError
+from ._progress import ProgressBars
 
 _RANGE_HELP = "a number, or LOW:HIGH to draw one per curve"
-
-
-def _progress_bar(quiet: bool):
-    """A progress callback drawing a tqdm bar on stderr, and a closer."""
-    if quiet:
-        return None, lambda: None
-    from tqdm import tqdm
-
-    bar = tqdm(total=0, unit="curve", file=sys.stderr, dynamic_ncols=True, smoothing=0.1,
-               disable=None, desc="generating")
-
-    def update(done, total):
-        if bar.total != total:
-            bar.total = total
-        bar.update(done - bar.n)
-
-    return update, bar.close
 
 
 def _summary(report) -> list[str]:
@@ -158,13 +141,10 @@ def generate(models, output, exclude, count, tag, preset, structure_factor, nq, 
     else:
         options = GenerationOptions(**values, **common)
 
-    update, close = _progress_bar(quiet)
-    try:
+    with ProgressBars(quiet, units={"generate": "curve"}) as bars:
         report = run_generate(output, list(models), count, tag=tag, options=options, seed=seed,
                               exclude=list(exclude), structure_factors=structure_factor, workers=workers,
-                              scheduler=scheduler, progress=update)
-    finally:
-        close()
+                              scheduler=scheduler, progress=bars)
     if not quiet:
         for line in _summary(report):
             click.echo(line)

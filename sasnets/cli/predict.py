@@ -20,6 +20,8 @@ import warnings
 import click
 
 from ..errors import DataError, UsageError
+from ..progress import notifier
+from ._progress import ProgressBars
 
 #: warn when a file covers less than this fraction of the classifier's q-grid
 MIN_COVERAGE = 0.5
@@ -99,7 +101,7 @@ def _slit_note(label: str, curve) -> str:
 def classify_files(clf, files, top: int, q_units=None, progress=None, slit_length=None, resolution=None):
     """One record per curve (each entry of a multi-entry file is one, named ``file[entry]``):
     ``{"file", "predictions", "credible95", "coverage", "warnings", ...}`` or ``{"file", "error"}``;
-    never raises for a bad file.  ``slit_length`` (1/Å) or ``resolution`` (pinhole dQ/Q, %) give
+    never raises for a bad file; ``progress`` gets Progress events of stage ``"read"`` (files).  ``slit_length`` (1/Å) or ``resolution`` (pinhole dQ/Q, %) give
     curves whose file states no resolution one.  ``record["caveats"]`` lists the warnings that say the
     answer is outside what the classifier was trained on (shown next to the probabilities)."""
     import numpy as np
@@ -109,15 +111,15 @@ def classify_files(clf, files, top: int, q_units=None, progress=None, slit_lengt
 
     records, curves, slots = [], [], []
     grid = clf.qgrid
-    for path in files:
+    notify = notifier(progress)
+    for read, path in enumerate(files, 1):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
                 entries = read_entries(path, q_units)
             except DataError as exc:
                 records.append({"file": path, "error": str(exc)})
-                if progress:
-                    progress(1)
+                notify("read", read, len(files))
                 continue
         left_out = [str(w.message) for w in caught if issubclass(w.category, EntryLeftOutWarning)]
         for number, measured in enumerate(entries):
@@ -149,8 +151,7 @@ def classify_files(clf, files, top: int, q_units=None, progress=None, slit_lengt
                 curves.append(curve)
                 slots.append(len(records))
             records.append(record)
-        if progress:
-            progress(1)
+        notify("read", read, len(files))
     if curves:
         proba = clf.predict_proba_batch(curves)
         k = min(top, len(clf.labels))
@@ -217,17 +218,9 @@ def predict(inputs, classifier_option, top, as_json, q_units, slit_length, resol
     clf, files = split_arguments(inputs, classifier_option)
     if not files:
         raise UsageError("No data files given; pass one or more measured curve files after the classifier.")
-    bar, close = None, (lambda: None)
-    if len(files) > 50:
-        from tqdm import tqdm
-
-        tq = tqdm(total=len(files), unit="file", file=click.get_text_stream("stderr"), leave=False)
-        bar, close = tq.update, tq.close
-    try:
-        records = classify_files(clf, files, top, q_units, progress=bar, slit_length=slit_length,
+    with ProgressBars(quiet=len(files) <= 50, units={"read": "file"}) as bars:  # a bar only for many files
+        records = classify_files(clf, files, top, q_units, progress=bars, slit_length=slit_length,
                                  resolution=resolution)
-    finally:
-        close()
     failed = 0
     for r in records:
         if "error" in r:

@@ -29,13 +29,14 @@ import os
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Callable, Iterable, Sequence
+from typing import Iterable, Sequence
 
 import numpy as np
 
 from .._system import usable_cores
 from ..data.curves import CurveBatch
 from ..errors import SasnetsError, UsageError
+from ..progress import ProgressCallback, notifier
 from .catalog import ModelEntry, resolve_model_entries
 from .options import GenerationOptions
 
@@ -378,7 +379,7 @@ def generate(store, models: Iterable[str] | str, count: int, tag: str = "train",
              options: GenerationOptions | None = None, seed: int = 0, *,
              exclude: Iterable[str] = (), structure_factors: str | Sequence[str] | None = None,
              workers: int | None = None, scheduler: str | None = None,
-             progress: Callable[[int, int], None] | None = None, chunk_seconds: float = 1.0,
+             progress: ProgressCallback | None = None, chunk_seconds: float = 1.0,
              max_attempts: int = 50) -> GenerationReport:
     """Top ``tag`` of ``store`` up to ``count`` curves for each of ``models``.
 
@@ -391,8 +392,10 @@ def generate(store, models: Iterable[str] | str, count: int, tag: str = "train",
     factor with each of them.  ``options`` defaults to ``GenerationOptions()``
     (the ``2017`` preset); ``sasnets generate`` uses the ``realistic`` one.
     ``workers`` (default: all cores) and ``scheduler`` choose where the work
-    runs (see the module docstring).  ``progress(done, total)`` is called
-    after each chunk is written.  Returns a :class:`GenerationReport`; models
+    runs (see the module docstring).  ``progress`` gets
+    :class:`~sasnets.progress.Progress` events of stage ``"generate"``
+    (curves written of curves missing; the total drops when a model fails),
+    one before the work and one after each chunk is written.  Returns a :class:`GenerationReport`; models
     that could not produce valid curves are listed in ``report.failed``, the
     others are complete.
 
@@ -434,8 +437,8 @@ def generate(store, models: Iterable[str] | str, count: int, tag: str = "train",
             report.models[e.name] = ModelReport(e.name, existing=int(len(have)))
             missing[e.name] = sorted(set(range(int(count))) - set(int(i) for i in have))
         total = sum(len(v) for v in missing.values())
-        if progress:
-            progress(0, total)
+        notify = notifier(progress)
+        notify("generate", 0, total, f"generating {tag}", tag=tag)
         if total == 0:
             return report
         planner = _Planner(missing, {e.name: e for e in entries}, chunk_seconds)
@@ -463,8 +466,7 @@ def generate(store, models: Iterable[str] | str, count: int, tag: str = "train",
                     model.failed = result.failed
                     state["total"] -= len(planner.missing.get(result.model, ()))
                     planner.drop(result.model)
-            if progress:
-                progress(state["done"], state["total"])
+            notify("generate", state["done"], state["total"], f"generating {tag}", tag=tag)
 
         executor.run(planner, functools.partial(_run_chunk, tag=tag, seed=seed, options=run_options,
                                                 max_attempts=max_attempts), handle_result)

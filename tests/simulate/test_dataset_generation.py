@@ -24,7 +24,7 @@ def test_generates_count_curves_per_model_with_provenance(tmp_path, tiny_options
     path = tmp_path / "d.h5"
     seen = []
     report = generate(str(path), MODELS, 6, options=tiny_options, seed=1, workers=1,
-                      progress=lambda done, total: seen.append((done, total)))
+                      progress=lambda event: seen.append((event.done, event.total)))
     assert report.generated == 18 and not report.failed
     assert {m.name: m.generated for m in report.models.values()} == dict.fromkeys(MODELS, 6)
     assert seen[0] == (0, 18) and seen[-1] == (18, 18)
