@@ -53,7 +53,7 @@ def _specs():
     from sasnets.data.augment import AugmentSpec
     from sasnets.data.qgrid import QGrid
 
-    return QGrid(0.001, 0.6, 128), AugmentSpec.with_overrides({"clean_prob": 0})
+    return QGrid(0.001, 0.6, 128), AugmentSpec().replace(clean_prob=0)
 
 
 def build_seconds(store: str, repeat: int) -> float:

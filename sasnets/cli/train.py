@@ -107,7 +107,7 @@ def build_specs(qmin, qmax, nq, channels, augment, augment_set=()):
     if augment_set:
         if augment is False:
             raise UsageError("--augment-set changes the augmentation that --no-augment switches off; give one of them.")
-        aug = AugmentSpec.with_overrides(parse_settings(augment_set, "--augment-set", "clean_prob=0.5"))
+        aug = AugmentSpec().replace(**parse_settings(augment_set, "--augment-set", "clean_prob=0.5"))
     return qgrid, preprocess, aug
 
 

@@ -25,11 +25,12 @@ seed gives the same augmented batch.  The per-point loops run in numba
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 
 from ..errors import UsageError
+from ..options import Options
 from .curves import COLUMNS, CurveBatch, per_curve_reduce
 from .preprocess import use_numba
 
@@ -37,7 +38,7 @@ __all__ = ["AugmentSpec", "augment", "smear_reference", "select_points_reference
 
 
 @dataclass(frozen=True)
-class AugmentSpec:
+class AugmentSpec(Options):
     """Ranges the random instrument of each training curve is drawn from."""
 
     enabled: bool = True
@@ -66,35 +67,32 @@ class AugmentSpec:
         if self.scale[0] <= 0 or self.background[0] <= 0 or self.points[0] < 2:
             raise UsageError("Augmentation scale and background ranges must be positive and points at least 2.")
 
-    def to_dict(self) -> dict:
-        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(self).items()}
-
     @classmethod
     def from_dict(cls, d: dict) -> "AugmentSpec":
-        known = set(cls.__dataclass_fields__)
-        d = {"clean_prob": 0.0, **d}  # specs saved before clean_prob existed altered every curve
-        return cls(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in d.items() if k in known})
+        return super().from_dict({"clean_prob": 0.0, **d})  # specs saved before clean_prob existed altered every curve
 
-    @classmethod
-    def with_overrides(cls, overrides: dict) -> "AugmentSpec":
-        """The default spec with some fields replaced (``--augment-set``); unknown names are an error."""
-        fields = [f for f in cls.__dataclass_fields__ if f != "enabled"]
-        unknown = sorted(set(overrides) - set(fields))
+    def replace(self, **changes) -> "AugmentSpec":
+        """A copy with some settings changed (``--augment-set NAME=VALUE``): a range
+        takes ``[low, high]`` (a list or tuple), anything else a number; unknown
+        names and wrong kinds of value are a :class:`UsageError`."""
+        fields = [f for f in self.__dataclass_fields__ if f != "enabled"]
+        unknown = sorted(set(changes) - set(fields))
         if unknown:
             raise UsageError(f"Unknown augmentation setting(s) {', '.join(unknown)} (--augment-set); "
                              f"known: {', '.join(fields)}.")
         values = {}
-        for name, value in overrides.items():
-            default = cls.__dataclass_fields__[name].default
+        for name, value in changes.items():
+            default = self.__dataclass_fields__[name].default
             if isinstance(default, tuple):
-                ok = isinstance(value, list) and len(value) == 2 and all(isinstance(v, (int, float)) for v in value)
+                ok = isinstance(value, (list, tuple)) and len(value) == 2 and \
+                    all(isinstance(v, (int, float)) for v in value)
                 if not ok:
                     raise UsageError(f"Augmentation setting {name} takes a range [low, high], e.g. {name}={list(default)}.")
                 value = tuple(value)
             elif not isinstance(value, (int, float)) or isinstance(value, bool):
                 raise UsageError(f"Augmentation setting {name} takes a number, e.g. {name}={default}.")
             values[name] = value
-        return cls(**values)
+        return super().replace(**values)
 
     @classmethod
     def off(cls) -> "AugmentSpec":

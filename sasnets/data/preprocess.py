@@ -32,6 +32,7 @@ from typing import Iterable, Sequence, Union
 import numpy as np
 
 from ..errors import DataError, UsageError
+from ..options import Options
 from .curves import Curve, CurveBatch
 from .qgrid import QGrid
 
@@ -63,7 +64,7 @@ CurvesLike = Union[CurveBatch, Sequence[Curve], Curve]
 
 
 @dataclass(frozen=True)
-class PreprocessSpec:
+class PreprocessSpec(Options):
     """How curves become network input; saved in every classifier."""
 
     channels: tuple = ("logi", "slope", "mask")

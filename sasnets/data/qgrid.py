@@ -12,12 +12,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import UsageError
+from ..options import Options
 
 __all__ = ["QGrid", "DEFAULT_QGRID"]
 
 
 @dataclass(frozen=True)
-class QGrid:
+class QGrid(Options):
     """``nq`` log-spaced q points from ``qmin`` to ``qmax`` (both included, 1/Å)."""
 
     qmin: float = 1e-3

@@ -19,10 +19,11 @@ JAX and PyTorch backends all work.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
 from ..errors import UsageError
+from ..options import Options
 
 __all__ = ["Recipe", "Architecture", "get_architecture", "architecture_names",
            "make_optimizer", "make_loss", "DEFAULT_ARCHITECTURE"]
@@ -35,7 +36,7 @@ _SCHEDULES = ("cosine", "constant")
 
 
 @dataclass(frozen=True)
-class Recipe:
+class Recipe(Options):
     """How an architecture is trained by default; every field can be overridden."""
 
     optimizer: str = "adamw"
@@ -70,17 +71,6 @@ class Recipe:
         if int(self.epochs) < 1:
             raise UsageError(f"Train for at least 1 epoch (--epochs), got {self.epochs}.")
 
-    def with_options(self, **overrides) -> "Recipe":
-        """A copy with the given fields replaced (``None`` values are ignored)."""
-        return replace(self, **{k: v for k, v in overrides.items() if v is not None})
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "Recipe":
-        known = set(cls.__dataclass_fields__)
-        return cls(**{k: v for k, v in d.items() if k in known})
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import UsageError
+from ..options import Options
 
 __all__ = ["Range", "GenerationOptions", "PRESETS", "PRECISIONS", "ENGINES", "DEFAULT_PRESET", "PD_TYPES"]
 
@@ -162,7 +163,7 @@ _OPTIONAL_RANGED = {"slit_qmin": "--slit-qmin", "slit_qmax": "--slit-qmax"}
 
 
 @dataclass(frozen=True)
-class GenerationOptions:
+class GenerationOptions(Options):
     """How curves are simulated; everything except the scattering model and seed.
 
     Ranged options accept what :meth:`Range.parse` accepts.  ``template_q`` /
@@ -247,9 +248,6 @@ class GenerationOptions:
         dq = curve.dq if curve.dq is not None else np.zeros(len(curve.q))
         return cls(template=str(path), template_q=tuple(np.asarray(curve.q, float)),
                    template_dq=tuple(np.asarray(dq, float)), **kwargs)
-
-    def replace(self, **changes) -> "GenerationOptions":
-        return dataclasses.replace(self, **changes)
 
     # -- checks -----------------------------------------------------------
     def validate(self) -> None:

@@ -75,7 +75,7 @@ def plan_run(ckpt_dir: str, resume: bool, *, arch, tag, val_tag, val_fraction, m
         return _resumed_plan(ckpt_dir, given, recipe_options,
                              {"qgrid": qgrid, "preprocess": preprocess, "augment": augment})
     architecture = get_architecture(arch)
-    recipe = architecture.recipe.with_options(**recipe_options)
+    recipe = architecture.recipe.replace(**{k: v for k, v in recipe_options.items() if v is not None})
     hyper_used = architecture.hyper(**(hyper or {}))
     seed = 0 if seed is None else int(seed)
     val_fraction = 0.1 if val_fraction is None else float(val_fraction)

@@ -128,11 +128,11 @@ def test_specs_saved_before_clean_prob_read_as_altering_every_curve():
 
 
 def test_overrides_take_numbers_and_ranges_and_name_unknown_settings():
-    spec = AugmentSpec.with_overrides({"clean_prob": 0.5, "noise": [0, 0.02]})
+    spec = AugmentSpec().replace(clean_prob=0.5, noise=[0, 0.02])
     assert spec.clean_prob == 0.5 and spec.noise == (0, 0.02) and spec.enabled
     with pytest.raises(UsageError, match="clean_prob"):
-        AugmentSpec.with_overrides({"clean_probability": 0.5})
+        AugmentSpec().replace(clean_probability=0.5)
     with pytest.raises(UsageError, match=r"range \[low, high\]"):
-        AugmentSpec.with_overrides({"noise": 0.02})
+        AugmentSpec().replace(noise=0.02)
     with pytest.raises(UsageError, match="between 0 and 1"):
-        AugmentSpec.with_overrides({"clean_prob": 2})
+        AugmentSpec().replace(clean_prob=2)

@@ -71,7 +71,7 @@ def test_unknown_hyper_parameter_is_a_usage_error():
 
 
 def test_recipe_validation_and_overrides():
-    r = Recipe().with_options(epochs=3, learning_rate=None)
+    r = Recipe().replace(epochs=3)
     assert r.epochs == 3 and r.learning_rate == Recipe().learning_rate
     assert Recipe.from_dict(r.to_dict()) == r
     for bad in ({"optimizer": "lion"}, {"schedule": "step"}, {"learning_rate": 0}, {"label_smoothing": 1.0}):
