@@ -6,7 +6,7 @@
    core, its default chunk is 256 curves) against Keras ``model.predict``
    measured in the same run, in curves/s and as a ratio (target: 20,000
    curves/s on 2 cores).  Also the whole
-   :meth:`Classifier.predict_proba_batch` path (resampling + preprocessing +
+   :meth:`Classifier.predict_proba` path (resampling + preprocessing +
    forward pass) on ragged curves.
 2. Cold start: wall-clock seconds of ``sasnets predict CLASSIFIER FILE --json``
    in a fresh interpreter (median of ``--repeat`` runs), next to
@@ -111,8 +111,8 @@ def main(argv=None):
             q = np.logspace(rng.uniform(-3, -2.3), rng.uniform(-0.8, -0.3), int(rng.integers(60, 200)))
             curves.append(Curve(q=q, iq=1 / (1 + (q * rng.uniform(20, 200)) ** 2) + 1e-3))
         clf = load_classifier(clf_dir)
-        rate = best_rate(lambda: clf.predict_proba_batch(curves), len(curves), args.repeat)
-        print(f"  {'Classifier.predict_proba_batch':<28} {rate:10,.0f} curves/s   "
+        rate = best_rate(lambda: clf.predict_proba(curves), len(curves), args.repeat)
+        print(f"  {'Classifier.predict_proba':<28} {rate:10,.0f} curves/s   "
               "(ragged curves: resample + preprocess + numpy forward)")
 
         predict = wall([sys.executable, "-m", "sasnets", "predict", clf_dir, FILE, "--json"], args.repeat)

@@ -62,10 +62,10 @@ def describe_augmentation(aug: dict) -> str:
     return "on, drawn anew every epoch: " + ", ".join(parts) + tail
 
 
-def calibrated_on(meta: dict) -> str:
+def calibrated_on(meta) -> str:
     """Where the softmax temperature was fitted, for the card: a held-out tag (``sasnets evaluate --calibrate-on``)
     or, without one, the training run's validation curves."""
-    cal = meta.get("calibration")
+    cal = meta.calibration
     if not cal:
         return " (fitted on the validation curves)"
     return f" (fitted on {cal['curves']} curves of the held-out tag `{cal['tag']}`, smeared like the test set)"
@@ -152,8 +152,8 @@ def fit_section(fv: dict | None) -> list:
 def model_card(clf, result, pairs, train_counts, test_tag, recipe, size_bytes) -> str:
     m = result.metrics
     meta = clf.meta
-    versions = meta.get("versions", {})
-    training = meta.get("training", {})
+    versions = meta.versions
+    training = meta.training
     q = clf.qgrid
     history = []
     hist_file = os.path.join(clf.path, "history.json")
@@ -185,8 +185,8 @@ def model_card(clf, result, pairs, train_counts, test_tag, recipe, size_bytes) -
         "",
         "## Network",
         "",
-        f"- architecture: `{clf.architecture}` with widths {list(meta.get('hyper', {}).get('widths', []))} "
-        f"and {list(meta.get('hyper', {}).get('blocks', []))} residual blocks per stage "
+        f"- architecture: `{clf.architecture}` with widths {list(meta.hyper.get('widths', []))} "
+        f"and {list(meta.hyper.get('blocks', []))} residual blocks per stage "
         f"({os.path.basename(recipe)} recipe), "
         f"{len(history)} epochs trained, best validation accuracy {pct(best_val)}",
         f"- input: q-grid of {len(q)} log-spaced points from {q[0]:.4g} to {q[-1]:.4g} 1/Å; channels "

@@ -233,7 +233,7 @@ class _OneHotClassifier:
 
     labels = ["sphere", "cylinder", "guinier"]
 
-    def predict_proba_batch(self, batch):
+    def predict_proba(self, batch):
         return np.array([[float(c.model == label) for label in self.labels] for c in batch])
 
 

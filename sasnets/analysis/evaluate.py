@@ -119,7 +119,7 @@ def predictions_on_tag(classifier, store, tag: str, *, batch_size: int = 4096, m
         for batch in batches:
             if done + len(batch) > target:
                 batch = batch.take(np.arange(target - done))
-            probas.append(classifier.predict_proba_batch(batch))
+            probas.append(classifier.predict_proba(batch))
             ys.append(np.array([index[str(m)] for m in batch.models], dtype=np.int64))
             if conditions:
                 conds.append(curve_conditions(batch))
@@ -194,7 +194,7 @@ def calibrate(classifier, store, tag: str = "eval", *, batch_size: int = 4096, m
     if save:
         if not getattr(classifier, "path", None):
             raise UsageError("This classifier has no directory to store its temperature in; save it first.")
-        classifier.meta["calibration"] = {k: v for k, v in report.items() if k != "previous"}
+        classifier.meta.calibration = {k: v for k, v in report.items() if k != "previous"}
         classifier.save(classifier.path, overwrite=True)
     return report
 

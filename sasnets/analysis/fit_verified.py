@@ -131,7 +131,7 @@ def fit_verified_accuracy_on_store(classifier, store, tag: str = "test", n: int 
     finally:
         if owned:
             handle.close()
-    curves, probabilities = _checked_sample(batch, classifier.predict_proba_batch(batch), labels)
+    curves, probabilities = _checked_sample(batch, classifier.predict_proba(batch), labels)
     truth = np.array([labels.index(c.model) for c in curves])
     topk = np.argsort(-probabilities, axis=1, kind="stable")[:, :k]
     top1 = float(np.mean(topk[:, 0] == truth))

@@ -12,9 +12,10 @@ import os
 
 from .default import (ENV_VAR, PRETRAINED_DIR, UntrainedModelsWarning, default_classifier_path,
                       load_default_classifier, untrained_models)
-from .saved import ARTIFACTS, FORMAT, META_FILE, NETWORK_FILE, VERSION, Classifier, load_classifier, softmax
+from .meta import FORMAT, VERSION, ClassifierMeta
+from .saved import ARTIFACTS, META_FILE, NETWORK_FILE, Classifier, load_classifier, softmax
 
-__all__ = ["Classifier", "load_classifier", "load_default_classifier", "resolve_classifier",
+__all__ = ["Classifier", "ClassifierMeta", "load_classifier", "load_default_classifier", "resolve_classifier",
            "default_classifier_path", "untrained_models", "UntrainedModelsWarning", "softmax",
            "FORMAT", "VERSION", "META_FILE", "NETWORK_FILE", "ARTIFACTS", "ENV_VAR", "PRETRAINED_DIR"]
 

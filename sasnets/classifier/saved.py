@@ -33,11 +33,10 @@ from ..data.preprocess import CurvesLike, PreprocessSpec, iter_chunks, preproces
 from ..data.qgrid import QGrid
 from .._jsonio import write_json_atomic
 from ..errors import DataError, UsageError
+from .meta import FORMAT, VERSION, ClassifierMeta
 
 __all__ = ["Classifier", "load_classifier", "FORMAT", "VERSION", "softmax"]
 
-FORMAT = "sasnets-classifier"
-VERSION = 1
 META_FILE = "classifier.json"
 NETWORK_FILE = "network.keras"
 #: files and folders that belong to a classifier directory
@@ -57,24 +56,47 @@ class Classifier:
     """A trained classifier; see the module docstring for the saved format.
 
     Build one with :func:`load_classifier` (or :func:`sasnets.train`).
-    ``meta`` is the content of ``classifier.json``; ``network`` an optional
-    Keras network already in memory.
+    ``meta`` is the content of ``classifier.json`` (a :class:`ClassifierMeta`,
+    or the dict read from the file); ``network`` an optional Keras network
+    already in memory.
     """
 
-    def __init__(self, meta: dict, path: str | None = None, network=None):
-        if meta.get("format") != FORMAT:
-            raise DataError(f"{path or 'This'} is not a sasnets classifier (classifier.json has format {meta.get('format')!r}).")
-        if int(meta.get("version", 0)) > VERSION:
-            raise DataError(f"Classifier {path!r} has format version {meta.get('version')}; upgrade sasnets to read it.")
-        self.meta = meta
+    def __init__(self, meta: ClassifierMeta | dict, path: str | None = None, network=None):
+        self.meta = meta if isinstance(meta, ClassifierMeta) else ClassifierMeta.from_dict(meta, path)
         self.path = path
         self._network = network
         self._embedder = None
-        self.labels: list[str] = list(meta["labels"])
-        self.qgrid_spec = QGrid.from_dict(meta["qgrid"])
-        self.preprocess_spec = PreprocessSpec.from_dict(meta.get("preprocess", {}))
-        self.architecture: str = meta.get("architecture", "?")
-        self.temperature: float = float(meta.get("temperature", 1.0))
+
+    @property
+    def labels(self) -> list:
+        """Scattering model names in the network's output order."""
+        return self.meta.labels
+
+    @property
+    def classes_(self) -> np.ndarray:
+        """The labels as an array (scikit-learn's name)."""
+        return np.asarray(self.meta.labels, dtype=object)
+
+    @property
+    def qgrid_spec(self) -> QGrid:
+        return self.meta.qgrid
+
+    @property
+    def preprocess_spec(self) -> PreprocessSpec:
+        return self.meta.preprocess
+
+    @property
+    def architecture(self) -> str:
+        return self.meta.architecture
+
+    @property
+    def temperature(self) -> float:
+        """Softmax temperature (set by :func:`sasnets.calibrate`)."""
+        return self.meta.temperature
+
+    @temperature.setter
+    def temperature(self, value: float) -> None:
+        self.meta.temperature = float(value)
 
     # -- description ---------------------------------------------------------
     @property
@@ -88,7 +110,7 @@ class Classifier:
 
     @property
     def metrics(self) -> dict:
-        return dict(self.meta.get("metrics", {}))
+        return dict(self.meta.metrics)
 
     def __repr__(self):
         where = f" at {self.path!r}" if self.path else ""
@@ -149,7 +171,7 @@ class Classifier:
             net = self.network
             out = np.concatenate([np.asarray(net.predict_on_batch(x[s])) for s in iter_chunks(len(x), 2048)]) \
                 if len(x) else np.zeros((0, len(self.labels)), np.float32)
-        if self.meta.get("network_output", "logits") == "probabilities":
+        if self.meta.network_output == "probabilities":
             out = np.log(np.clip(out, 1e-30, None))
         return out.astype(np.float32)
 
@@ -157,13 +179,21 @@ class Classifier:
         """Raw network outputs ``(n, n_labels)`` (before temperature and softmax)."""
         return self._forward(self.preprocess(curves))
 
-    # -- predictions -------------------------------------------------------------
-    def predict_proba_batch(self, curves: CurvesLike) -> np.ndarray:
-        """Probabilities ``(n, n_labels)`` of every scattering model for each curve."""
+    # -- predictions (scikit-learn's conventions: batches in, classes_ out) ---------
+    def predict_proba(self, curves: CurvesLike) -> np.ndarray:
+        """Probabilities ``(n, n_labels)`` of every scattering model (columns in
+        :attr:`classes_` order) for each curve of ``curves`` (a batch, a list of
+        curves or one :class:`~sasnets.data.Curve`)."""
         return softmax(self.logits(curves), self.temperature)
 
-    def predict_proba(self, q, iq, diq=None, dq=None) -> np.ndarray:
-        """Probabilities ``(n_labels,)`` for one curve measured at any q points (1/Å)."""
+    def predict(self, curves: CurvesLike) -> np.ndarray:
+        """The most probable scattering model of each curve (an array of labels)."""
+        return self.classes_[np.argmax(self.predict_proba(curves), axis=1)] if len(self.labels) else np.array([])
+
+    def predict_proba_curve(self, q, iq, diq=None, dq=None) -> np.ndarray:
+        """Probabilities ``(n_labels,)`` for one curve measured at any q points
+        (1/Å), given as arrays; a curve the q-grid cannot read is a
+        :class:`~sasnets.errors.DataError` that says why."""
         q = np.asarray(q, dtype=np.float64).ravel()
         iq = np.asarray(iq, dtype=np.float64).ravel()
         if q.shape != iq.shape:
@@ -182,10 +212,10 @@ class Classifier:
                                 "nothing to classify (check the q units: sasnets uses 1/Å).")
         return softmax(self._forward(x), self.temperature)[0]
 
-    def predict(self, curves: CurvesLike, k: int = 1) -> list:
+    def top_k(self, curves: CurvesLike, k: int = 3) -> list:
         """The ``k`` most probable scattering models of each curve: a list of
         ``[(model, probability), ...]`` per curve."""
-        p = self.predict_proba_batch(curves)
+        p = self.predict_proba(curves)
         order = np.argsort(-p, axis=1, kind="stable")[:, :k]
         return [[(self.labels[j], float(p[i, j])) for j in row] for i, row in enumerate(order)]
 
@@ -232,7 +262,7 @@ class Classifier:
                 src = os.path.join(self.path, name)
                 if os.path.exists(src):
                     shutil.copy2(src, os.path.join(path, name))
-        write_json_atomic(os.path.join(path, META_FILE), {**self.meta, "temperature": self.temperature})
+        write_json_atomic(os.path.join(path, META_FILE), self.meta.to_dict())
         self.path = path
         return path
 

@@ -13,12 +13,18 @@ import click
 @click.option("--analyzers", "analyzers", metavar="A,B",
               help="Comma-separated analyzers to run (default: all registered; see sasnets plugins).")
 @click.option("--max-curves", type=click.IntRange(min=1), help="Analyse a random subset of this many curves.")
-@click.option("--batch-size", type=click.IntRange(min=1), default=4096, show_default=True)
+@click.option("--batch-size", type=click.IntRange(min=1), default=4096, show_default=True,
+              help="Curves classified per batch (memory use grows with it; results do not change).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the subset and of t-SNE.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress output.")
 def analyze(classifier, store, tag, outdir, analyzers, max_curves, batch_size, seed, quiet):
     """Evaluate CLASSIFIER on a tag of STORE and write plots (confusion matrix, dendrogram,
-    t-SNE, per-model accuracy, calibration) and an index.html report to --output."""
+    t-SNE, per-model accuracy, calibration) and an index.html report to --output.
+
+    \b
+    Examples:
+      sasnets analyze runs/mine data.h5 -o report/ --tag test
+    """
     from ..analysis.evaluate import evaluate
     from ..analysis.report import analyzer_names, needs_embeddings, run_analyzers, write_index
     from ._progress import ProgressBars

@@ -9,7 +9,12 @@ import click
 @click.command("architectures")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list with hyper-parameters and training recipes.")
 def architectures(as_json):
-    """List the network architectures `sasnets train --arch` accepts."""
+    """List the network architectures `sasnets train --arch` accepts.
+
+    \b
+    Examples:
+      sasnets architectures
+    """
     from ..data.preprocess import PreprocessSpec
     from ..networks.base import DEFAULT_ARCHITECTURE, get_architecture
     from ..plugins import get_registry

@@ -28,6 +28,11 @@ def convert(src, dst, tags, models, chunk_size):
     Rerunning tops up: curves DST already holds are skipped, so an
     interrupted conversion resumes where it stopped.  2017 files and tables
     (JSON, result_<tag>_<model>, data.db, train_data) are read too.
+
+    \b
+    Examples:
+      sasnets convert legacy_json_dir/ data.h5
+      sasnets convert data.h5 postgresql://me@dbhost/sas --tag train
     """
     with ProgressBars(units={"convert": "curve"}, leave=True) as bars:
         result = convert_store(src, dst, tags=_split(tags), models=_split(models), chunk_size=chunk_size,

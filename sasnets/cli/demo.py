@@ -18,7 +18,12 @@ from ._progress import ProgressBars
 @click.option("-q", "--quiet", is_flag=True, help="No progress output; print only the report path.")
 def demo(outdir, models, count, epochs, arch, seed, workers, quiet):
     """Generate a small dataset, train a small network, evaluate it, classify and fit the
-    bundled example curve, and write an HTML report whose path is printed."""
+    bundled example curve, and write an HTML report whose path is printed.
+
+    \b
+    Examples:
+      sasnets demo -o sasnets-demo --seed 0
+    """
     from ..demo import DEMO_MODELS, run_demo
 
     chosen = [m.strip() for m in models.split(",") if m.strip()] if models else list(DEMO_MODELS)

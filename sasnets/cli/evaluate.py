@@ -76,14 +76,21 @@ def _condition_lines(m: dict, pct) -> list[str]:
 @click.option("--calibrate-on", "calibrate_on", metavar="TAG",
               help="First fit the softmax temperature on this tag (e.g. eval) and store it in classifier.json.")
 @click.option("--max-curves", type=click.IntRange(min=1), help="Evaluate a random subset of this many curves.")
-@click.option("--batch-size", type=click.IntRange(min=1), default=4096, show_default=True)
+@click.option("--batch-size", type=click.IntRange(min=1), default=4096, show_default=True,
+              help="Curves classified per batch (memory use grows with it; results do not change).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the --max-curves subset.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @click.option("--fit-verify", "fit_verify", type=click.IntRange(min=1), metavar="N",
               help="Also fit N random curves (bumps): fraction where a top-3 candidate fits as well as the true model, "
                    "and top-1 after re-ranking the top 3 by fit, as `sasnets fit --rank-by posterior` does.")
 def evaluate(classifier, store, tag, as_json, calibrate_on, max_curves, batch_size, seed, quiet, fit_verify):
-    """Measure how well CLASSIFIER names the scattering model of the curves in STORE."""
+    """Measure how well CLASSIFIER names the scattering model of the curves in STORE.
+
+    \b
+    Examples:
+      sasnets evaluate runs/mine data.h5 --tag test
+      sasnets evaluate runs/mine data.h5 --calibrate-on eval --fit-verify 50 --json
+    """
     from ..analysis.evaluate import calibrate
     from ..analysis.evaluate import evaluate as run_evaluation
 

@@ -11,7 +11,12 @@ from ..stores import open_store
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object {tag: {model: count}}.")
 @click.option("--provenance", is_flag=True, help="Also show how each tag was generated.")
 def info(store, as_json, provenance):
-    """Show how many curves STORE holds per scattering model and tag."""
+    """Show how many curves STORE holds per scattering model and tag.
+
+    \b
+    Examples:
+      sasnets info data.h5
+    """
     with open_store(store, "r") as s:
         counts = s.counts()
         runs = {tag: s.provenance(tag) for tag in counts} if provenance else {}

@@ -9,7 +9,12 @@ from ..plugins import failed_plugins, get_registry
 @click.command("plugins")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON object instead of a table.")
 def plugins(as_json):
-    """List registered stores, architectures and analyzers with their origin."""
+    """List registered stores, architectures and analyzers with their origin.
+
+    \b
+    Examples:
+      sasnets plugins --json
+    """
     listing = {
         kind: [{"name": e.name, "origin": e.origin, "description": e.meta.get("description", "")}
                for e in get_registry(kind)]

@@ -23,6 +23,8 @@ from ..errors import DataError, UsageError
 from ..progress import notifier
 from ._progress import ProgressBars
 
+#: credible-set members the text output names before "… and N more"
+CREDIBLE_SHOWN = 6
 #: warn when a file covers less than this fraction of the classifier's q-grid
 MIN_COVERAGE = 0.5
 
@@ -153,7 +155,7 @@ def classify_files(clf, files, top: int, q_units=None, progress=None, slit_lengt
             records.append(record)
         notify("read", read, len(files))
     if curves:
-        proba = clf.predict_proba_batch(curves)
+        proba = clf.predict_proba(curves)
         k = min(top, len(clf.labels))
         order = np.argsort(-proba, axis=1, kind="stable")
         sets = credible_sets(proba, 0.95)
@@ -183,7 +185,9 @@ def format_record(r: dict) -> str:
     for i, p in enumerate(r["predictions"], 1):
         lines.append(f"  {i:>2}. {p['model']:<{width}}  {100 * p['probability']:6.2f} %")
     cs = r["credible95"]
-    lines.append(f"  95 % credible set ({len(cs)} model{'s' if len(cs) != 1 else ''}): {', '.join(cs)}")
+    shown = ", ".join(cs[:CREDIBLE_SHOWN]) + (f" … and {len(cs) - CREDIBLE_SHOWN} more (all in --json)"
+                                             if len(cs) > CREDIBLE_SHOWN else "")
+    lines.append(f"  95 % credible set ({len(cs)} model{'s' if len(cs) != 1 else ''}): {shown}")
     for note in r.get("caveats", []):  # next to the probabilities: why they may not hold
         lines.append(f"  Warning: {note.split(': ', 1)[1] if note.startswith(r['file'] + ': ') else note}")
     return "\n".join(lines)
@@ -197,7 +201,7 @@ def format_record(r: dict) -> str:
               help="How many scattering models to list per file.")
 @click.option("--json", "as_json", is_flag=True,
               help='Print a JSON array: {"file", "predictions": [{"model", "probability"}, …]} or {"file", "error"}.')
-@click.option("--q-units", type=click.Choice(["A", "nm"], case_sensitive=False),
+@click.option("--q-units", type=click.Choice(["A", "nm"], case_sensitive=False), metavar="A|nm",
               help="Units of q in the files, overriding what they say (default: as stated, else 1/Å).")
 @click.option("--slit-length", type=float, metavar="L",
               help="Slit length (1/Å) of curves whose file states no resolution (USANS/USAXS, slit-smeared).")
@@ -209,6 +213,12 @@ def predict(inputs, classifier_option, top, as_json, q_units, slit_length, resol
     CLASSIFIER is a directory made by `sasnets train` (or --classifier DIR);
     without either, the classifier shipped with sasnets is used.  Every entry
     of a file holding several curves is classified, as FILE[entry].
+
+    \b
+    Examples:
+      sasnets predict sample.ABS
+      sasnets predict runs/mine *.xml --top 3 --json
+      sasnets predict usans.txt --slit-length 0.117
     """
     for option, value in (("--slit-length", slit_length), ("--resolution", resolution)):
         if value is not None and not (math.isfinite(value) and value >= 0):

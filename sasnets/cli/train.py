@@ -135,6 +135,12 @@ def train_command(store, output, arch, tag, val_tag, val_fraction, models, qmin,
     RUN receives classifier.json, network.keras (best validation epoch),
     history.json, training.png, TensorBoard logs and a checkpoint after every
     epoch; after an interruption rerun with --resume.
+
+    \b
+    Examples:
+      sasnets train data.h5 -o runs/mine --epochs 20
+      sasnets train data.h5 -o runs/mine --resume
+      sasnets train data.h5 -o runs/big --arch resnet1d_large --models 'shape:cylinder'
     """
     from ..training.train import train
 

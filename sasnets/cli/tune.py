@@ -39,6 +39,10 @@ def tune_command(store, output, arch, trials, trial_epochs, timeout, tag, val_ta
 
     The study is stored in DIR/study.db: rerun the same command to resume an
     interrupted search, or raise --trials to search further.
+
+    \b
+    Examples:
+      sasnets tune data.h5 -o runs/search --trials 20 --trial-epochs 5
     """
     from ..training.tune import tune
 

@@ -97,10 +97,10 @@ def map_fits(jobs: Sequence[FitJob], workers: int | None = None) -> Iterator[tup
 
 
 def classifier_probabilities(classifier, curve) -> dict:
-    """{scattering model: probability} from ``classifier.predict_proba``."""
-    proba = classifier.predict_proba(np.asarray(curve.q), np.asarray(curve.iq),
-                                     diq=None if curve.diq is None else np.asarray(curve.diq),
-                                     dq=None if curve.dq is None else np.asarray(curve.dq))
+    """{scattering model: probability} from ``classifier.predict_proba_curve`` (one curve)."""
+    proba = classifier.predict_proba_curve(np.asarray(curve.q), np.asarray(curve.iq),
+                                           diq=None if curve.diq is None else np.asarray(curve.diq),
+                                           dq=None if curve.dq is None else np.asarray(curve.dq))
     proba = np.asarray(proba, dtype=float)
     if proba.ndim == 2:
         proba = proba[0]

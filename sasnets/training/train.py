@@ -111,8 +111,8 @@ def train(store, outdir: str, *, arch: str | None = None, tag: str = "train", va
     clf = write_classifier(outdir, model, best_values, state, plan, data, ckpt_dir=ckpt_dir, distribute=distribute,
                            replicas=int(strategy.num_replicas_in_sync) if strategy is not None else 1,
                            deterministic=deterministic, calibrate=calibrate)
-    notify("done", state["epoch"], int(plan.recipe.epochs), finished=clf.meta["training"]["finished"],
-           metrics=clf.meta["metrics"], epochs_run=state["epoch"])
+    notify("done", state["epoch"], int(plan.recipe.epochs), finished=clf.meta.training["finished"],
+           metrics=clf.meta.metrics, epochs_run=state["epoch"])
     return clf
 
 

@@ -151,3 +151,14 @@ def test_an_entry_left_out_is_said_next_to_the_others_answer(tiny_classifier, cl
     assert result.stdout.startswith(f"{path}[sans]: CanSAS XML")  # names do not depend on what was left out
     assert f"  Warning: {path}[usans] has only 1 usable point" in result.stdout
     assert "that entry was left out" in result.stdout
+
+
+def test_a_long_credible_set_is_cut_short_in_text_but_whole_in_json():
+    from sasnets.cli.predict import CREDIBLE_SHOWN, format_record
+
+    names = [f"model{i}" for i in range(40)]
+    record = {"file": "x.dat", "format": "ascii", "points": 50, "qmin": 0.01, "qmax": 0.3, "coverage": 1.0,
+              "predictions": [{"model": "model0", "probability": 0.1}], "credible95": names}
+    line = format_record(record).splitlines()[-1]
+    assert "(40 models)" in line and f"… and {40 - CREDIBLE_SHOWN} more" in line
+    assert "model5" in line and "model6," not in line and "model39" not in line

@@ -317,14 +317,14 @@ def test_missing_errors_and_bad_points():
 
 
 class FakeClassifier:
-    """The classifier interface fit_candidates relies on: ``labels`` and ``predict_proba``."""
+    """The classifier interface fit_candidates relies on: ``labels`` and ``predict_proba_curve``."""
 
     labels = ["cylinder", "lamellar", "sphere"]
 
     def __init__(self, p):
         self.p = np.asarray(p, float)
 
-    def predict_proba(self, q, iq, diq=None, dq=None):
+    def predict_proba_curve(self, q, iq, diq=None, dq=None):
         return self.p
 
 
@@ -400,7 +400,7 @@ class FakeBatchClassifier:
 
     labels = ["core_shell_sphere", "lamellar", "sphere"]
 
-    def predict_proba_batch(self, batch):
+    def predict_proba(self, batch):
         return np.tile([0.2, 0.7, 0.1], (len(batch), 1))
 
 
@@ -427,7 +427,7 @@ def test_fit_verified_accuracy_on_a_store_subset(tmp_path):
 class SecondGuessClassifier(FakeBatchClassifier):
     """Puts lamellar first and sphere second for every curve."""
 
-    def predict_proba_batch(self, batch):
+    def predict_proba(self, batch):
         return np.tile([0.05, 0.6, 0.35], (len(batch), 1))
 
 

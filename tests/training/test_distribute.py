@@ -15,7 +15,7 @@ tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfigur
 from sasnets.training.train import train
 clf = train(sys.argv[1], sys.argv[2], arch="mlp", hyper={"units": [16]}, epochs=2, batch_size=32, seed=0,
             qgrid={"qmin": 1e-3, "qmax": 0.5, "nq": 48}, distribute=True, tensorboard=False)
-print(json.dumps({"replicas": clf.meta["training"]["replicas"], "acc": clf.metrics["val_accuracy"]}))
+print(json.dumps({"replicas": clf.meta.training["replicas"], "acc": clf.metrics["val_accuracy"]}))
 """
 
 

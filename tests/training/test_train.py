@@ -55,24 +55,26 @@ def test_classifier_predicts_curves_on_any_q_grid(trained):
     clf = load_classifier(trained[0])
     assert clf._network is None  # lazy: nothing loaded until a prediction
     q = np.linspace(0.004, 0.3, 77)  # linear spacing, narrower than the grid
-    p = clf.predict_proba(q, q**-3.0)
+    p = clf.predict_proba_curve(q, q**-3.0)
     assert p.shape == (4,) and abs(p.sum() - 1) < 1e-5 and np.all(p >= 0)
     from sasnets.data.toy import toy_curves
 
     batch = toy_curves(3, seed=9, nq=(30, 200))
-    probs = clf.predict_proba_batch(batch)
+    probs = clf.predict_proba(batch)
     assert probs.shape == (12, 4) and np.allclose(probs.sum(axis=1), 1, atol=1e-5)
-    assert np.allclose(probs[0], clf.predict_proba(batch.curve(0).q, batch.curve(0).iq), atol=1e-6)
+    assert np.allclose(probs[0], clf.predict_proba_curve(batch.curve(0).q, batch.curve(0).iq), atol=1e-6)
     features = clf.embed(batch)
     assert features.shape[0] == 12 and features.ndim == 2
-    top = clf.predict(batch, k=2)
+    top = clf.top_k(batch, k=2)
     assert len(top) == 12 and len(top[0]) == 2 and top[0][0][0] in clf.labels
+    assert list(clf.classes_) == clf.labels  # scikit-learn's conventions: batch in, labels out
+    assert list(clf.predict(batch)) == [clf.labels[j] for j in probs.argmax(axis=1)] == [t[0][0] for t in top]
     # temperature is applied to the logits
     logits = clf.logits(batch)
     clf.temperature = 2.0
     z = logits / 2.0
     expected = np.exp(z - z.max(axis=1, keepdims=True))
-    assert np.allclose(clf.predict_proba_batch(batch), expected / expected.sum(axis=1, keepdims=True), atol=1e-5)
+    assert np.allclose(clf.predict_proba(batch), expected / expected.sum(axis=1, keepdims=True), atol=1e-5)
 
 
 def test_saved_copy_and_zip_predict_identically(trained, tmp_path):
@@ -80,11 +82,11 @@ def test_saved_copy_and_zip_predict_identically(trained, tmp_path):
 
     run, clf, _ = trained
     batch = toy_curves(2, seed=4)
-    expected = clf.predict_proba_batch(batch)
+    expected = clf.predict_proba(batch)
     copy = load_classifier(run).save(str(tmp_path / "copy"))
-    assert np.allclose(load_classifier(copy).predict_proba_batch(batch), expected, atol=1e-6)
+    assert np.allclose(load_classifier(copy).predict_proba(batch), expected, atol=1e-6)
     archive = clf.save(str(tmp_path / "clf.zip"))
-    assert np.allclose(load_classifier(archive).predict_proba_batch(batch), expected, atol=1e-6)
+    assert np.allclose(load_classifier(archive).predict_proba(batch), expected, atol=1e-6)
 
 
 def test_resume_continues_exactly_and_same_seed_gives_same_network(trained, toy_store, tmp_path, fast):
@@ -106,11 +108,11 @@ def test_different_seed_gives_a_different_network(trained, other_seed):
 def test_streaming_mode_and_val_tag(toy_store, tmp_path, fast):
     run = str(tmp_path / "stream")
     clf = train(toy_store, run, epochs=1, seed=0, stream=True, **fast)
-    meta = clf.meta["data"]
+    meta = clf.meta.data
     assert meta["mode"] == "streaming" and meta["n_train"] + meta["n_val"] == 160
     run2 = str(tmp_path / "valtag")
     clf2 = train(toy_store, run2, epochs=1, seed=0, val_tag="eval", **fast)
-    assert clf2.meta["data"]["n_val"] == 40 and clf2.meta["data"]["n_train"] == 160
+    assert clf2.meta.data["n_val"] == 40 and clf2.meta.data["n_train"] == 160
 
 
 def test_models_option_restricts_the_labels(toy_store, tmp_path, fast):
@@ -141,7 +143,7 @@ def test_user_errors_are_one_line_sasnets_errors(toy_store, other_seed, tmp_path
         train(toy_store, str(tmp_path / "e"), models=["sphere", "cylinder"], **fast)
     # overwrite replaces the run
     train(toy_store, run, epochs=1, overwrite=True, **fast)
-    assert load_classifier(run).meta["training"]["epochs_run"] == 1
+    assert load_classifier(run).meta.training["epochs_run"] == 1
 
 
 def test_fit_temperature_recovers_a_known_temperature():
@@ -157,21 +159,21 @@ def test_a_curve_outside_the_q_grid_is_a_data_error(trained):
     clf = load_classifier(trained[0])
     q = np.linspace(2.0, 5.0, 50)  # 1/Å far above the grid, e.g. 1/nm mistaken for 1/Å
     with pytest.raises(DataError, match="1/Å"):
-        clf.predict_proba(q, q**-2)
+        clf.predict_proba_curve(q, q**-2)
 
 
 def test_sasnet2017_trains_on_its_published_input_unless_told_otherwise(toy_store, tmp_path, fast):
     opts = {k: v for k, v in fast.items() if k not in ("arch", "hyper")}
     published = train(toy_store, str(tmp_path / "published"), arch="sasnet2017", epochs=1, **opts)
-    assert published.meta["preprocess"]["channels"] == ["logi"]
-    assert published.meta["training"]["augment"]["enabled"] is False
+    assert published.meta.preprocess.channels == ("logi",)
+    assert published.meta.training["augment"]["enabled"] is False
     chosen = train(toy_store, str(tmp_path / "chosen"), arch="sasnet2017", epochs=1, augment=True,
                    preprocess={"channels": ["logi", "slope", "mask"]}, **opts)
-    assert chosen.meta["preprocess"]["channels"] == ["logi", "slope", "mask"]
-    assert chosen.meta["training"]["augment"]["enabled"] is True
+    assert chosen.meta.preprocess.channels == ("logi", "slope", "mask")
+    assert chosen.meta.training["augment"]["enabled"] is True
     default = train(toy_store, str(tmp_path / "default"), epochs=1, **fast)
-    assert default.meta["preprocess"]["channels"] == ["logi", "slope", "mask"]
-    assert default.meta["training"]["augment"]["enabled"] is True
+    assert default.meta.preprocess.channels == ("logi", "slope", "mask")
+    assert default.meta.training["augment"]["enabled"] is True
 
 
 def test_epochs_built_ahead_equal_epochs_built_on_demand(toy_store):
