@@ -95,6 +95,7 @@ def test_predict_uses_the_shipped_classifier_without_arguments(cli_runner, monke
     assert model_family(names[0]) == "cylinder"
 
 
+@pytest.mark.slow  # three fits
 def test_fit_uses_the_shipped_classifier_without_arguments(cli_runner, monkeypatch):
     """``sasnets fit FILE`` with no --classifier/--model fits the shipped classifier's top candidates, the
     same ones, with the same probabilities, that ``sasnets predict FILE`` names."""

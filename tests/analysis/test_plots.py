@@ -13,7 +13,7 @@ from sasnets.plugins import get_registry
 from sasnets.testing import parametrize_with_checks, synthetic_result
 
 
-@parametrize_with_checks("analyzers", get_registry("analyzers").names())
+@parametrize_with_checks("analyzers", get_registry("analyzers").names(), marks={"tsne": [pytest.mark.slow]})
 def test_analyzer_conformance(name, check):
     """Every registered analyzer (plugins' too) writes non-empty files inside outdir, and copes
     without embeddings."""

@@ -33,6 +33,7 @@ def test_importing_sasnets_and_help_do_not_import_tensorflow():
     assert out.strip() == "[]"
 
 
+@pytest.mark.slow  # trains networks
 def test_train_then_resume_from_the_command_line(store, tmp_path, cli_runner):
     run = str(tmp_path / "run")
     result = cli_runner.invoke(cli, ["train", store, "-o", run, "--epochs", "2", "--seed", "1",
@@ -83,6 +84,7 @@ def test_architectures_lists_the_builtins(cli_runner):
     assert rows["resnet1d"]["recipe"]["channels"] is None and rows["resnet1d"]["recipe"]["augment"] is True
 
 
+@pytest.mark.slow  # trains networks
 def test_tune_runs_trials_resumes_and_writes_the_best(store, tmp_path, cli_runner):
     out = str(tmp_path / "tune")
     args = ["tune", store, "-o", out, "--arch", "mlp", "--trial-epochs", "1", "--nq", "48", "--qmin", "0.001",

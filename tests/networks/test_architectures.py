@@ -14,7 +14,11 @@ SMALL = {"resnet1d": {"widths": [8, 8, 16, 16]}, "resnet1d_large": {"widths": [8
          "transformer": {"dim": 16, "depth": 1}}
 
 
-@parametrize_with_checks("architectures", get_registry("architectures").names())
+#: the residual networks take 10-15 s to compile and train a step: the full suite checks them
+SLOW = {"resnet1d": [pytest.mark.slow], "resnet1d_large": [pytest.mark.slow]}
+
+
+@parametrize_with_checks("architectures", get_registry("architectures").names(), marks=SLOW)
 def test_architecture_conformance(name, check):
     """Builds, outputs logits, trains a step, survives save/load, runs in (or is declined by)
     the numpy runtime: every registered architecture, plugins' too."""

@@ -193,7 +193,7 @@ def test_unknown_q_units_is_a_usage_error():
 @pytest.mark.parametrize("name, units", [
     ("Ludox_silica.xml", "1/cm"),          # CanSAS XML: <I unit="1/cm">
     ("1umSlitSmearSphere.ABS", "1/cm"),    # NIST reductions are absolute
-    ("VTMA.h5", "1/cm"),                   # NXcanSAS: the I dataset's units
+    ("Lew_Sa3_DSM_QinA.h5", "1/cm"),       # NXcanSAS: the I dataset's units
     ("33837rear_1D_1.75_16.5_NXcanSAS.h5", None),  # I in 'Counts': arbitrary
     ("apoferritin.txt", None),             # plain columns say nothing
 ])

@@ -31,6 +31,7 @@ def other_seed(toy_store, tmp_path_factory, fast):
     return run
 
 
+@pytest.mark.slow  # trains a network
 def test_training_writes_a_complete_classifier(trained):
     run, clf, events = trained
     for name in ("classifier.json", "network.keras", "history.json", "training.png", "logs", "checkpoint"):
@@ -51,6 +52,7 @@ def test_training_writes_a_complete_classifier(trained):
     assert clf.labels == meta["labels"]
 
 
+@pytest.mark.slow  # trains a network
 def test_classifier_predicts_curves_on_any_q_grid(trained):
     clf = load_classifier(trained[0])
     assert clf._network is None  # lazy: nothing loaded until a prediction
@@ -77,6 +79,7 @@ def test_classifier_predicts_curves_on_any_q_grid(trained):
     assert np.allclose(clf.predict_proba(batch), expected / expected.sum(axis=1, keepdims=True), atol=1e-5)
 
 
+@pytest.mark.slow  # trains a network
 def test_saved_copy_and_zip_predict_identically(trained, tmp_path):
     from sasnets.data.toy import toy_curves
 
@@ -89,6 +92,7 @@ def test_saved_copy_and_zip_predict_identically(trained, tmp_path):
     assert np.allclose(load_classifier(archive).predict_proba(batch), expected, atol=1e-6)
 
 
+@pytest.mark.slow  # trains a network
 def test_resume_continues_exactly_and_same_seed_gives_same_network(trained, toy_store, tmp_path, fast):
     straight, resumed = trained[0], str(tmp_path / "resumed")
     train(toy_store, resumed, epochs=2, seed=3, max_epochs_this_call=1, **fast)
@@ -101,10 +105,12 @@ def test_resume_continues_exactly_and_same_seed_gives_same_network(trained, toy_
     assert [h["loss"] for h in h1] == [h["loss"] for h in h2]
 
 
+@pytest.mark.slow  # trains a network
 def test_different_seed_gives_a_different_network(trained, other_seed):
     assert not all(np.array_equal(x, y) for x, y in zip(_weights(trained[0]), _weights(other_seed)))
 
 
+@pytest.mark.slow  # trains a network
 def test_streaming_mode_and_val_tag(toy_store, tmp_path, fast):
     run = str(tmp_path / "stream")
     clf = train(toy_store, run, epochs=1, seed=0, stream=True, **fast)
@@ -115,11 +121,13 @@ def test_streaming_mode_and_val_tag(toy_store, tmp_path, fast):
     assert clf2.meta.data["n_val"] == 40 and clf2.meta.data["n_train"] == 160
 
 
+@pytest.mark.slow  # trains a network
 def test_models_option_restricts_the_labels(toy_store, tmp_path, fast):
     clf = train(toy_store, str(tmp_path / "r"), epochs=1, models=["sphere", "guinier"], **fast)
     assert clf.labels == ["guinier", "sphere"]
 
 
+@pytest.mark.slow  # trains a network
 def test_user_errors_are_one_line_sasnets_errors(toy_store, other_seed, tmp_path, fast):
     import shutil
 
@@ -155,6 +163,7 @@ def test_fit_temperature_recovers_a_known_temperature():
     assert fit_temperature(logits, labels) == pytest.approx(2.5, rel=0.1)
 
 
+@pytest.mark.slow  # trains a network
 def test_a_curve_outside_the_q_grid_is_a_data_error(trained):
     clf = load_classifier(trained[0])
     q = np.linspace(2.0, 5.0, 50)  # 1/Å far above the grid, e.g. 1/nm mistaken for 1/Å
@@ -162,6 +171,7 @@ def test_a_curve_outside_the_q_grid_is_a_data_error(trained):
         clf.predict_proba_curve(q, q**-2)
 
 
+@pytest.mark.slow  # trains a network
 def test_sasnet2017_trains_on_its_published_input_unless_told_otherwise(toy_store, tmp_path, fast):
     opts = {k: v for k, v in fast.items() if k not in ("arch", "hyper")}
     published = train(toy_store, str(tmp_path / "published"), arch="sasnet2017", epochs=1, **opts)
