@@ -25,7 +25,6 @@ plugin object with :func:`register_plugin`.
 """
 from __future__ import annotations
 
-import difflib
 import importlib
 import os
 import sys
@@ -37,6 +36,7 @@ from typing import Any, Iterator
 import pluggy
 
 from . import hookspecs
+from ._suggest import did_you_mean
 from .errors import PluginError, UsageError
 
 __all__ = [
@@ -144,8 +144,7 @@ class Registry:
         try:
             return self._entries[name]
         except KeyError:
-            close = difflib.get_close_matches(name, self._entries, n=3)
-            hint = f"; did you mean {', '.join(close)}?" if close else f"; known: {', '.join(self.names())}."
+            hint = "; " + (did_you_mean(name, self._entries) or f"known: {', '.join(self.names())}.")
             where = f" ({option})" if option else ""
             raise UsageError(f"Unknown {self.kind[:-1]} {name!r}{where}{hint}") from None
 

@@ -38,13 +38,13 @@ An unknown word fails with one line naming the closest names.
 """
 from __future__ import annotations
 
-import difflib
 import fnmatch
 import functools
 import os
 import warnings
 from typing import Iterable, Sequence
 
+from .._suggest import did_you_mean
 from ..errors import UsageError
 from ._entries import ModelEntry, load_model_info
 
@@ -181,8 +181,7 @@ def _select(word: str, catalog: Sequence[ModelEntry], option: str) -> list[Model
         return [e for e in catalog if _kind_matches(e, word)]
     categories = {c for e in catalog for c in (e.category, e.category.split(":")[0], e.category.split(":")[-1])}
     vocabulary = sorted(set(by_name) | categories | {"all"})
-    close = difflib.get_close_matches(word, vocabulary, n=3, cutoff=0.6)
-    hint = f"; did you mean {', '.join(close)}?" if close else "; run 'sasnets models' to list them."
+    hint = "; " + (did_you_mean(word, vocabulary) or "run 'sasnets models' to list them.")
     raise UsageError(f"Unknown scattering model or category {word!r} ({option}){hint}")
 
 

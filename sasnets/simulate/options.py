@@ -49,6 +49,7 @@ from typing import Any
 
 import numpy as np
 
+from .._suggest import did_you_mean
 from ..errors import UsageError
 from ..options import Options
 
@@ -295,10 +296,7 @@ class GenerationOptions(Options):
             raise UsageError(f"--pd-type needs at least one distribution: {', '.join(PD_TYPES[:3])}.")
         for t in self.pd_types:
             if t not in PD_TYPES:
-                import difflib
-
-                close = difflib.get_close_matches(t, PD_TYPES, n=1)
-                hint = f"did you mean {close[0]}?" if close else f"choose from {', '.join(PD_TYPES)}."
+                hint = did_you_mean(t, PD_TYPES, n=1) or f"choose from {', '.join(PD_TYPES)}."
                 raise UsageError(f"Unknown dispersity distribution {t!r} (--pd-type); {hint}")
         if self.pd_width.low < 0 or self.pd_width.high >= 1:
             raise UsageError(f"--pd-width is a relative width (0.1 = 10 %) in [0, 1), got {self.pd_width}; "

@@ -29,13 +29,13 @@ the decoupling approximation exact for monodisperse spheres).
 """
 from __future__ import annotations
 
-import difflib
 import functools
 import math
 from typing import Iterable, Sequence
 
 import numpy as np
 
+from .._suggest import did_you_mean
 from ..errors import UsageError
 from ._entries import ModelEntry, load_model_info
 
@@ -95,8 +95,7 @@ def can_take_structure_factor(info) -> bool:
 
 def _unknown_structure_factor(word: str, option: str) -> UsageError:
     names = structure_factor_names()
-    close = difflib.get_close_matches(word, names, n=1, cutoff=0.5)
-    hint = f"did you mean {close[0]}?" if close else f"choose from {', '.join(names)}."
+    hint = did_you_mean(word, names, n=1, cutoff=0.5) or f"choose from {', '.join(names)}."
     return UsageError(f"Unknown structure factor {word!r} ({option}); {hint}")
 
 
