@@ -23,6 +23,8 @@ Run:  python benchmarks/bench_fit.py [--per-model 20] [--workers 2] [--classifie
       python benchmarks/bench_fit.py --models core_multi_shell,onion,spherical_sld,unified_power_Rg --per-model 8
       ... --hold-true n,n_shells,level     (the fits hold each curve's true shell/level count, as --fix does)
       ... --no-count-search                (keep one shell/level where the count is not held, as before)
+      python benchmarks/bench_fit.py --real-samples [--per-case 8] [--workers 2]
+                                           (products, dispersity and slit smearing: see real_samples)
 """
 from __future__ import annotations
 
@@ -103,9 +105,14 @@ def main(argv=None):
                     "of the count search")
     ap.add_argument("--cache", metavar="FILE", help="reuse the fits stored in FILE by an earlier run with the same "
                     "--per-model/--seed/--budget/--starts (written when absent), e.g. to add --train afterwards")
+    ap.add_argument("--real-samples", action="store_true", help="measure products (P@S), dispersity and slit "
+                    "smearing on simulated curves from two samplers and on SasView's example files, instead")
+    ap.add_argument("--per-case", type=int, default=8, help="curves per case and sampler for --real-samples")
     args = ap.parse_args(argv)
     if args.quick:
         args.per_model = 3
+    if args.real_samples:
+        return real_samples(per_case=args.per_case, budget=args.budget, workers=args.workers, seed=args.seed)
 
     from sasnets.fitting import FitJob, check_models, fixable_parameters, map_fits, rank_fits
 
@@ -192,6 +199,224 @@ def main(argv=None):
     print(f"fit-verified accuracy (k={args.top}):  {np.mean(verified):.1%}")
     print(f"ACCEPTANCE re-ranked top-1 {np.mean(reranked_top1):.1%} vs network alone {np.mean(net_top1):.1%}"
           f" (ratio {np.mean(reranked_top1) / max(np.mean(net_top1), 1e-9):.2f})")
+
+
+# --- products, dispersity, slit smearing (issue 22) ------------------------------------------------------------
+
+#: simulated cases of real_samples: (scattering model, {parameter: (low, high)} of the own sampler)
+SAMPLE_CASES = [
+    ("sphere@hayter_msa", {"radius": (15, 35), "volfraction": (0.01, 0.2), "charge": (5, 40)}),
+    ("sphere@hardsphere", {"radius": (20, 150), "volfraction": (0.05, 0.4)}),
+    ("sphere", {"radius": (20, 300), "radius_pd": (0.05, 0.3)}),
+    ("cylinder", {"radius": (10, 60), "length": (100, 600), "radius_pd": (0.05, 0.25)}),
+]
+#: SasView example files (sasdata) and the model each is fitted with: (file, entry index, model, fit_model options)
+EXAMPLE_FITS = [
+    ("hSDS_D2O_0p5_percent.xml", 0, "sphere@hayter_msa", {}),
+    ("hSDS_D2O_2p0_percent.xml", 0, "sphere@hayter_msa", {}),
+    ("hSDS_D2O_2p0_percent_0p2M_NaCl.xml", 0, "sphere@hayter_msa", {"fix": {"concentration_salt": 0.2}}),
+    ("hSDS_D2O_2p0_percent.xml", 0, "ellipsoid@hayter_msa", {}),
+    ("Ludox_silica.xml", 0, "sphere", {}),
+    ("Ludox_silica.xml", 0, "sphere", {"polydisperse": ["radius"], "pd_type": "schulz"}),
+    ("Ludox_silica.xml", 0, "sphere@hardsphere", {"polydisperse": ["radius"], "pd_type": "schulz"}),
+    ("AOT_Microemulsion-Core_Contrast.xml", 0, "core_shell_sphere", {"polydisperse": ["radius"]}),
+    ("AOT_Microemulsion-Drop_Contrast.xml", 0, "core_shell_sphere", {"polydisperse": ["radius"]}),
+    ("AOT_Microemulsion-Shell_Contrast.xml", 0, "core_shell_sphere", {"polydisperse": ["radius"]}),
+    ("latex_smeared.xml", 0, "sphere", {"polydisperse": ["radius"]}),
+    ("latex_smeared.xml", 1, "sphere", {"polydisperse": ["radius"]}),
+    ("latex_smeared.xml", 1, "sphere", {"polydisperse": ["radius"], "slit_length": 0.0}),
+]
+
+
+def _noisy_curve(model, pars, rng, tag):
+    """A curve of ``model`` at ``pars`` computed with sasmodels' DirectModel on 100 log-spaced points
+    (qmin 1e-3..5e-3, qmax 0.2..0.5 1/Å, dQ/Q 5 %), 2 % Gaussian noise; None if I(q) is not positive."""
+    from sasmodels import core
+    from sasmodels.data import Data1D
+    from sasmodels.direct_model import DirectModel
+
+    from sasnets.data.curves import Curve
+
+    q = np.logspace(np.log10(rng.uniform(1e-3, 5e-3)), np.log10(rng.uniform(0.2, 0.5)), 100)
+    kernel = core.load_model(model, dtype="double", platform="dll")
+    data = Data1D(x=q, y=np.ones_like(q), dx=0.05 * q, dy=np.ones_like(q))
+    iq = DirectModel(data, kernel)(**{**pars, "background": 0.0})
+    if not np.all(np.isfinite(iq)) or np.any(iq <= 0):
+        return None
+    iq = iq + pars["background"]
+    diq = 0.02 * iq
+    return Curve(q=q, iq=iq + rng.normal(size=q.size) * diq, diq=diq, dq=0.05 * q, model=model,
+                 params=dict(pars), seed=tag)
+
+
+def _own_sample(model, ranges, rng):
+    pars = {n: float(rng.uniform(*r)) for n, r in ranges.items()}
+    pars.update(scale=float(10 ** rng.uniform(-2, 0)), sld=1.0, sld_solvent=6.3)
+    if "radius_pd" in pars:
+        pars.update(radius_pd_n=35, radius_pd_nsigma=3, radius_pd_type="gaussian")
+    pars["background"] = 0.0
+    return pars
+
+
+def _sasmodels_sample(model, seed):
+    """Parameters from sasmodels' own sampler (sasmodels.compare.randomize_pars + constrain_pars),
+    sizes below 500 Å; widths as it draws them (one shape parameter 85 % of the time)."""
+    from sasmodels import compare, core
+
+    info = core.load_model_info(model)
+    pars = dict(info.parameters.defaults)
+    for p in info.parameters.kernel_parameters:
+        if p.polydisperse:
+            pars.update({p.name + "_pd": 0.0, p.name + "_pd_n": 35, p.name + "_pd_nsigma": 3.0})
+    state = np.random.get_state()
+    np.random.seed(seed)
+    try:
+        pars = compare.randomize_pars(info, pars, maxdim=500)
+        compare.constrain_pars(info, pars)
+    finally:
+        np.random.set_state(state)
+    for name in list(pars):
+        if name.endswith("_pd") and pars[name] > 0:
+            pars[name] = min(float(pars[name]), 0.3)  # within the fit's width range 0..0.5 with margin
+            pars[name + "_n"], pars[name + "_nsigma"] = 35, 3.0
+    return {k: v for k, v in pars.items() if not k.startswith("up_") and "_M0" not in k and "_mtheta" not in k
+            and "_mphi" not in k}
+
+
+def _truth_holds(model, pars):
+    """What a scientist knows of a sample and holds: a product's conditions and effective-radius mode."""
+    from sasnets.fitting.products import CONDITIONS
+
+    if "@" not in model:
+        return {}
+    return {k: float(pars[k]) for k in (*CONDITIONS, "radius_effective_mode") if k in pars}
+
+
+def simulated_cases(per_case, seed):
+    """[(sampler, curve)] for each case of SAMPLE_CASES from both samplers."""
+    out = []
+    for c, (model, ranges) in enumerate(SAMPLE_CASES):
+        for sampler in ("own", "sasmodels"):
+            made, k = 0, 0
+            while made < per_case and k < 20 * per_case:
+                tag = seed + 1000 * c + k
+                rng = np.random.default_rng(tag)
+                pars = _own_sample(model, ranges, rng) if sampler == "own" else _sasmodels_sample(model, tag)
+                pars["background"] = 0.0
+                curve = _noisy_curve(model, pars, rng, tag)
+                k += 1
+                if curve is None:
+                    continue
+                curve.params["background"] = float(1e-3 * np.median(curve.iq))
+                curve.iq = curve.iq + curve.params["background"]
+                out.append((sampler, curve))
+                made += 1
+    return out
+
+
+def _rel(fit, truth, name):
+    if name not in fit.parameters or not truth.get(name):
+        return None
+    return abs(fit.parameters[name][0] - float(truth[name])) / abs(float(truth[name]))
+
+
+def real_samples(per_case=8, budget=20.0, workers=None, seed=0):
+    """Products (P@S), dispersity and slit smearing, measured in one run:
+
+    1. simulated curves (SAMPLE_CASES, from sasnets' own uniform sampler and from
+       ``sasmodels.compare.randomize_pars``) fitted with their true model, automatic rules only
+       (a product's conditions held at the truth, as a scientist knows them): the share with reduced
+       chi2 < 2 (target >= 90 %), and the median relative error of radius, volfraction and radius_pd;
+    2. cost: per-fit time of a product candidate and of a polydisperse candidate against a plain
+       monodisperse ``sphere`` fit of the same curves (ratio of medians);
+    3. SasView's example files (EXAMPLE_FITS) fitted with the named models: reduced chi2 and sizes.
+    """
+    from sasnets.fitting import FitJob, map_fits
+
+    cases = simulated_cases(per_case, seed)
+    jobs = [FitJob(c, c.model, dict(budget_s=budget, seed=seed, fix=_truth_holds(c.model, c.params)))
+            for _, c in cases]
+    # cost: each fitted with its true model, so that every fit converges the same way (a poor fit searches longer):
+    # plain monodisperse spheres, sphere@hardsphere with its width search off, polydisperse spheres with the width asked
+    plain = []
+    for k in range(per_case):
+        rng = np.random.default_rng(seed + 90000 + k)
+        pars = _own_sample("sphere", {"radius": (20, 300)}, rng)
+        plain.append(_noisy_curve("sphere", pars, rng, seed + 90000 + k))
+    own = {m: [c for s, c in cases if s == "own" and c.model == m] for m in ("sphere@hardsphere", "sphere")}
+    cost = [("plain", "sphere", plain, dict(search_widths=False)),
+            ("product", "sphere@hardsphere", own["sphere@hardsphere"], dict(search_widths=False)),
+            ("polydisperse", "sphere", own["sphere"], dict(polydisperse=["radius"]))]
+    spans = {}
+    for label, model, curves, opts in cost:
+        spans[label] = slice(len(jobs), len(jobs) + len(curves))
+        jobs += [FitJob(c, model, dict(budget_s=budget, seed=seed, **opts)) for c in curves]
+    t0 = time.perf_counter()
+    fits = [None] * len(jobs)
+    for done, (i, res) in enumerate(map_fits(jobs, workers=workers), 1):
+        fits[i] = res
+        print(f"\r{done}/{len(jobs)} fits, {time.perf_counter() - t0:.0f} s", end="", file=sys.stderr, flush=True)
+    print(file=sys.stderr)
+    print(f"simulated: {len(cases)} curves, budget {budget} s/fit, wall {time.perf_counter() - t0:.0f} s")
+    print(f"{'true model':<20}{'sampler':<11}{'n':>3}{'chi2r<2':>9}{'med chi2r':>10}{'radius':>9}{'volfrac':>9}"
+          f"{'radius_pd':>10}{'width kept':>11}")
+    ok_all = []
+    for model, _ in SAMPLE_CASES:
+        for sampler in ("own", "sasmodels"):
+            rows = [(c, f) for (s, c), f in zip(cases, fits) if s == sampler and c.model == model]
+            if not rows:
+                continue
+            ok = [f.reduced_chi2 < 2 for _, f in rows]
+            ok_all += ok
+            med = {n: [e for e in (_rel(f, c.params, n) for c, f in rows) if e is not None]
+                   for n in ("radius", "volfraction", "radius_pd")}
+            fmt = {n: f"{np.median(v):.1%}" if v else "-" for n, v in med.items()}
+            widths = sum(bool(f.pd_types) for _, f in rows)
+            print(f"{model:<20}{sampler:<11}{len(rows):>3}{np.mean(ok):>9.0%}"
+                  f"{np.median([f.reduced_chi2 for _, f in rows]):>10.2f}{fmt['radius']:>9}{fmt['volfraction']:>9}"
+                  f"{fmt['radius_pd']:>10}{widths:>11}")
+    print(f"ACCEPTANCE true model reduced chi2 < 2: {np.mean(ok_all):.1%} of {len(ok_all)} curves (target >= 90 %)")
+    failures = [(c.model, s, c.seed, round(f.reduced_chi2, 2)) for (s, c), f in zip(cases, fits)
+                if not f.reduced_chi2 < 2]
+    if failures:
+        print("  not acceptable (model, sampler, seed, reduced chi2):", failures)
+
+    times = {label: np.median([f.elapsed for f in fits[span]]) for label, span in spans.items()}
+    auto_sphere = [f for (s, c), f in zip(cases, fits) if s == "own" and c.model == "sphere"]
+    times["search"] = np.median([f.elapsed for f in auto_sphere])
+    print(f"\nCOST per fit, median over {per_case} curves each, true model, same run: plain sphere 1.00x; "
+          f"sphere@hardsphere {times['product'] / times['plain']:.2f}x; sphere with the radius width asked "
+          f"{times['polydisperse'] / times['plain']:.2f}x; sphere with the automatic width search (monodisperse fit, "
+          f"poor, then with the width) {times['search'] / times['plain']:.2f}x")
+    auto = [f for (s, c), f in zip(cases, fits) if c.model in ("sphere", "cylinder")]
+    print(f"  automatic width search: tried on {sum(f.dispersity_tried for f in auto)} of {len(auto)} polydisperse "
+          f"curves, kept on {sum(bool(f.pd_types) for f in auto)}")
+    example_fits(budget=budget, workers=workers, seed=seed)
+
+
+def example_fits(budget=20.0, workers=None, seed=0):
+    """Fit SasView's example files (installed with sasdata) with the EXAMPLE_FITS models; print each fit."""
+    import sasdata
+
+    from sasnets.fitting import FitJob, map_fits
+    from sasnets.stores.measured import load_curves
+
+    folder = os.path.join(os.path.dirname(sasdata.__file__), "example_data", "1d_data")
+    jobs, labels = [], []
+    for name, entry, model, opts in EXAMPLE_FITS:
+        curve = load_curves(os.path.join(folder, name))[entry]
+        res = "slit" if curve.slit_smeared and opts.get("slit_length") != 0.0 else "pinhole" \
+            if curve.dq is not None and np.any(curve.dq > 0) else "none"
+        jobs.append(FitJob(curve, model, dict(budget_s=budget, seed=seed, **opts)))
+        labels.append(f"{name}[{entry}] ({res}{', ' + ','.join(f'{k}={v}' for k, v in opts.items()) if opts else ''})")
+    fits = [None] * len(jobs)
+    for i, res in map_fits(jobs, workers=workers):
+        fits[i] = res
+    print("\nSasView example files:")
+    for label, job, f in zip(labels, jobs, fits):
+        shown = {k: v for k, (v, _) in f.parameters.items() if k not in ("scale", "background")}
+        pars = ", ".join(f"{k}={v:.4g}" for k, v in shown.items())
+        print(f"  {job.model:<22} chi2r {f.reduced_chi2:8.2f}  {f.elapsed:5.1f} s  {pars}  {label}")
 
 
 def _load_cache(path, key):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import warnings
 
 import click
@@ -20,11 +21,15 @@ from ..fitting.ranking import DEFAULT_RANKING
 
 
 def _plot_path(template: str, source: str, several: bool) -> str:
-    """``--plot fit.png`` for one file; ``fit-<file stem>.png`` for each of several."""
+    """``--plot fit.png`` for one curve; ``fit-<file stem>.png`` for each of several
+    (``fit-<file stem>-<entry>.png`` for the entries of a multi-entry file)."""
     if not several:
         return template
     root, ext = os.path.splitext(template)
-    stem = os.path.splitext(os.path.basename(source))[0]
+    name, _, entry = os.path.basename(source).partition("[")
+    stem = os.path.splitext(name)[0]
+    if entry:
+        stem += "-" + re.sub(r"[^A-Za-z0-9._-]+", "_", entry.rstrip("]")).strip("_")
     return f"{root}-{stem}{ext or '.png'}"
 
 
@@ -55,6 +60,8 @@ def _table(source: str, results, rank_by: str = DEFAULT_RANKING) -> list[str]:
         shape = [n for n in r.parameters if n not in ("scale", "background")]
         shape += [n for n in ("scale", "background") if n in r.parameters]
         pars = ", ".join(f"{n}={_fmt(*r.parameters[n])}" for n in shape)
+        if r.pd_types:
+            pars += " (" + ", ".join(f"{n}: {t}" for n, t in r.pd_types.items()) + " distribution)"
         chi2 = f"{r.reduced_chi2:.3g}" if r.reduced_chi2 < 100 else f"{r.reduced_chi2:.0f}"
         lines.append(f"  {r.rank:>2}  {r.model:<{width}}  {prob:>6}  {chi2:>9}  {r.bic:>10.1f}  {ok:<4} {pars}")
     notes = sorted({r.message for r in results if r.success and r.message not in ("converged", "")})
@@ -63,6 +70,7 @@ def _table(source: str, results, rank_by: str = DEFAULT_RANKING) -> list[str]:
     if held:
         lines.append("  held: " + ", ".join(f"{k}={v:g}" for k, v in held.items()))
     lines += _count_hints(results)
+    lines += _condition_notes(results)
     overruled = _overruled(results) if rank_by == "posterior" else None
     if overruled is not None:
         lines.append(f"  note: the fits overrule the network's first choice, {overruled.model} "
@@ -87,6 +95,21 @@ def _count_hints(results) -> list[str]:
             lines.append(f"  note: {r.model} fits best with {name}={r.fixed[name]:g} of "
                          f"{', '.join(map(str, tried))} tried; if the sample has more shells or levels, "
                          f"hold their number (--fix {name}={max(tried) + 1})")
+    return lines
+
+
+def _condition_notes(results) -> list[str]:
+    """A note for each product whose sample conditions (temperature ...) were
+    not held: the defaults assumed, and how to give them."""
+    from ..fitting.products import CONDITIONS
+
+    lines = []
+    for r in results:
+        assumed = {n: r.fixed[n] for n in CONDITIONS if n in r.fixed and n not in r.held}
+        if r.success and assumed:
+            values = ", ".join(f"{n}={v:g}" for n, v in assumed.items())
+            lines.append(f"  note: {r.model} assumes sasmodels' defaults {values}; give the sample's with "
+                         f"--fix {next(iter(assumed))}=VALUE")
     return lines
 
 
@@ -125,7 +148,7 @@ def _overruled(results):
               help="1-sigma dQ/Q in percent; replaces the files' own dQ (give it when a file has none).")
 @click.option("--budget", default=30.0, show_default=True, type=click.FloatRange(min=0, min_open=True),
               metavar="SECONDS", help="Wall-clock limit per fit (per shell or level count tried, for the "
-              "multi-shell and multi-level models).")
+              "multi-shell and multi-level models, and for the width search's second fit).")
 @click.option("--starts", default=3, show_default=True, type=click.IntRange(min=1),
               help="Local polishes (bumps Levenberg-Marquardt) from distinct minima of the global search.")
 @click.option("--plot", "plot_path", metavar="PATH",
@@ -140,12 +163,26 @@ def _overruled(results):
               help="Hold a parameter you know at VALUE in every candidate that has it (repeatable): a solvent SLD, "
               "a polydispersity (radius_pd=0.1), background or scale on absolute data, or a count of shells or "
               "levels (n=3) which fits that many instead of searching 1-3. `sasnets models NAME --parameters` lists the names.")
+@click.option("--polydisperse", "polydisperse", multiple=True, metavar="NAME",
+              help="Fit the distribution width NAME_pd of this size parameter (repeatable, e.g. radius) in every "
+              "candidate that has it. Without it a poor fit is tried once more with the main size parameter's width, "
+              "kept if it lowers BIC.")
+@click.option("--pd-type", "pd_type", type=click.Choice(["gaussian", "lognormal", "schulz"]), default="gaussian",
+              show_default=True, help="Size distribution of every width fitted or held (sasmodels' and SasView's "
+              "default is gaussian; schulz or lognormal suit widths above about 0.3).")
+@click.option("--monodisperse", is_flag=True,
+              help="Fit no width unless --polydisperse names it (skip the automatic width search).")
+@click.option("--slit-length", "slit_length", type=float, metavar="1/A",
+              help="Slit length (1/Å) of slit-smeared data (USANS, USAXS) whose file does not say; replaces the "
+              "files' own resolution.")
+@click.option("--slit-width", "slit_width", type=float, metavar="1/A",
+              help="Slit width (1/Å), with or without --slit-length.")
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of the global search's starting points.")
 @click.option("--workers", type=click.IntRange(min=1), help="Parallel fitting processes (default: all cores).")
 @click.option("--q-units", "q_units", metavar="A|nm",
               help="Units of q in the files, overriding what they say (default: as the file says, else 1/Å).")
-def fit(files, classifier_path, top, models, resolution, budget, starts, plot_path, as_json, rank_by, fix, seed,
-        workers, q_units):
+def fit(files, classifier_path, top, models, resolution, budget, starts, plot_path, as_json, rank_by, fix,
+        polydisperse, pd_type, monodisperse, slit_length, slit_width, seed, workers, q_units):
     """Fit the most probable scattering models to each measured curve in FILES
     and check each candidate against the data.
 
@@ -154,17 +191,36 @@ def fit(files, classifier_path, top, models, resolution, budget, starts, plot_pa
     network's order, or are re-ranked by ln(p) - BIC/2 (network prior times
     the Schwarz evidence) with --rank-by posterior; "ok" marks reduced
     chi-square < 2.
+
+    A product of form and structure factor is named as sasmodels names it;
+    its volume fraction and S(q) interaction parameters are fitted, the
+    effective radius follows the form factor, and temperature, dielectric
+    constant and salt are held (give yours with --fix).  Slit-smeared files
+    are fitted with their slit; --slit-length gives one a file lacks.
+
+    \b
+    Examples:
+      sasnets fit --model sphere@hayter_msa --fix temperature=298 sds.xml
+      sasnets fit --model sphere --polydisperse radius --pd-type schulz ludox.xml
+      sasnets fit --model sphere --slit-length 0.117 usans.txt
     """
     from .. import fitting
-    from ..stores.measured import MeasuredFileWarning, load_curve, parse_q_units
+    from ..stores.measured import MeasuredFileWarning, load_curves, parse_q_units
 
     q_units = parse_q_units(q_units)
     if resolution is not None and not 0 <= resolution < 100:
         raise UsageError(f"--resolution is dQ/Q in percent and must be between 0 and 100, got {resolution}.")
     held = _parse_fix(fix)
+    for name, value in (("--slit-length", slit_length), ("--slit-width", slit_width)):
+        if value is not None and not (math.isfinite(value) and value >= 0):
+            raise UsageError(f"{name} is a length in 1/Å and must be zero or positive, got {value:g}.")
+    if resolution is not None and (slit_length or slit_width):
+        raise UsageError("--resolution (pinhole dQ/Q) and --slit-length/--slit-width both given; "
+                         "a curve is smeared by one of them.")
     if models:
         fitting.check_models(models)
         fitting.held_for(models, held)  # a name none of them has is a typo: say so before any file is read
+        fitting.polydisperse_for(models, polydisperse)
     classifier = None
     if classifier_path is not None or not models:
         from ..classifier import resolve_classifier
@@ -174,7 +230,8 @@ def fit(files, classifier_path, top, models, resolution, budget, starts, plot_pa
         except UsageError as exc:
             raise UsageError(f"{exc} Or name the scattering models to fit with --model.") from None
     options = dict(resolution=None if resolution is None else resolution / 100.0, budget_s=budget,
-                   starts=starts, seed=seed, fix=held)
+                   starts=starts, seed=seed, fix=held, polydisperse=list(polydisperse) or None, pd_type=pd_type,
+                   search_widths=not monodisperse, slit_length=slit_length, slit_width=slit_width)
 
     failed = []
     entries = []  # (source, curve, job slice) in file order
@@ -183,18 +240,25 @@ def fit(files, classifier_path, top, models, resolution, budget, starts, plot_pa
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always", MeasuredFileWarning)
-                curve = load_curve(path, q_units=q_units)
+                curves = load_curves(path, q_units=q_units)  # every entry of a multi-entry file
             for w in caught:
                 if issubclass(w.category, MeasuredFileWarning):
-                    click.echo(f"warning: {w.message}", err=True)
-            probabilities = fitting.classifier_probabilities(classifier, curve) if classifier is not None else None
-            new = fitting.candidate_jobs(curve, probabilities, models=models, top=top, **options)
+                    click.echo(f"Warning: {w.message}", err=True)
         except SasnetsError as exc:
             click.echo(f"Error: {exc}", err=True)
             failed.append((path, str(exc)))
             continue
-        entries.append((path, curve, range(len(jobs), len(jobs) + len(new))))
-        jobs += new
+        for curve in curves:
+            source = curve.source or path
+            try:
+                probabilities = fitting.classifier_probabilities(classifier, curve) if classifier is not None else None
+                new = fitting.candidate_jobs(curve, probabilities, models=models, top=top, **options)
+            except SasnetsError as exc:
+                click.echo(f"Error: {exc}", err=True)
+                failed.append((source, str(exc)))
+                continue
+            entries.append((source, curve, range(len(jobs), len(jobs) + len(new))))
+            jobs += new
 
     results = [None] * len(jobs)
     if jobs:
@@ -215,7 +279,7 @@ def fit(files, classifier_path, top, models, resolution, budget, starts, plot_pa
         else:
             click.echo("\n".join(_table(path, ranked, rank_by)))
         if plot_path:
-            target = _plot_path(plot_path, path, len(files) > 1)
+            target = _plot_path(plot_path, path, len(entries) > 1)
             from ..analysis.fit_plot import plot_fits
 
             plot_fits(curve, ranked, target, title=os.path.basename(path))

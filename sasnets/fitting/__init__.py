@@ -12,6 +12,10 @@ One concept per module:
 - :mod:`~sasnets.fitting.search`: one fit within a time budget
   (:func:`fit_model`): global search over the shape parameters with scale and
   background solved exactly, then a bumps Levenberg-Marquardt polish.
+- :mod:`~sasnets.fitting.products`: form factor @ structure factor
+  products (``sphere@hayter_msa``): which are valid, how S(q) is fitted.
+- :mod:`~sasnets.fitting.dispersity`: size distributions (widths, types,
+  integration points) and when a width is fitted without being asked.
 - :mod:`~sasnets.fitting.counts`: the shell/level count search of
   multi-shell and multi-level models.
 - :mod:`~sasnets.fitting.result`: :class:`FitResult` and goodness of fit.
@@ -22,8 +26,10 @@ One concept per module:
 Fit workers import sasmodels and bumps only, never TensorFlow.
 Fit-verified metrics of a classifier live in :mod:`sasnets.analysis.fit_verified`.
 """
-from .batch import FitJob, candidate_jobs, classifier_probabilities, fit_candidates, held_for, map_fits
+from .batch import FitJob, candidate_jobs, classifier_probabilities, fit_candidates, held_for, map_fits, polydisperse_for
 from .counts import COUNT_SEARCH_MAX
+from .dispersity import DEFAULT_PD_TYPE, PD_TYPES, size_parameters
+from .products import structure_factors
 from .experiment import DEFAULT_RELATIVE_ERROR, Fixable, check_models, count_parameters, fixable_parameters
 from .ranking import DEFAULT_RANKING, MIN_PROBABILITY, RANKINGS, rank_fits
 from .result import ACCEPTABLE_REDUCED_CHI2, FitResult
@@ -33,5 +39,6 @@ __all__ = [
     "FitResult", "FitJob", "fit_model", "fit_candidates", "candidate_jobs", "classifier_probabilities",
     "held_for", "map_fits", "check_models", "fixable_parameters", "count_parameters", "Fixable",
     "rank_fits", "RANKINGS", "DEFAULT_RANKING", "ACCEPTABLE_REDUCED_CHI2", "MIN_PROBABILITY",
-    "COUNT_SEARCH_MAX", "DEFAULT_RELATIVE_ERROR",
+    "COUNT_SEARCH_MAX", "DEFAULT_RELATIVE_ERROR", "polydisperse_for", "size_parameters", "PD_TYPES",
+    "DEFAULT_PD_TYPE", "structure_factors",
 ]

@@ -16,12 +16,14 @@ import numpy as np
 
 from .._system import usable_cores
 from ..errors import UsageError
+from .dispersity import DEFAULT_PD_TYPE, size_parameters
 from .experiment import _checked_hold, _fixable, _model_info, check_models
 from .ranking import DEFAULT_RANKING, rank_fits
 from .result import FitResult
 from .search import fit_model
 
-__all__ = ["FitJob", "map_fits", "fit_candidates", "candidate_jobs", "held_for", "classifier_probabilities"]
+__all__ = ["FitJob", "map_fits", "fit_candidates", "candidate_jobs", "held_for", "polydisperse_for",
+           "classifier_probabilities"]
 
 
 @dataclass
@@ -119,8 +121,38 @@ def candidate_jobs(curve, probabilities: dict | None, *, models: Sequence[str] |
     else:
         raise UsageError("Nothing to fit: pass a classifier or at least one model name (--model NAME).")
     holds = held_for(names, fix)
-    return [FitJob(curve, name, {**fit_options, "fix": holds[name], "probability": (probabilities or {}).get(name)})
+    widths = polydisperse_for(names, fit_options.pop("polydisperse", None))
+    return [FitJob(curve, name, {**fit_options, "fix": holds[name], "polydisperse": widths[name],
+                                 "probability": (probabilities or {}).get(name)})
             for name in names]
+
+
+def polydisperse_for(models: Sequence[str], names: Sequence[str] | None) -> dict:
+    """{model: the size parameters of ``names`` it has, or None (the
+    automatic width search) when it has none}.  A name that is a parameter
+    but not a size parameter of some model, or a parameter of none of them,
+    is a UsageError."""
+    if not names:
+        return {m: None for m in models}
+    names = [n[:-3] if n.endswith("_pd") else n for n in dict.fromkeys(names)]
+    out, found = {}, set()
+    for m in models:
+        info = _model_info(m)
+        sizes = size_parameters(info)
+        table = set(info.parameters.defaults)
+        for n in names:
+            if n in table and n not in sizes:
+                raise UsageError(f"--polydisperse {n}: {n} of {m} is not a size parameter that can be polydisperse; "
+                                 f"its size parameters: {', '.join(sizes) or 'none'}.")
+        mine = [n for n in names if n in sizes]
+        found.update(mine)
+        out[m] = mine or None
+    missing = [n for n in names if n not in found]
+    if missing:
+        raise UsageError(f"--polydisperse {', '.join(missing)}: none of the scattering models fitted "
+                         f"({', '.join(models)}) has such a size parameter; `sasnets models NAME --parameters` "
+                         "lists a model's parameters.")
+    return out
 
 
 def held_for(models: Sequence[str], fix: dict | None) -> dict:
@@ -144,7 +176,9 @@ def held_for(models: Sequence[str], fix: dict | None) -> dict:
 def fit_candidates(curve, classifier=None, *, models: Sequence[str] | None = None, top: int = 3,
                    resolution: float | None = None, budget_s: float = 30.0, starts: int = 3, seed: int = 0,
                    workers: int | None = None, fit_params: Sequence[str] | None = None,
-                   fix: dict | None = None, rank_by: str = DEFAULT_RANKING) -> list:
+                   fix: dict | None = None, rank_by: str = DEFAULT_RANKING,
+                   polydisperse: Sequence[str] | None = None, pd_type: str = DEFAULT_PD_TYPE,
+                   search_widths: bool = True, slit_length=None, slit_width=None) -> list:
     """Classify ``curve``, fit the candidates and return them ranked (best first).
 
     ``classifier`` is a loaded classifier (``labels`` + ``predict_proba``) or a
@@ -153,7 +187,10 @@ def fit_candidates(curve, classifier=None, *, models: Sequence[str] | None = Non
     (with the classifier's probabilities when a classifier is also given,
     ``None`` otherwise).  Without either, the default classifier is used when
     one is installed.  ``fix`` holds known parameter values in every
-    candidate that has them (:func:`fit_model`).  Candidates fit in parallel
+    candidate that has them, ``polydisperse`` fits the widths of the size
+    parameters in every candidate that has them (:func:`polydisperse_for`);
+    ``pd_type``, ``search_widths``, ``slit_length`` and ``slit_width`` are
+    :func:`fit_model`'s.  Candidates fit in parallel
     over ``workers`` processes.
     Each result is a :class:`FitResult`; the order follows :func:`rank_fits`
     (``rank_by``: ``"network"``, the default, keeps the classifier's order
@@ -167,7 +204,9 @@ def fit_candidates(curve, classifier=None, *, models: Sequence[str] | None = Non
         probabilities = classifier_probabilities(resolve_classifier(classifier), curve)
     neutral = 1.0 / len(probabilities) if probabilities else None
     jobs = candidate_jobs(curve, probabilities, models=models, top=top, resolution=resolution,
-                          budget_s=budget_s, starts=starts, seed=seed, fit_params=fit_params, fix=fix)
+                          budget_s=budget_s, starts=starts, seed=seed, fit_params=fit_params, fix=fix,
+                          polydisperse=polydisperse, pd_type=pd_type, search_widths=search_widths,
+                          slit_length=slit_length, slit_width=slit_width)
     results = [None] * len(jobs)
     for i, res in map_fits(jobs, workers=workers):
         results[i] = res

@@ -8,7 +8,11 @@ Data (:func:`_prepare`)
     ``diq = 2 % * |I(q)|`` (the fit still ranks candidates, but chi-square is
     then only relative; the result's ``message`` says so).  Resolution:
     ``resolution`` (1-sigma dQ/Q, a fraction) when given, otherwise the
-    curve's own ``dq`` (1-sigma, 1/Å), otherwise none.
+    curve's own ``dq`` (1-sigma, 1/Å), otherwise none.  Slit smearing
+    instead (the data get sasmodels' ``dxl``/``dxw``, ``dx`` unused, so
+    DirectModel and the bumps Experiment both smear with ``Slit1D``): the
+    ``slit_length``/``slit_width`` given (1/Å), else the curve's own when
+    ``curve.slit_smeared``; zero slits mean no smearing.
 
 Which parameters are fitted (:func:`_shape_parameters`)
     ``scale`` and ``background`` always.  Of the model's 1D parameters
@@ -25,7 +29,10 @@ Which parameters are fitted (:func:`_shape_parameters`)
     ``core_shell_sphere`` the radius, thickness and the core SLD are fitted
     (the contrast *ratio*), while the overall contrast lives in ``scale``.
     ``fit_params`` overrides the choice (polydispersity parameters such as
-    ``radius_pd`` may be named there).
+    ``radius_pd`` may be named there).  A product (``sphere@hayter_msa``)
+    ties its effective radius to the form factor and holds the sample's
+    conditions (:mod:`.products`); the widths of the size parameters named
+    in ``polydisperse`` are added to the fitted ones (:mod:`.dispersity`).
 
 Held parameters
     ``fix`` (``--fix NAME=VALUE``) holds parameters the scientist knows at
@@ -58,6 +65,8 @@ from typing import Iterable, NamedTuple
 import numpy as np
 
 from ..errors import DataError, UsageError
+from . import products
+from .dispersity import DEFAULT_PD_TYPE, PD_NSIGMA, PD_POINTS, check_pd_type, check_polydisperse
 
 __all__ = ["Fixable", "fixable_parameters", "count_parameters", "check_models", "DEFAULT_RELATIVE_ERROR"]
 
@@ -66,7 +75,7 @@ DEFAULT_RELATIVE_ERROR = 0.02
 
 _SLD_RANGE = (-10.0, 20.0)
 _PD_RANGE = (0.0, 0.5)
-_PD_POINTS, _PD_NSIGMA = 35.0, 3.0  # dispersity integration, as sasmodels' weight functions default
+_PD_POINTS, _PD_NSIGMA = PD_POINTS, PD_NSIGMA  # dispersity integration, set explicitly (dispersity.py)
 _MIN_LENGTH = 1.0
 _DEGENERACY_TOL = 1e-4
 
@@ -78,10 +87,37 @@ class _Prepared:
     diq: np.ndarray
     dq: np.ndarray | None
     note: str
+    slit_length: np.ndarray | None = None
+    slit_width: np.ndarray | None = None
+
+    @property
+    def slit_smeared(self) -> bool:
+        return self.slit_length is not None or self.slit_width is not None
+
+    def data(self, index=None):
+        """A sasmodels Data1D of the points (all, or those at ``index``) with
+        their resolution: ``dx`` for pinhole, ``dxl``/``dxw`` for slit smearing."""
+        from sasmodels.data import Data1D
+
+        pick = (lambda a: a) if index is None else (lambda a: None if a is None else a[index])  # noqa: E731
+        data = Data1D(x=pick(self.q), y=pick(self.iq), dx=pick(self.dq), dy=pick(self.diq))
+        if self.slit_smeared:
+            data.dxl, data.dxw = pick(self.slit_length), pick(self.slit_width)
+        return data
 
 
-def _prepare(curve, resolution: float | None) -> _Prepared:
-    """float64 arrays of the usable points, errors and 1-sigma dq."""
+def _slit_array(name: str, value, n: int) -> np.ndarray | None:
+    if value is None:
+        return None
+    value = np.broadcast_to(np.asarray(value, dtype=np.float64), (n,)).copy()
+    if not np.all(np.isfinite(value)) or np.any(value < 0):
+        raise UsageError(f"The {name.replace('_', ' ')} must be a length in 1/Å, zero or positive, got {value.min():g}.")
+    return value
+
+
+def _prepare(curve, resolution: float | None, slit_length=None, slit_width=None) -> _Prepared:
+    """float64 arrays of the usable points, errors and 1-sigma dq, or the
+    slit length/width (``slit_length``/``slit_width`` override the curve's)."""
     q = np.asarray(curve.q, dtype=np.float64)
     iq = np.asarray(curve.iq, dtype=np.float64)
     notes = []
@@ -91,7 +127,22 @@ def _prepare(curve, resolution: float | None) -> _Prepared:
         diq = np.where(missing, DEFAULT_RELATIVE_ERROR * np.abs(iq), diq)
         some = "no" if missing.all() else f"{int(missing.sum())} points without"
         notes.append(f"{some} intensity errors: assumed {DEFAULT_RELATIVE_ERROR:.0%} of I(q)")
-    if resolution is not None:
+    n = len(q)
+    if slit_length is not None or slit_width is not None:
+        slit_l, slit_w = _slit_array("slit_length", slit_length, n), _slit_array("slit_width", slit_width, n)
+    elif getattr(curve, "slit_smeared", False):
+        slit_l = np.asarray(curve.slit_length, dtype=np.float64)
+        slit_w = None if curve.slit_width is None else np.asarray(curve.slit_width, dtype=np.float64)
+    else:
+        slit_l = slit_w = None
+    if slit_l is not None and not np.any(slit_l > 0) and (slit_w is None or not np.any(slit_w > 0)):
+        slit_l = slit_w = None  # zero slits: no smearing
+    if slit_l is not None or slit_w is not None:
+        if resolution is not None:
+            raise UsageError("A pinhole resolution (dQ/Q) and a slit length were both given; a curve is smeared "
+                             "by one of them: drop --resolution for slit-smeared data.")
+        dq = None
+    elif resolution is not None:
         if not (0 <= resolution < 1):
             raise UsageError(f"The resolution dQ/Q must be a fraction between 0 and 1, got {resolution}.")
         dq = resolution * q
@@ -102,6 +153,9 @@ def _prepare(curve, resolution: float | None) -> _Prepared:
     ok = np.isfinite(q) & np.isfinite(iq) & np.isfinite(diq) & (q > 0) & (diq > 0)
     if dq is not None:
         ok &= np.isfinite(dq) & (dq >= 0)
+    for slit in (slit_l, slit_w):
+        if slit is not None:
+            ok &= np.isfinite(slit) & (slit >= 0)
     if ok.sum() < 8:
         name = getattr(curve, "source", None) or "the curve"
         raise DataError(f"{name} has only {int(ok.sum())} usable points (finite q > 0, I and dI > 0); at least 8 are needed to fit.")
@@ -110,7 +164,7 @@ def _prepare(curve, resolution: float | None) -> _Prepared:
     dq = sel(dq)
     if dq is not None and not np.any(dq > 0):
         dq = None
-    return _Prepared(sel(q), sel(iq), sel(diq), dq, "; ".join(notes))
+    return _Prepared(sel(q), sel(iq), sel(diq), dq, "; ".join(notes), sel(slit_l), sel(slit_w))
 
 
 @dataclass
@@ -164,9 +218,11 @@ def _candidate_parameters(model_info, held: dict | None = None) -> list:
     table = model_info.parameters
     defaults = {**table.defaults, **held}
     controls = _length_controls(model_info, held)
+    skip = products.excluded(model_info, held)
     candidates = []
     for p in table.kernel_parameters:
-        if p.type in ("orientation", "magnetic") or p.choices or p.name in controls or p.name in held:
+        if p.type in ("orientation", "magnetic") or p.choices or p.name in controls or p.name in held \
+                or p.name in skip:
             continue
         if p.length == 1:
             candidates.append(p)
@@ -243,14 +299,17 @@ def _checked_hold(info, fix: dict | None) -> dict:
             raise UsageError(f"{model_name} has no parameter {name!r} to fix; choose from: {', '.join(sorted(known))}.")
         value = float(value)
         lo, hi = known[name].lower, known[name].upper
+        if name.endswith("_pd") and math.isfinite(value) and not 0 <= value < 1:
+            raise UsageError(f"{model_name}: {name}={value:g} is outside the range of a dispersity width, [0, 1): "
+                             "the width is sigma/mean of the size distribution (0.1 for 10 %).")
         if not (lo <= value <= hi) or not math.isfinite(value):
             raise UsageError(f"{model_name}: {name}={value:g} is outside the parameter's limits [{lo:g}, {hi:g}]; "
                              "fix it within them.")
         held[name] = value
-    for control in _length_controls(info):
+    for control in [*_length_controls(info), *products.fixed_modes(info, {})]:
         if control in held and held[control] != int(held[control]):
-            raise UsageError(f"{model_name}: {control} counts shells or levels and must be a whole number, "
-                             f"not {held[control]:g}.")
+            what = "chooses a mode" if control.endswith("_mode") else "counts shells or levels"
+            raise UsageError(f"{model_name}: {control} {what} and must be a whole number, not {held[control]:g}.")
     return held
 
 
@@ -290,8 +349,14 @@ def _pd_param(name: str, defaults: dict) -> _Param:
     return _Param(name, float(defaults.get(name, 0.1) or 0.1), *_PD_RANGE, False)
 
 
-def _shape_parameters(model_info, calc, prep, fit_params, held) -> tuple[list, dict]:
-    """(fitted shape parameters, fixed parameter values, held ones included)."""
+def _shape_parameters(model_info, calc, prep, fit_params, held, polydisperse=(),
+                      pd_type: str = DEFAULT_PD_TYPE) -> tuple[list, dict, dict]:
+    """(fitted shape parameters, fixed parameter values, held ones included,
+    {NAME_pd_type: type} of every width in use).  ``polydisperse`` names
+    size parameters whose widths are fitted too (:mod:`.dispersity`)."""
+    pd_type = check_pd_type(pd_type)
+    polydisperse = check_polydisperse(model_info, polydisperse, held)
+    held = {**held, **products.fixed_modes(model_info, held)}  # a product's modes are passed explicitly
     defaults = {**model_info.parameters.defaults, **held}
     qmin = float(prep.q.min())
     candidates = {p.name: p for p in _candidate_parameters(model_info, held)}
@@ -311,7 +376,14 @@ def _shape_parameters(model_info, calc, prep, fit_params, held) -> tuple[list, d
                 raise UsageError(f"{model_info.id} has no fittable parameter {name!r}; choose from: {known}.")
     else:
         entries = {n for n, p in candidates.items() if getattr(p, "id", n) != n}  # thickness2 of thickness[n]
-        chosen = _non_degenerate([_bounds_for(p, qmin) for p in candidates.values()], calc, defaults, entries)
+        params = [_bounds_for(p, qmin) for p in candidates.values()]
+        for p in params:
+            products.adjust_bounds(model_info, p)
+        chosen = _non_degenerate(params, calc, {**defaults, **_pd_types(model_info, held, (), pd_type)}, entries)
+    for p in chosen:
+        products.adjust_bounds(model_info, p)
+    chosen += [_pd_param(name + "_pd", defaults) for name in polydisperse
+               if name + "_pd" not in {p.name for p in chosen}]
     fitted = {p.name for p in chosen}
     fixed_slds = [float(defaults[n]) for n, p in candidates.items() if p.type == "sld" and n not in fitted]
     for p in chosen:
@@ -320,13 +392,21 @@ def _shape_parameters(model_info, calc, prep, fit_params, held) -> tuple[list, d
             p.spread = max(float(np.ptp(fixed_slds)), 0.5)
     fixed = {k: float(v) for k, v in defaults.items()
              if k not in fitted and k not in ("scale", "background") and k in candidates}
+    fixed.update({k: float(defaults[k]) for k in products.excluded(model_info, held)
+                  if k != "radius_effective" and k not in fitted})  # the sample's conditions (temperature ...)
     fixed.update({k: float(v) for k, v in _length_controls(model_info, held).items()})
     fixed.update(held)
     for name in fitted | set(held):  # a dispersity width acts only with points to integrate over
         if name.endswith("_pd"):
             fixed.setdefault(name + "_n", _PD_POINTS)
             fixed.setdefault(name + "_nsigma", _PD_NSIGMA)
-    return chosen, fixed
+    return chosen, fixed, _pd_types(model_info, held, fitted, pd_type)
+
+
+def _pd_types(model_info, held, fitted, pd_type) -> dict:
+    """{NAME_pd_type: pd_type} of every width fitted or held above zero."""
+    widths = [n for n in fitted if n.endswith("_pd")] + [n for n, v in held.items() if n.endswith("_pd") and v > 0]
+    return {n + "_type": pd_type for n in widths}
 
 
 def _non_degenerate(params: list, calc, defaults: dict, vector_entries: set = frozenset()) -> list:
@@ -372,6 +452,8 @@ def _non_degenerate(params: list, calc, defaults: dict, vector_entries: set = fr
 def _model_info(model_name: str):
     from sasmodels import core
 
+    if "@" in model_name:
+        products.check_product(model_name)
     try:
         return core.load_model_info(model_name)
     except Exception as exc:  # sasmodels raises ImportError/ValueError for unknown names

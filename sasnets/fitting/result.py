@@ -31,6 +31,10 @@ class FitResult:
     ``probability`` is the network's probability for this model (``None``
     when no network was asked);
     ``score``, ``posterior`` and ``rank`` are set by :func:`rank_fits`.
+    ``pd_types`` maps each size parameter with a width in use (fitted or
+    held) to its distribution type; :attr:`dispersity` reports them with the
+    widths.  ``dispersity_tried`` says a poor fit was tried again with the
+    main size parameter's width (kept only where its BIC is lower).
     """
 
     model: str
@@ -46,6 +50,8 @@ class FitResult:
     elapsed: float = 0.0
     stopped_on_budget: bool = False
     counts_tried: dict = field(default_factory=dict)
+    pd_types: dict = field(default_factory=dict)
+    dispersity_tried: bool = False
     q: np.ndarray | None = None
     iq_fit: np.ndarray | None = None
     probability: float | None = None
@@ -64,6 +70,21 @@ class FitResult:
     @property
     def bic(self) -> float:
         return self.chi2 + self.nparams * math.log(max(self.npoints, 1))
+
+    @property
+    def dispersity(self) -> dict:
+        """{size parameter: {"width", "error", "type", "fitted"}} of each
+        width in use: ``width`` sigma/mean, ``error`` its uncertainty (NaN when held)."""
+        out = {}
+        for name, pd_type in self.pd_types.items():
+            key = name + "_pd"
+            if key in self.parameters:
+                width, error = self.parameters[key]
+                fitted = True
+            else:
+                width, error, fitted = self.fixed.get(key, math.nan), math.nan, False
+            out[name] = {"width": float(width), "error": float(error), "type": pd_type, "fitted": fitted}
+        return out
 
     @property
     def acceptable(self) -> bool:
@@ -93,6 +114,8 @@ class FitResult:
             "message": self.message,
             "stopped_on_budget": self.stopped_on_budget,
             "counts_tried": {k: [int(n) for n in v] for k, v in self.counts_tried.items()},
+            "dispersity": {k: {"width": _finite(d["width"]), "error": _finite(d["error"]), "type": d["type"],
+                               "fitted": d["fitted"]} for k, d in self.dispersity.items()},
             "elapsed_s": round(self.elapsed, 3),
         }
         if curve and self.q is not None:

@@ -55,6 +55,7 @@ import numpy as np
 
 from ..errors import UsageError
 from .counts import search_count
+from .dispersity import DEFAULT_PD_TYPE, check_pd_type, check_polydisperse, search_dispersity
 from .experiment import _checked_hold, _kernel, _length_controls, _prepare, _shape_parameters
 from .result import ACCEPTABLE_REDUCED_CHI2, FitResult
 
@@ -64,7 +65,9 @@ __all__ = ["fit_model"]
 def fit_model(curve, model_name: str, *, resolution: float | None = None, budget_s: float = 30.0,
               starts: int = 3, seed: int = 0, fit_params: Sequence[str] | None = None,
               fix: dict | None = None, probability: float | None = None,
-              search_counts: bool = True) -> FitResult:
+              search_counts: bool = True, polydisperse: Sequence[str] | None = None,
+              pd_type: str = DEFAULT_PD_TYPE, search_widths: bool = True,
+              slit_length=None, slit_width=None) -> FitResult:
     """Fit ``model_name`` to ``curve`` (a :class:`sasnets.data.Curve`).
 
     ``resolution`` is a 1-sigma dQ/Q fraction overriding the curve's ``dq``;
@@ -76,26 +79,45 @@ def fit_model(curve, model_name: str, *, resolution: float | None = None, budget
     its entries are fitted).  A count neither held nor given ``fit_params``
     is searched when the default count fits poorly (``search_counts``; the
     counts tried are in ``FitResult.counts_tried``, each fitted within
-    ``budget_s``).  See the module docstring for the method.
+    ``budget_s``).
+
+    A product (``"sphere@hayter_msa"``) fits the volume fraction and the
+    interaction parameters of its structure factor, with the effective radius
+    tied to the form factor (:mod:`~sasnets.fitting.products`).
+    ``polydisperse`` names size parameters (``["radius"]``) whose
+    distribution widths are fitted, of type ``pd_type`` (``"gaussian"``,
+    ``"lognormal"`` or ``"schulz"``); without it, a poor fit is tried once
+    more with the main size parameter's width and kept if its BIC is lower
+    (``search_widths``, :mod:`~sasnets.fitting.dispersity`).
+    ``slit_length``/``slit_width`` (1/Å, a number or one per point) smear
+    the model by a slit instead of the curve's own resolution; a curve whose
+    ``slit_smeared`` is true is fitted with its slit without them.
+    See the module docstring for the method.
     Returns a :class:`FitResult` (with ``success=False`` and a message if the
     fit could not be done).
     """
     t0 = time.perf_counter()
-    prep = _prepare(curve, resolution)
+    prep = _prepare(curve, resolution, slit_length, slit_width)
     info, kmodel = _kernel(model_name)
     held = _checked_hold(info, fix)
+    pd_type = check_pd_type(pd_type)
+    widths = check_polydisperse(info, polydisperse, held)
     fit = functools.partial(_fit_at, prep, model_name, info, kmodel, budget_s=budget_s, starts=starts, seed=seed,
-                            fit_params=fit_params, probability=probability)
-    result = fit(held)
+                            fit_params=fit_params, probability=probability, pd_type=pd_type)
+    result = fit(held, polydisperse=widths)
     free = [c for c in _length_controls(info) if c not in held]
     if search_counts and free and fit_params is None and result.success and not result.acceptable:
-        result = search_count(fit, info, held, free[0], result)
+        result = search_count(functools.partial(fit, polydisperse=widths), info, held, free[0], result)
+    if search_widths and polydisperse is None and fit_params is None and result.success and not result.acceptable:
+        chosen = {c: result.fixed[c] for c in free if c in result.fixed and result.counts_tried}
+        result = search_dispersity(fit, result, info, {**held, **chosen}, widths)
+        result.held = dict(held)
     result.elapsed = time.perf_counter() - t0
     return result
 
 
 def _fit_at(prep, model_name, info, kmodel, held: dict, *, budget_s, starts, seed, fit_params,
-            probability, guess: dict | None = None) -> FitResult:
+            probability, guess: dict | None = None, polydisperse=(), pd_type=DEFAULT_PD_TYPE) -> FitResult:
     """One fit of ``model_name`` with the ``held`` parameters held; ``guess``
     ({parameter: value}) is one more starting point of the global search."""
     t0 = time.perf_counter()
@@ -105,7 +127,8 @@ def _fit_at(prep, model_name, info, kmodel, held: dict, *, budget_s, starts, see
         # points get an infinite chi-square and lose, so their warnings are noise
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            _fit(result, prep, info, kmodel, budget_s, max(1, int(starts)), seed, fit_params, held, t0, guess)
+            _fit(result, prep, info, kmodel, budget_s, max(1, int(starts)), seed, fit_params, held, t0, guess,
+                 polydisperse, pd_type)
     except UsageError:
         raise
     except Exception as exc:  # a kernel or fitter failure is a result, not a crash
@@ -117,14 +140,16 @@ def _fit_at(prep, model_name, info, kmodel, held: dict, *, budget_s, starts, see
     return result
 
 
-def _fit(result, prep, info, kmodel, budget_s, starts, seed, fit_params, held, t0, guess=None):
-    from sasmodels.data import Data1D
+def _fit(result, prep, info, kmodel, budget_s, starts, seed, fit_params, held, t0, guess=None,
+         polydisperse=(), pd_type=DEFAULT_PD_TYPE):
     from sasmodels.direct_model import DirectModel
 
-    data = Data1D(x=prep.q, y=prep.iq, dx=prep.dq, dy=prep.diq)
+    data = prep.data()
     calc = DirectModel(data, kmodel, cutoff=1e-5)
-    shape, fixed = _shape_parameters(info, calc, prep, fit_params, held)
+    shape, fixed, pd_types = _shape_parameters(info, calc, prep, fit_params, held, polydisperse, pd_type)
     result.fixed = fixed
+    result.pd_types = {k[:-len("_pd_type")]: v for k, v in pd_types.items()}
+    fixed = {**fixed, **pd_types}  # what the kernel takes; FitResult.fixed keeps the numbers
     if "background" in held:
         blo = bhi = held["background"]
     else:
@@ -136,7 +161,7 @@ def _fit(result, prep, info, kmodel, budget_s, starts, seed, fit_params, held, t
     # curve (the model is evaluated thousands of times there); the polish, and
     # any further round, uses them all
     search_points = np.unique(np.linspace(0, len(prep.q) - 1, min(len(prep.q), _SEARCH_POINTS)).round().astype(int))
-    sub = Data1D(x=prep.q[search_points], y=prep.iq[search_points], dx=None if prep.dq is None else prep.dq[search_points], dy=prep.diq[search_points])
+    sub = prep.data(search_points)
     subsampled = len(search_points) < len(prep.q)
     weights = 1.0 / prep.diq ** 2
 
@@ -149,7 +174,9 @@ def _fit(result, prep, info, kmodel, budget_s, starts, seed, fit_params, held, t
             if not np.all(np.isfinite(P)):
                 return np.full(y.size, 1e150)
             s_, b_, _ = _linear_scale_background(P, y, w, blo, bhi, held_scale)
-            return sqrt_w * (y - s_ * P - b_)
+            r = sqrt_w * (y - s_ * P - b_)
+            # finite but huge intensities (an S(q) closure near its limits) can overflow the projection
+            return r if np.all(np.isfinite(r)) else np.full(y.size, 1e150)
         return residuals
 
     def pars_of(x):
@@ -278,8 +305,11 @@ def _global_search(shape, residuals, seed, deadline, n_minima, sample_power=0, g
                                  half + len(launch), 2 * _START_SEPARATION)[len(launch):]
         for x in launch:
             # loose tolerances: this only finds the basin; the bumps LM polish refines
-            fit = least_squares(tracked, x, bounds=(lo, hi), x_scale=width / 10, ftol=1e-4, xtol=1e-4,
-                                max_nfev=25 * (d + 1))
+            try:
+                fit = least_squares(tracked, x, bounds=(lo, hi), x_scale=width / 10, ftol=1e-4, xtol=1e-4,
+                                    max_nfev=25 * (d + 1))
+            except ValueError:  # started where the model is non-finite all round (an S(q) closure failing)
+                continue
             minima.append(fit.x)
             values.append(float(fit.fun @ fit.fun))
         stopped = False

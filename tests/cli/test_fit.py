@@ -51,8 +51,9 @@ def test_json_output_in_rank_order(cli_runner, sphere_file):
 def test_table_output_and_plots_for_several_files(cli_runner, sphere_file, tmp_path):
     second = write_sphere_file(tmp_path / "other.dat", seed=1)
     plot = tmp_path / "fit.png"
+    # --monodisperse: the width search of the poor cylinder fits would add a fit each (up to --budget)
     result = cli_runner.invoke(cli, ["fit", sphere_file, second, "--model", "sphere", "--model", "cylinder",
-                                     "--plot", str(plot), *FAST])
+                                     "--plot", str(plot), "--monodisperse", *FAST])
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert sum("ranked by ln(p) - BIC/2" in line for line in lines) == 2
@@ -190,3 +191,87 @@ def test_classifier_candidates_and_evaluate_fit_verify(tiny_classifier, cli_runn
     fv = json.loads(result.stdout)["fit_verified"]
     assert fv["n"] == 3 and fv["k"] == 3 and fv["fit_verified"] >= fv["top_k"] >= fv["top1"]
     assert 0 <= fv["reranked_top1"] <= fv["top_k"]
+
+
+HAYTER = dict(radius=20.0, volfraction=0.1, charge=25.0, sld=0.5, sld_solvent=6.3, scale=1.0, background=0.01)
+
+
+@pytest.fixture(scope="module")
+def hayter_file(tmp_path_factory):
+    """A 4-column file of a noisy sphere@hayter_msa curve computed with sasmodels."""
+    from sasmodels import core
+    from sasmodels.data import Data1D
+    from sasmodels.direct_model import DirectModel
+
+    q = np.logspace(-3, -0.5, 100)
+    data = Data1D(x=q, y=np.ones_like(q), dx=0.05 * q, dy=np.ones_like(q))
+    iq = DirectModel(data, core.load_model("sphere@hayter_msa", dtype="double", platform="dll"))(**HAYTER)
+    diq = 0.02 * iq
+    noisy = iq + np.random.default_rng(0).normal(size=q.size) * diq
+    path = tmp_path_factory.mktemp("fit") / "sds.dat"
+    np.savetxt(path, np.column_stack([q, noisy, diq, 0.05 * q]), header="Q(1/A) I(1/cm) dI dQ")
+    return str(path)
+
+
+def test_product_fit_reports_structure_factor_parameters(cli_runner, hayter_file):
+    result = cli_runner.invoke(cli, ["fit", hayter_file, "--model", "sphere@hayter_msa", "--fix", "temperature=318.16",
+                                     "--json", *FAST])
+    assert result.exit_code == 0, result.output
+    c = json.loads(result.stdout)[0]["candidates"][0]
+    assert c["model"] == "sphere@hayter_msa" and c["acceptable"]
+    assert {"volfraction", "charge", "radius"} <= set(c["parameters"]) and c["nparams"] == 5
+    assert c["fixed"]["radius_effective_mode"] == 1 and c["held"] == {"temperature": 318.16}
+    table = cli_runner.invoke(cli, ["fit", hayter_file, "--model", "sphere@hayter_msa", *FAST])
+    assert "assumes sasmodels' defaults temperature=318.16" in table.stdout  # the conditions a scientist should give
+
+
+def test_polydisperse_and_pd_type_options(cli_runner, sphere_file):
+    result = cli_runner.invoke(cli, ["fit", sphere_file, "--model", "sphere", "--polydisperse", "radius",
+                                     "--pd-type", "schulz", "--json", *FAST])
+    assert result.exit_code == 0, result.output
+    c = json.loads(result.stdout)[0]["candidates"][0]
+    assert "radius_pd" in c["parameters"] and c["dispersity"]["radius"]["type"] == "schulz"
+    assert c["fixed"]["radius_pd_n"] == 35
+    table = cli_runner.invoke(cli, ["fit", sphere_file, "--model", "sphere", "--polydisperse", "radius", *FAST])
+    assert "radius: gaussian distribution" in table.stdout
+
+
+def test_slit_length_option(cli_runner, tmp_path):
+    from sasmodels import core
+    from sasmodels.data import Data1D
+    from sasmodels.direct_model import DirectModel
+
+    q = np.logspace(-4, np.log10(5e-3), 60)
+    data = Data1D(x=q, y=np.ones_like(q), dx=None, dy=np.ones_like(q))
+    data.dxl, data.dxw = np.full(q.size, 0.05), None
+    pars = dict(radius=2300.0, sld=1.0, sld_solvent=6.3, scale=0.01, background=0.01)
+    iq = DirectModel(data, core.load_model("sphere", dtype="double", platform="dll"))(**pars)
+    diq = 0.02 * iq
+    path = tmp_path / "usans.dat"
+    np.savetxt(path, np.column_stack([q, iq + np.random.default_rng(0).normal(size=q.size) * diq, diq]))
+    args = ["fit", str(path), "--model", "sphere", "--monodisperse", "--json", *FAST]
+    smeared = json.loads(cli_runner.invoke(cli, [*args, "--slit-length", "0.05"]).stdout)[0]["candidates"][0]
+    assert smeared["acceptable"] and abs(smeared["parameters"]["radius"][0] - 2300) < 50
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--model", "sphere@sphere"], "is a form factor, not a structure factor"),
+    (["--model", "lamellar@hardsphere"], "lamellar has no effective radius"),
+    (["--model", "sphere@nonesuch"], "Unknown structure factor 'nonesuch'"),
+    (["--model", "sphere", "--slit-length", "-0.1"], "--slit-length is a length"),
+    (["--model", "sphere", "--slit-length", "0.1", "--resolution", "5"], "both given"),
+    (["--model", "sphere", "--fix", "radius_pd=1.5"], "radius_pd=1.5 is outside the range of a dispersity width"),
+    (["--model", "sphere", "--polydisperse", "sld"], "not a size parameter"),
+    (["--model", "sphere", "--polydisperse", "length"], "none of the scattering models fitted"),
+])
+def test_bad_product_dispersity_slit_options_are_one_line(cli_runner, sphere_file, args, message):
+    result = cli_runner.invoke(cli, ["fit", sphere_file, *args])
+    assert result.exit_code == 2, result.output
+    assert message in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_help_documents_products_dispersity_and_slits(cli_runner):
+    out = cli_runner.invoke(cli, ["fit", "--help"]).output
+    for text in ("sphere@hayter_msa", "--polydisperse", "--pd-type", "--slit-length", "--slit-width", "Examples"):
+        assert text in out

@@ -1,0 +1,125 @@
+"""Form factor times structure factor: which products a fit takes, and how
+their S(q) parameters are fitted.
+
+A product is named as sasmodels names it, ``sphere@hayter_msa``: a form
+factor P(q) that has effective-radius modes, times a structure factor S(q)
+(``hardsphere``, ``hayter_msa``, ``squarewell``, ``stickyhardsphere``).
+:func:`check_product` turns a name sasmodels would reject with a traceback,
+or accept although the product makes no sense (``lamellar@hardsphere``: a
+lamella has no effective radius), into one UsageError sentence.
+
+How a product is fitted
+    The effective radius of S(q) is *tied to the form factor*:
+    ``radius_effective_mode`` is held at sasmodels' first form-factor mode
+    (``radius`` for a sphere, ``outer radius`` for a core-shell sphere,
+    ``average curvature`` for an ellipsoid) unless ``fix`` holds another mode
+    (``radius_effective_mode=0`` frees ``radius_effective`` and fits it).
+    The volume fraction and the interaction parameters of S(q) (charge of
+    hayter_msa, well depth and width of squarewell, perturbation and
+    stickiness of stickyhardsphere) are fitted; the volume fraction within
+    0 .. :data:`MAX_VOLFRACTION` (the closest random packing of spheres is
+    0.64, and the closures behind these S(q) are not trusted near it).  The
+    sample *conditions* in :data:`CONDITIONS` (temperature, dielectric
+    constant, added salt) are known from the experiment and held at
+    sasmodels' defaults (318.16 K, 71.08 for D2O at that temperature, no
+    salt) unless ``fix`` gives their values, or ``fit_params`` names them.
+
+Only sasmodels is imported here (inside the functions), never TensorFlow.
+"""
+from __future__ import annotations
+
+from ..errors import UsageError
+
+__all__ = ["CONDITIONS", "MAX_VOLFRACTION", "check_product", "is_product", "structure_factors"]
+
+#: S(q) parameters that describe the sample's conditions: held unless fit_params names them
+CONDITIONS = ("temperature", "dielectconst", "concentration_salt")
+#: upper bound of a product's volume fraction
+MAX_VOLFRACTION = 0.6
+_MODE = "radius_effective_mode"
+
+
+def structure_factors() -> list:
+    """The structure factors sasmodels ships (models whose info says ``structure_factor``)."""
+    from sasmodels import core
+
+    out = []
+    for name in core.list_models():
+        try:
+            if core.load_model_info(name).structure_factor:
+                out.append(name)
+        except Exception:  # a model that does not load is not a structure factor to offer
+            continue
+    return out
+
+
+def check_product(name: str) -> None:
+    """UsageError unless ``name`` is ``FORM@STRUCTURE`` with a form factor
+    that has effective-radius modes and a known structure factor."""
+    from sasmodels import core
+
+    parts = name.split("@")
+    if len(parts) != 2 or not all(p.strip() for p in parts):
+        raise UsageError(f"{name!r} is not a product: write FORM_FACTOR@STRUCTURE_FACTOR, e.g. sphere@hayter_msa.")
+    form, structure = parts
+
+    def load(part, what):
+        try:
+            return core.load_model_info(part)
+        except Exception:
+            known = ", ".join(structure_factors()) if what == "structure factor" else "`sasnets models` lists them"
+            raise UsageError(f"Unknown {what} {part!r} in {name}; known: {known}.") from None
+
+    p_info, s_info = load(form, "form factor"), load(structure, "structure factor")
+    if not s_info.structure_factor:
+        raise UsageError(f"{structure} in {name} is a form factor, not a structure factor; "
+                         f"choose one of {', '.join(structure_factors())}.")
+    if p_info.structure_factor:
+        raise UsageError(f"{form} in {name} is a structure factor; a product is FORM_FACTOR@STRUCTURE_FACTOR, "
+                         f"e.g. sphere@{structure}.")
+    if not p_info.radius_effective_modes:
+        raise UsageError(f"{form} has no effective radius, so it cannot take a structure factor ({name}); "
+                         "fit it alone, or choose a particle shape such as sphere, ellipsoid or cylinder.")
+
+
+def is_product(info) -> bool:
+    """True for a sasmodels ``P@S`` product model."""
+    return bool(info.composition) and info.composition[0] == "product"
+
+
+def excluded(info, held: dict) -> set:
+    """Parameters of a product the automatic choice does not fit: the
+    conditions (held at defaults) and ``radius_effective`` while its mode ties
+    it to the form factor."""
+    if not is_product(info):
+        return set()
+    names = {p.name for p in info.parameters.kernel_parameters}
+    out = {n for n in CONDITIONS if n in names}
+    if tie_mode(info, held) > 0:
+        out.add("radius_effective")
+    return out
+
+
+def tie_mode(info, held: dict) -> int:
+    """The ``radius_effective_mode`` a fit of the product uses: held, else
+    the first form-factor mode (1)."""
+    if _MODE in held:
+        return int(held[_MODE])
+    return 1
+
+
+def fixed_modes(info, held: dict) -> dict:
+    """{mode parameter: value} a product fit passes to the kernel explicitly."""
+    if not is_product(info):
+        return {}
+    out = {_MODE: float(tie_mode(info, held))}
+    out["structure_factor_mode"] = float(held.get("structure_factor_mode", info.parameters.defaults.get(
+        "structure_factor_mode", 0)))
+    return out
+
+
+def adjust_bounds(info, param) -> None:
+    """A product's volume fraction spans 0 .. MAX_VOLFRACTION."""
+    if is_product(info) and param.name == "volfraction":
+        param.lo, param.hi = max(param.lo, 0.0), min(param.hi, MAX_VOLFRACTION)
+        param.default = min(max(param.default, param.lo), param.hi)
