@@ -36,7 +36,7 @@ def test_bars_restart_when_a_stage_starts_over_and_close_cleanly(monkeypatch):
 
     err = io.StringIO()
     monkeypatch.setattr(click, "get_text_stream", lambda name: err)
-    bars = ProgressBars(units={"convert": "curve"}, leave=True)
+    bars = ProgressBars(units={"convert": "curve"}, leave=True, tty_only=False)
     for tag, n in (("train", 4), ("test", 2)):
         for done in range(n + 1):
             bars(Progress("convert", done, n, tag))

@@ -15,14 +15,16 @@ class ProgressBars:
     work started), shows ``message`` (else the stage) as its label and
     ``units[stage]`` as its unit, and ends when the stage reaches its total;
     an event that goes back (the next tag of a conversion) starts a new bar.
-    ``leave`` keeps finished bars on screen.  Use as a context manager, or
-    call :meth:`close`, so an interrupted command leaves a clean line.
+    ``leave`` keeps finished bars on screen; bars are drawn only when stderr
+    is a terminal (``tty_only=False`` draws them anyway).  Use as a context
+    manager, or call :meth:`close`, so an interrupted command leaves a clean line.
     """
 
-    def __init__(self, quiet: bool = False, units: dict | None = None, leave: bool = False):
+    def __init__(self, quiet: bool = False, units: dict | None = None, leave: bool = False, tty_only: bool = True):
         self.quiet = quiet
         self.units = dict(units or {})
         self.leave = leave
+        self.disable = None if tty_only else False  # tqdm's None: off when not a terminal
         self._bars: dict = {}
 
     def __call__(self, event: Progress) -> None:
@@ -36,7 +38,8 @@ class ProgressBars:
             from tqdm import tqdm
 
             bar = tqdm(total=event.total, desc=event.message or event.stage, unit=self.units.get(event.stage, "it"),
-                       file=click.get_text_stream("stderr"), dynamic_ncols=True, leave=self.leave)
+                       file=click.get_text_stream("stderr"), dynamic_ncols=True, leave=self.leave,
+                       disable=self.disable)
             self._bars[event.stage] = bar
         if event.total is not None and bar.total != event.total:
             bar.total = event.total

@@ -64,8 +64,13 @@ def _table(source: str, results, rank_by: str = DEFAULT_RANKING) -> list[str]:
             pars += " (" + ", ".join(f"{n}: {t}" for n, t in r.pd_types.items()) + " distribution)"
         chi2 = f"{r.reduced_chi2:.3g}" if r.reduced_chi2 < 100 else f"{r.reduced_chi2:.0f}"
         lines.append(f"  {r.rank:>2}  {r.model:<{width}}  {prob:>6}  {chi2:>9}  {r.bic:>10.1f}  {ok:<4} {pars}")
-    notes = sorted({r.message for r in results if r.success and r.message not in ("converged", "")})
-    lines += [f"  note: {n}" for n in notes]
+    notes: dict = {}  # message -> the candidates it is about
+    for r in results:
+        if r.success and r.message not in ("converged", ""):
+            notes.setdefault(r.message, []).append(r.model)
+    for message, models in sorted(notes.items()):
+        hint = " (raise --budget)" if "time budget" in message else ""
+        lines.append(f"  note: {', '.join(models)}: {message}{hint}")
     held = {k: v for r in results for k, v in r.held.items()}
     if held:
         lines.append("  held: " + ", ".join(f"{k}={v:g}" for k, v in held.items()))
@@ -76,7 +81,23 @@ def _table(source: str, results, rank_by: str = DEFAULT_RANKING) -> list[str]:
         lines.append(f"  note: the fits overrule the network's first choice, {overruled.model} "
                      f"(p={overruled.probability:.2f}); a poor fit of a model with many parameters may be a missed "
                      "minimum: compare with --plot, or keep the network's order with --rank-by network (the default)")
+    better = _fits_better_than_first(results) if rank_by == "network" else None
+    if better is not None:
+        first = results[0]
+        lines.append(f"  note: {better.model} fits the data better than the network's first choice {first.model} "
+                     f"(chi2/dof {better.reduced_chi2:.3g} vs {first.reduced_chi2:.3g}, BIC {better.bic:.1f} vs "
+                     f"{first.bic:.1f}); --rank-by posterior ranks by fit and network together")
     return lines
+
+
+def _fits_better_than_first(results):
+    """In the network's order: the candidate fit and prior rank first when the network's
+    first choice fits poorly and another candidate beats it, else None."""
+    fitted = [r for r in results if r.success and math.isfinite(r.score)]
+    if not results or not fitted or results[0].acceptable:
+        return None
+    best = max(fitted, key=lambda r: r.score)
+    return best if best is not results[0] else None
 
 
 def _count_hints(results) -> list[str]:
@@ -262,13 +283,14 @@ def fit(files, classifier_path, top, models, resolution, budget, starts, plot_pa
 
     results = [None] * len(jobs)
     if jobs:
-        from tqdm import tqdm
+        from ..progress import Progress
+        from ._progress import ProgressBars
 
-        with tqdm(total=len(jobs), desc="fitting", unit="fit", file=click.get_text_stream("stderr"),
-                  disable=None, leave=False) as bar:
-            for i, res in fitting.map_fits(jobs, workers=workers):
+        with ProgressBars(units={"fitting": "fit"}) as bars:
+            bars(Progress("fitting", 0, len(jobs)))
+            for done, (i, res) in enumerate(fitting.map_fits(jobs, workers=workers), 1):
                 results[i] = res
-                bar.update(1)
+                bars(Progress("fitting", done, len(jobs)))
 
     out = []
     for path, curve, span in entries:

@@ -109,15 +109,42 @@ def classifier_probabilities(classifier, curve) -> dict:
     return dict(zip(list(classifier.labels), (float(v) for v in proba)))
 
 
+#: simpler scattering models nested in a candidate (a limit of its parameters gives them):
+#: fitted too when the classifier's top candidates leave them out
+NESTED = {
+    "core_shell_sphere": "sphere", "ellipsoid": "sphere", "fuzzy_sphere": "sphere", "core_multi_shell": "sphere",
+    "onion": "sphere", "core_shell_ellipsoid": "ellipsoid", "triaxial_ellipsoid": "ellipsoid",
+    "core_shell_cylinder": "cylinder", "elliptical_cylinder": "cylinder", "capped_cylinder": "cylinder",
+    "core_shell_bicelle": "cylinder", "flexible_cylinder": "cylinder", "core_shell_parallelepiped": "parallelepiped",
+    "rectangular_prism": "parallelepiped", "lamellar_hg": "lamellar", "lamellar_stack_caille": "lamellar",
+}
+
+
+def nested_simpler(names: Sequence[str]) -> list:
+    """The simpler scattering models nested in ``names`` that ``names`` leaves
+    out: a product's form factor alone (volume fraction 0), and :data:`NESTED`."""
+    out = []
+    for name in names:
+        form = name.partition("@")[0]
+        for simpler in (form if form != name else None, NESTED.get(form)):
+            if simpler and simpler not in names and simpler not in out:
+                out.append(simpler)
+    return out
+
+
 def candidate_jobs(curve, probabilities: dict | None, *, models: Sequence[str] | None = None, top: int = 3,
-                   fix: dict | None = None, **fit_options) -> list:
+                   fix: dict | None = None, nested: bool = True, **fit_options) -> list:
     """The fits :func:`fit_candidates` runs: the ``models`` given, or the
-    ``top`` most probable ones.  Each candidate holds the parameters of
-    ``fix`` it has (:func:`held_for`)."""
+    ``top`` most probable ones and (``nested``) the simpler models nested in
+    them that they leave out (:func:`nested_simpler`: a textbook sphere the
+    network ranks fourth behind an ellipsoid is still fitted).  Each
+    candidate holds the parameters of ``fix`` it has (:func:`held_for`)."""
     if models:
         names = list(dict.fromkeys(models))
     elif probabilities:
         names = sorted(probabilities, key=lambda m: -probabilities[m])[:max(1, int(top))]
+        if nested:
+            names += [m for m in nested_simpler(names) if m in probabilities]
     else:
         raise UsageError("Nothing to fit: pass a classifier or at least one model name (--model NAME).")
     holds = held_for(names, fix)

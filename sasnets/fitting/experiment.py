@@ -456,8 +456,11 @@ def _model_info(model_name: str):
         products.check_product(model_name)
     try:
         return core.load_model_info(model_name)
-    except Exception as exc:  # sasmodels raises ImportError/ValueError for unknown names
-        raise UsageError(f"Unknown scattering model {model_name!r}; `sasnets models` lists them ({exc}).") from None
+    except Exception:  # sasmodels raises ImportError/ValueError for unknown names
+        from .._suggest import did_you_mean
+
+        hint = did_you_mean(model_name, core.list_models()) or "`sasnets models` lists them."
+        raise UsageError(f"Unknown scattering model {model_name!r} (--model); {hint}") from None
 
 
 def _kernel(model_name: str):

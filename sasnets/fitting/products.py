@@ -41,45 +41,30 @@ _MODE = "radius_effective_mode"
 
 def structure_factors() -> list:
     """The structure factors sasmodels ships (models whose info says ``structure_factor``)."""
-    from sasmodels import core
+    from ..simulate.products import structure_factor_names
 
-    out = []
-    for name in core.list_models():
-        try:
-            if core.load_model_info(name).structure_factor:
-                out.append(name)
-        except Exception:  # a model that does not load is not a structure factor to offer
-            continue
-    return out
+    return list(structure_factor_names())
 
 
 def check_product(name: str) -> None:
     """UsageError unless ``name`` is ``FORM@STRUCTURE`` with a form factor
-    that has effective-radius modes and a known structure factor."""
+    that has effective-radius modes and a known structure factor (the same
+    rules, and sentences, as ``sasnets generate``)."""
     from sasmodels import core
 
-    parts = name.split("@")
-    if len(parts) != 2 or not all(p.strip() for p in parts):
+    from .._suggest import did_you_mean
+    from ..simulate.catalog import load_model_info
+    from ..simulate.products import check_product as check_named_product
+
+    form, _, structure = name.partition("@")
+    if not form.strip() or not structure.strip() or "@" in structure:
         raise UsageError(f"{name!r} is not a product: write FORM_FACTOR@STRUCTURE_FACTOR, e.g. sphere@hayter_msa.")
-    form, structure = parts
-
-    def load(part, what):
-        try:
-            return core.load_model_info(part)
-        except Exception:
-            known = ", ".join(structure_factors()) if what == "structure factor" else "`sasnets models` lists them"
-            raise UsageError(f"Unknown {what} {part!r} in {name}; known: {known}.") from None
-
-    p_info, s_info = load(form, "form factor"), load(structure, "structure factor")
-    if not s_info.structure_factor:
-        raise UsageError(f"{structure} in {name} is a form factor, not a structure factor; "
-                         f"choose one of {', '.join(structure_factors())}.")
-    if p_info.structure_factor:
-        raise UsageError(f"{form} in {name} is a structure factor; a product is FORM_FACTOR@STRUCTURE_FACTOR, "
-                         f"e.g. sphere@{structure}.")
-    if not p_info.radius_effective_modes:
-        raise UsageError(f"{form} has no effective radius, so it cannot take a structure factor ({name}); "
-                         "fit it alone, or choose a particle shape such as sphere, ellipsoid or cylinder.")
+    try:
+        info = load_model_info(form)
+    except Exception:
+        hint = did_you_mean(form, core.list_models()) or "`sasnets models` lists them."
+        raise UsageError(f"Unknown form factor {form!r} in {name} (--model); {hint}") from None
+    check_named_product(form, info, structure, "--model")
 
 
 def is_product(info) -> bool:

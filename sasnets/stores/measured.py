@@ -320,8 +320,8 @@ def _clean(path: str, q, iq, diq, dq, slit_length=None, slit_width=None) -> Curv
         q = unique
     if len(q) < MIN_POINTS:
         raise DataError(
-            f"{path} has only {len(q)} usable point{'s' if len(q) != 1 else ''}; at least {MIN_POINTS} are needed "
-            "to classify a curve."
+            f"{path} has only {len(q)} usable point{'s' if len(q) != 1 else ''} (finite q > 0 and I); a curve needs "
+            f"at least {MIN_POINTS} to be classified and 8 to be fitted."
         )
     diq, dq, slit_length, slit_width = cols
     if slit:

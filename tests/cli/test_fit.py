@@ -160,7 +160,7 @@ def test_no_classifier_and_no_model_says_what_to_pass(cli_runner, sphere_file, m
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--model", "spheer"], "Unknown scattering model 'spheer'"),
+    (["--model", "spheer"], "Unknown scattering model 'spheer' (--model); did you mean sphere"),
     (["--model", "sphere", "--resolution", "150"], "--resolution"),
     (["--model", "sphere", "--q-units", "furlong"], "--q-units"),
     (["--model", "sphere", "--fix", "radius"], "--fix 'radius' is not NAME=VALUE"),
@@ -275,3 +275,34 @@ def test_help_documents_products_dispersity_and_slits(cli_runner):
     out = cli_runner.invoke(cli, ["fit", "--help"]).output
     for text in ("sphere@hayter_msa", "--polydisperse", "--pd-type", "--slit-length", "--slit-width", "Examples"):
         assert text in out
+
+
+def test_a_note_names_the_candidates_it_is_about():
+    from sasnets.cli.fit import _table
+    from sasnets.fitting import FitResult, rank_fits
+
+    def result(model, message):
+        return FitResult(model=model, success=True, chi2=100.0, npoints=100, nparams=3, dof=97, message=message,
+                         parameters={"scale": (1.0, 0.1), "background": (0.0, 0.1)})
+
+    lines = _table("x.dat", rank_fits([result("pringle", "stopped on the time budget"), result("sphere", "converged"),
+                                       result("superball", "stopped on the time budget")]))
+    assert "  note: pringle, superball: stopped on the time budget (raise --budget)" in lines
+    assert not any("sphere:" in line for line in lines)
+
+
+def test_in_the_networks_order_a_much_better_fit_further_down_is_pointed_out():
+    from sasnets.cli.fit import _table
+    from sasnets.fitting import FitResult, rank_fits
+
+    def result(model, chi2, probability):
+        return FitResult(model=model, success=True, chi2=chi2, npoints=100, nparams=3, dof=97,
+                         probability=probability, parameters={"scale": (1.0, 0.1), "background": (0.0, 0.1)})
+
+    fits = [result("ellipsoid", 10000.0, 0.45), result("sphere", 200.0, 0.03)]
+    lines = _table("x.dat", rank_fits(fits, by="network"), "network")
+    assert "ellipsoid" in lines[2]  # the network's order is kept
+    assert any("sphere fits the data better than the network's first choice ellipsoid" in line for line in lines)
+    good_first = [result("ellipsoid", 100.0, 0.45), result("sphere", 98.0, 0.03)]
+    assert not any("fits the data better" in line for line in _table("x.dat", rank_fits(good_first, by="network"),
+                                                                      "network"))
