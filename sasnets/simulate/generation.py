@@ -130,6 +130,16 @@ def simulate_chunk(entry: ModelEntry, indices: Sequence[int], tag: str, seed: in
                        len(indices), failed, time.process_time() - cpu_start)
 
 
+@dataclass
+class _Tally:
+    """A generation run's count: curves written of curves expected, and whether
+    the tag's provenance record is written yet."""
+
+    total: int
+    done: int = 0
+    recorded: bool = False
+
+
 class _Planner:
     """Cuts each model's missing indices into chunks sized by measured cost.
 
@@ -445,28 +455,28 @@ def generate(store, models: Iterable[str] | str, count: int, tag: str = "train",
         in_process = not scheduler and (workers or usable_cores()) == 1
         executor = _InProcess() if in_process else _Distributed(workers, scheduler)
         report.workers = planner.workers = executor.workers
-        state = {"done": 0, "total": total, "recorded": False}
+        tally = _Tally(total=total)
         record = _provenance(options, seed, count, [e.name for e in entries], engine, executor.workers, scheduler)
 
         def handle_result(result: ChunkResult) -> None:
             model = report.models[result.model]
             if len(result.batch):
                 handle.write(tag, result.batch)
-                if not state["recorded"]:
+                if not tally.recorded:
                     handle.add_provenance(tag, record)
-                    state["recorded"] = True
+                    tally.recorded = True
             model.generated += len(result.batch)
             model.redrawn += result.redrawn
             report.simulation_cpu_seconds += result.cpu_seconds
             planner.observe(result.model, len(result.batch), result.seconds)
-            state["done"] += len(result.batch)
+            tally.done += len(result.batch)
             if result.failed:
-                state["total"] -= result.requested - len(result.batch)
+                tally.total -= result.requested - len(result.batch)
                 if not model.failed:  # its queued curves will not come either
                     model.failed = result.failed
-                    state["total"] -= len(planner.missing.get(result.model, ()))
+                    tally.total -= len(planner.missing.get(result.model, ()))
                     planner.drop(result.model)
-            notify("generate", state["done"], state["total"], f"generating {tag}", tag=tag)
+            notify("generate", tally.done, tally.total, f"generating {tag}", tag=tag)
 
         executor.run(planner, functools.partial(_run_chunk, tag=tag, seed=seed, options=run_options,
                                                 max_attempts=max_attempts), handle_result)

@@ -17,7 +17,7 @@ import numpy as np
 
 from .._jsonio import write_json_atomic
 from ..classifier import FORMAT, META_FILE, NETWORK_FILE, VERSION, Classifier, softmax
-from .checkpoint import assign_variables, network_variables
+from .checkpoint import RunState, assign_variables, network_variables
 from .data import TrainingData
 from .plan import RunPlan
 
@@ -116,7 +116,7 @@ def _history_plot(history: list, path: str) -> None:
     os.replace(tmp, path)
 
 
-def write_classifier(outdir: str, model, best_values: list | None, state: dict, plan: RunPlan,
+def write_classifier(outdir: str, model, best_values: list | None, state: RunState, plan: RunPlan,
                      data: TrainingData, *, ckpt_dir: str, distribute: bool, replicas: int, deterministic: bool,
                      calibrate: bool) -> Classifier:
     """Write ``network.keras`` and ``classifier.json`` for the run that
@@ -129,7 +129,7 @@ def write_classifier(outdir: str, model, best_values: list | None, state: dict, 
     (``max_epochs_this_call``), whose classifier says ``finished: false``.
     """
     network = _final_network(model, best_values, plan, data, ckpt_dir)
-    temperature, metrics = _validation_metrics(network, data, calibrate, state["best_epoch"])
+    temperature, metrics = _validation_metrics(network, data, calibrate, state.best_epoch)
     meta = _classifier_meta(plan, data, state, metrics, temperature, distribute=distribute, replicas=replicas,
                             deterministic=deterministic)
     tmp = os.path.join(outdir, NETWORK_FILE + ".tmp.keras")
@@ -177,19 +177,19 @@ def _validation_metrics(network, data: TrainingData, calibrate: bool, best_epoch
     return temperature, metrics
 
 
-def _classifier_meta(plan: RunPlan, data: TrainingData, state: dict, metrics: dict, temperature: float, *,
+def _classifier_meta(plan: RunPlan, data: TrainingData, state: RunState, metrics: dict, temperature: float, *,
                      distribute: bool, replicas: int, deterministic: bool) -> dict:
     """The content of ``classifier.json`` (keys as :mod:`sasnets.classifier`
     reads them): what the network reads and how it was trained."""
-    finished = state["epoch"] >= int(plan.recipe.epochs) or state["stopped_early"]
+    finished = state.epoch >= int(plan.recipe.epochs) or state.stopped_early
     return {
         "format": FORMAT, "version": VERSION, "labels": list(data.labels), "qgrid": data.qgrid.to_dict(),
         "preprocess": plan.preprocess.to_dict(), "architecture": plan.architecture.name,
         "hyper": plan.hyper_json, "network_output": "logits",
         "training": {"recipe": plan.recipe.to_dict(), "augment": plan.augment.to_dict(), "seed": plan.seed,
-                     "epochs_run": state["epoch"], "best_epoch": state["best_epoch"],
-                     "stopped_early": state["stopped_early"], "finished": finished,
-                     "seconds": round(state["seconds"], 3), "steps_per_epoch": data.steps_per_epoch,
+                     "epochs_run": state.epoch, "best_epoch": state.best_epoch,
+                     "stopped_early": state.stopped_early, "finished": finished,
+                     "seconds": round(state.seconds, 3), "steps_per_epoch": data.steps_per_epoch,
                      "distribute": bool(distribute), "replicas": int(replicas),
                      "deterministic": bool(deterministic), "weights": "best validation accuracy"},
         "data": data.describe(), "metrics": metrics, "temperature": temperature, "versions": versions(),

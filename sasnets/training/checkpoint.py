@@ -17,16 +17,18 @@ labels, q-grid) is ``checkpoint/plan.json``, written once at the start.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..errors import DataError
 from .._jsonio import write_json_atomic
 
-__all__ = ["save_checkpoint", "load_checkpoint", "latest_checkpoint", "network_variables",
+__all__ = ["RunState", "save_checkpoint", "load_checkpoint", "latest_checkpoint", "network_variables",
            "optimizer_variables", "assign_variables", "PLAN_FILE"]
 
 PLAN_FILE = "plan.json"
@@ -62,10 +64,34 @@ def _save_npz(path: str, arrays: dict) -> None:
         np.savez(fh, **arrays)
 
 
-def save_checkpoint(directory: str, model, best_values: list | None, state: dict) -> str:
-    """Write the checkpoint of the epoch in ``state['epoch']``; returns its folder."""
+@dataclass
+class RunState:
+    """How far a run has got; a checkpoint's ``state.json`` holds it (the
+    field names are that file's keys, so checkpoints of earlier runs resume)."""
+
+    epoch: int = 0
+    history: list = field(default_factory=list)
+    best_epoch: int = 0
+    best_val_accuracy: float = -1.0
+    #: epochs since the best one (early stopping counts them)
+    wait: int = 0
+    stopped_early: bool = False
+    #: training seconds of every epoch so far
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "RunState":
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in known})
+
+
+def save_checkpoint(directory: str, model, best_values: list | None, state: RunState) -> str:
+    """Write the checkpoint of the epoch in ``state.epoch``; returns its folder."""
     os.makedirs(directory, exist_ok=True)
-    name = f"epoch-{int(state['epoch']):04d}"
+    name = f"epoch-{int(state.epoch):04d}"
     final = os.path.join(directory, name)
     tmp = final + ".tmp"
     shutil.rmtree(tmp, ignore_errors=True)
@@ -76,7 +102,7 @@ def save_checkpoint(directory: str, model, best_values: list | None, state: dict
               {**{f"net_{i:05d}": v for i, v in enumerate(net)}, **{f"opt_{i:05d}": v for i, v in enumerate(opt)}})
     if best_values is not None:
         _save_npz(os.path.join(tmp, "best.npz"), {f"net_{i:05d}": v for i, v in enumerate(best_values)})
-    write_json_atomic(os.path.join(tmp, "state.json"), state)
+    write_json_atomic(os.path.join(tmp, "state.json"), state.to_dict())
     shutil.rmtree(final, ignore_errors=True)
     os.replace(tmp, final)
     latest = os.path.join(directory, "latest")
@@ -111,7 +137,7 @@ def load_checkpoint(folder: str):
             with np.load(os.path.join(folder, "best.npz")) as z:
                 best = [z[k] for k in sorted(z.files)]
         with open(os.path.join(folder, "state.json")) as fh:
-            state = json.load(fh)
+            state = RunState.from_dict(json.load(fh))
     except (OSError, ValueError, KeyError) as exc:
         raise DataError(f"The checkpoint in {folder!r} cannot be read ({exc}); train again with --overwrite.") from None
     return net, opt, best, state

@@ -38,7 +38,7 @@ from ..errors import DataError, UsageError
 from ..classifier import ARTIFACTS, Classifier
 from ..networks.base import make_loss, make_optimizer
 from ._artifacts import fit_temperature, versions, write_classifier, write_history
-from .checkpoint import (assign_variables, latest_checkpoint, load_checkpoint, network_variables,
+from .checkpoint import (RunState, assign_variables, latest_checkpoint, load_checkpoint, network_variables,
                          optimizer_variables, save_checkpoint)
 from .data import TrainingData, prepare_data
 from ..progress import ProgressCallback, notifier
@@ -105,14 +105,14 @@ def train(store, outdir: str, *, arch: str | None = None, tag: str = "train", va
         write_plan(ckpt_dir, plan, data, store_url)
     strategy = _strategy(distribute)
     model = _build_network(plan, data, strategy, jit_compile)
-    state, best_values = _restore_checkpoint(model, ckpt_dir) if plan.resumed else (_new_state(), None)
+    state, best_values = _restore_checkpoint(model, ckpt_dir) if plan.resumed else (RunState(), None)
     best_values = _run_epochs(model, data, plan, state, best_values, outdir=outdir, ckpt_dir=ckpt_dir,
                               tensorboard=tensorboard, max_epochs_this_call=max_epochs_this_call, notify=notify)
     clf = write_classifier(outdir, model, best_values, state, plan, data, ckpt_dir=ckpt_dir, distribute=distribute,
                            replicas=int(strategy.num_replicas_in_sync) if strategy is not None else 1,
                            deterministic=deterministic, calibrate=calibrate)
-    notify("done", state["epoch"], int(plan.recipe.epochs), finished=clf.meta.training["finished"],
-           metrics=clf.meta.metrics, epochs_run=state["epoch"])
+    notify("done", state.epoch, int(plan.recipe.epochs), finished=clf.meta.training["finished"],
+           metrics=clf.meta.metrics, epochs_run=state.epoch)
     return clf
 
 
@@ -206,14 +206,7 @@ def _build_network(plan: RunPlan, data: TrainingData, strategy, jit_compile: boo
 
 # -- the epochs -------------------------------------------------------------------
 
-def _new_state() -> dict:
-    """The progress of a run before its first epoch, as ``state.json`` of a
-    checkpoint holds it (these keys are that file's format)."""
-    return {"epoch": 0, "history": [], "best_epoch": 0, "best_val_accuracy": -1.0, "wait": 0,
-            "stopped_early": False, "seconds": 0.0}
-
-
-def _restore_checkpoint(model, ckpt_dir: str) -> tuple[dict, list | None]:
+def _restore_checkpoint(model, ckpt_dir: str) -> tuple[RunState, list | None]:
     """``(state, best values)`` of the latest checkpoint in ``ckpt_dir``,
     whose network and optimizer variables are assigned to ``model``."""
     net_vals, opt_vals, best_values, state = load_checkpoint(latest_checkpoint(ckpt_dir))
@@ -222,9 +215,9 @@ def _restore_checkpoint(model, ckpt_dir: str) -> tuple[dict, list | None]:
     return state, best_values
 
 
-def _run_epochs(model, data: TrainingData, plan: RunPlan, state: dict, best_values: list | None, *, outdir: str,
+def _run_epochs(model, data: TrainingData, plan: RunPlan, state: RunState, best_values: list | None, *, outdir: str,
                 ckpt_dir: str, tensorboard: bool, max_epochs_this_call: int | None, notify) -> list | None:
-    """Train ``model`` from the epoch after ``state['epoch']`` until the
+    """Train ``model`` from the epoch after ``state.epoch`` until the
     recipe's epochs are done, early stopping, or ``max_epochs_this_call``;
     returns the best epoch's network variables (``best_values`` if no epoch
     beat them).
@@ -239,28 +232,28 @@ def _run_epochs(model, data: TrainingData, plan: RunPlan, state: dict, best_valu
     total_epochs = int(plan.recipe.epochs)
     steps = data.steps_per_epoch
     callbacks = _callbacks(outdir, tensorboard, notify, steps)
-    notify("start", state["epoch"], total_epochs, architecture=plan.architecture.name, labels=len(data.labels),
+    notify("start", state.epoch, total_epochs, architecture=plan.architecture.name, labels=len(data.labels),
            train=data.n_train, val=int(len(data.y_val)), epochs=total_epochs, steps=steps,
-           first_epoch=state["epoch"] + 1, mode="streaming" if data.streaming else "in-memory",
+           first_epoch=state.epoch + 1, mode="streaming" if data.streaming else "in-memory",
            params=int(model.count_params()), resumed=plan.resumed)
     tf_pipelines = _use_tf_pipelines(keras)
     validation, validation_kw = _validation_input(data, tf_pipelines)
-    end = total_epochs if max_epochs_this_call is None else min(total_epochs, state["epoch"] + max_epochs_this_call)
+    end = total_epochs if max_epochs_this_call is None else min(total_epochs, state.epoch + max_epochs_this_call)
     with data.prefetching() as epochs:  # in-memory epochs are built one ahead
-        while state["epoch"] < end and not state["stopped_early"]:
-            epoch = state["epoch"]
+        while state.epoch < end and not state.stopped_early:
+            epoch = state.epoch
             notify("epoch_begin", epoch, total_epochs, f"epoch {epoch + 1}/{total_epochs}", epoch=epoch + 1, steps=steps)
             t0 = time.perf_counter()
             args, extra = _epoch_input(data, epochs, epoch, epoch + 1 if epoch + 1 < end else None, tf_pipelines)
             hist = model.fit(*args, **extra, epochs=epoch + 1, initial_epoch=epoch, verbose=0, callbacks=callbacks,
                              shuffle=False, validation_data=validation, steps_per_epoch=steps, **validation_kw)
             del args
-            record = _epoch_record(epoch, hist, model, time.perf_counter() - t0, state["seconds"])
+            record = _epoch_record(epoch, hist, model, time.perf_counter() - t0, state.seconds)
             best_values = _advance_state(state, record, model, best_values, int(plan.recipe.patience))
             save_checkpoint(ckpt_dir, model, best_values, state)
-            write_history(outdir, state["history"])
-            notify("epoch_end", epoch + 1, total_epochs, record=record, best_epoch=state["best_epoch"],
-                   stopped_early=state["stopped_early"])
+            write_history(outdir, state.history)
+            notify("epoch_end", epoch + 1, total_epochs, record=record, best_epoch=state.best_epoch,
+                   stopped_early=state.stopped_early)
     return best_values
 
 
@@ -307,7 +300,7 @@ def _epoch_record(epoch: int, hist, model, seconds: float, elapsed_before: float
             "seconds": seconds, "elapsed": elapsed_before + seconds}
 
 
-def _advance_state(state: dict, record: dict, model, best_values: list | None, patience: int) -> list | None:
+def _advance_state(state: RunState, record: dict, model, best_values: list | None, patience: int) -> list | None:
     """Account for the epoch of ``record`` in ``state`` (history, epochs done,
     time, best epoch, early stopping after ``patience`` epochs without a
     better validation accuracy); returns the best network variables, which
@@ -316,15 +309,15 @@ def _advance_state(state: dict, record: dict, model, best_values: list | None, p
     if not np.isfinite(record["loss"] or np.nan):
         raise DataError(f"Training diverged at epoch {record['epoch']} (loss is {record['loss']}); "
                         "lower the learning rate (--lr) or check the data for bad curves.")
-    state["history"].append(record)
-    state["epoch"] = record["epoch"]
-    state["seconds"] = record["elapsed"]
-    if record["val_accuracy"] > state["best_val_accuracy"]:
-        state.update(best_val_accuracy=record["val_accuracy"], best_epoch=record["epoch"], wait=0)
+    state.history.append(record)
+    state.epoch = record["epoch"]
+    state.seconds = record["elapsed"]
+    if record["val_accuracy"] > state.best_val_accuracy:
+        state.best_val_accuracy, state.best_epoch, state.wait = record["val_accuracy"], record["epoch"], 0
         return [np.asarray(v.numpy()) for v in network_variables(model)]
-    state["wait"] += 1
-    if state["wait"] >= patience:
-        state["stopped_early"] = True
+    state.wait += 1
+    if state.wait >= patience:
+        state.stopped_early = True
     return best_values
 
 
