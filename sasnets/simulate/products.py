@@ -117,7 +117,8 @@ def check_product(form_name: str, form_info, structure: str, option: str = "MODE
     if not structure:
         raise UsageError(f"{form_name + '@'!r} ({option}) names no structure factor; write e.g. {form_name}@hardsphere.")
     if form_info.structure_factor:
-        raise UsageError(f"{form_name} is a structure factor, so {form_name}@{structure} ({option}) multiplies two structure factors; the part before '@' "
+        raise UsageError(f"{form_name} is a structure factor, so {form_name}@{structure} ({option}) multiplies two "
+                         "structure factors; the part before '@' "
                          f"must be a form factor such as sphere ('sasnets models --structure-factor {structure}' lists them).")
     check_structure_factor(structure, option)
     if not can_take_structure_factor(form_info):
