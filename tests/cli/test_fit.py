@@ -32,6 +32,7 @@ def sphere_file(tmp_path_factory):
 FAST = ["--budget", "20", "--workers", "1"]
 
 
+@pytest.mark.slow  # several fits
 def test_json_output_in_rank_order(cli_runner, sphere_file):
     result = cli_runner.invoke(cli, ["fit", sphere_file, "--model", "lamellar", "--model", "sphere", "--json", *FAST])
     assert result.exit_code == 0, result.output
@@ -48,6 +49,7 @@ def test_json_output_in_rank_order(cli_runner, sphere_file):
     assert candidates[1]["reduced_chi2"] > 10
 
 
+@pytest.mark.slow  # several fits
 def test_table_output_and_plots_for_several_files(cli_runner, sphere_file, tmp_path):
     second = write_sphere_file(tmp_path / "other.dat", seed=1)
     plot = tmp_path / "fit.png"
@@ -104,6 +106,7 @@ def test_table_names_the_counts_tried_when_a_multi_shell_fit_is_poor():
     assert not any("fits best with" in line for line in good + held)
 
 
+@pytest.mark.slow  # several fits
 def test_rank_by_network_without_a_classifier_ranks_by_fit(cli_runner, sphere_file):
     result = cli_runner.invoke(cli, ["fit", sphere_file, "--model", "lamellar", "--model", "sphere",
                                      "--rank-by", "network", "--json", *FAST])
@@ -111,6 +114,7 @@ def test_rank_by_network_without_a_classifier_ranks_by_fit(cli_runner, sphere_fi
     assert [c["model"] for c in json.loads(result.stdout)[0]["candidates"]] == ["sphere", "lamellar"]
 
 
+@pytest.mark.slow  # several fits
 def test_fix_holds_known_values_in_the_candidates_that_have_them(cli_runner, sphere_file):
     args = ["fit", sphere_file, "--model", "sphere", "--model", "lamellar", "--fix", "radius=60",
             "--fix", "background=0.01", *FAST]

@@ -60,6 +60,7 @@ def test_sphere_parameters_are_recovered(sphere_fit):
     assert r.iq_fit.shape == r.q.shape == (60,)
 
 
+@pytest.mark.slow  # several fits
 def test_wrong_model_fits_worse_and_ranks_lower(sphere_curve, sphere_fit):
     wrong = fit_model(sphere_curve, "lamellar", budget_s=30)
     assert wrong.success and wrong.reduced_chi2 > 10 * sphere_fit.reduced_chi2
@@ -180,6 +181,7 @@ def test_fit_params_override_and_unknown_names(sphere_curve):
         fit_model(sphere_curve, "spheer")
 
 
+@pytest.mark.slow  # several fits
 def test_held_values_are_not_fitted_and_a_held_count_fits_that_many_shells():
     """Holding what the scientist knows: the solvent SLD and the number of shells.
     At the default count (one shell) a three-shell particle cannot fit."""
@@ -196,6 +198,7 @@ def test_held_values_are_not_fitted_and_a_held_count_fits_that_many_shells():
     assert fit_model(curve, "core_multi_shell", budget_s=10, seed=0, search_counts=False).reduced_chi2 > 10
 
 
+@pytest.mark.slow  # several fits
 def test_a_count_not_held_is_searched_when_the_default_count_fits_poorly():
     """Without knowing the number of shells, the fit tries one to three and keeps
     the lowest BIC: the two-shell particle is fitted with two shells, the count
@@ -213,6 +216,7 @@ def test_a_count_not_held_is_searched_when_the_default_count_fits_poorly():
     assert one.acceptable and one.counts_tried == {} and one.fixed["n"] == 1  # a good first fit costs nothing more
 
 
+@pytest.mark.slow  # several fits
 def test_the_count_search_starts_each_count_from_the_fit_with_one_fewer():
     """A three-shell particle: from shells 1-2 of a two-shell fit (the third at its
     default) the search finds the minimum at once, where a cold start with seed 0 does not."""
@@ -335,6 +339,7 @@ def test_fit_candidates_with_explicit_models(sphere_curve):
     assert all(r.probability is None for r in ranked)
 
 
+@pytest.mark.slow  # several fits
 def test_fit_candidates_reranks_the_classifier_top_k(sphere_curve):
     # the network prefers lamellar; the fit puts sphere first; cylinder is outside the top 2
     clf = FakeClassifier([0.05, 0.6, 0.35])
@@ -352,6 +357,7 @@ def test_fit_candidates_without_candidates_or_a_default_classifier(sphere_curve,
         fit_candidates(sphere_curve)
 
 
+@pytest.mark.slow  # several fits
 def test_fit_verified_accuracy(sphere_curve):
     labels = ["sphere", "core_shell_sphere", "lamellar"]
     curves = [sphere_curve] * 3
@@ -405,6 +411,7 @@ class FakeBatchClassifier:
         return np.tile([0.2, 0.7, 0.1], (len(batch), 1))
 
 
+@pytest.mark.slow  # several fits
 def test_fit_verified_accuracy_on_a_store_subset(tmp_path):
     from sasnets.analysis.fit_verified import fit_verified_accuracy_on_store
     from sasnets.data import CurveBatch
@@ -432,6 +439,7 @@ class SecondGuessClassifier(FakeBatchClassifier):
         return np.tile([0.05, 0.6, 0.35], (len(batch), 1))
 
 
+@pytest.mark.slow  # several fits
 def test_fit_reranks_the_network_top_candidates(tmp_path):
     """Lamellar cannot describe a sphere curve, so fitting the top 2 moves sphere, the network's
     second guess, to the top: re-ranked top-1 is 100 % where the network alone scores 0 %."""

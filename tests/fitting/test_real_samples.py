@@ -112,6 +112,7 @@ def test_asked_width_is_fitted_with_type_and_points(pd_curve):
     assert r.to_dict()["dispersity"]["radius"]["type"] == "schulz"
 
 
+@pytest.mark.slow  # several fits
 def test_a_poor_monodisperse_fit_gets_the_main_width_when_it_lowers_bic(pd_curve):
     mono = fit_model(pd_curve, "sphere", budget_s=30, search_widths=False)
     auto = fit_model(pd_curve, "sphere", budget_s=30)
@@ -183,6 +184,7 @@ def test_slit_length_option_for_a_file_without_it(slit_curve):
     assert data.dx is None and np.all(data.dxl == 0.05) and np.all(data.dxw == 0.001)
 
 
+@pytest.mark.slow  # several fits
 def test_fit_candidates_passes_the_new_options(pd_curve):
     ranked = fit_candidates(pd_curve, models=["sphere", "lamellar"], budget_s=10, workers=1,
                             polydisperse=["radius"], pd_type="schulz")
