@@ -1,6 +1,7 @@
 """Architecture checks: every check builds the network for :data:`INPUT_SHAPE` and :data:`N_CLASSES`."""
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 
@@ -97,14 +98,21 @@ def check_architecture_trains_a_step(name: str, hyper=None) -> None:
     _run(check_architecture_trains_a_step, name, hyper, _trains_a_step)
 
 
+@contextlib.contextmanager
+def _saved(net):
+    """The path of ``net`` saved as a classifier saves it (``network.keras``), in a temporary folder."""
+    with tempfile.TemporaryDirectory(prefix="sasnets-check-") as tmp:
+        path = os.path.join(tmp, "network.keras")
+        net.save(path)
+        yield path
+
+
 def _save_and_load(name, hyper):
     import keras
 
     _, net = _build(name, hyper)
     x, _ = _inputs()
-    with tempfile.TemporaryDirectory(prefix="sasnets-check-") as tmp:
-        path = os.path.join(tmp, "network.keras")
-        net.save(path)
+    with _saved(net) as path:
         loaded = keras.saving.load_model(path, compile=False)
         a, b = np.asarray(net.predict_on_batch(x)), np.asarray(loaded.predict_on_batch(x))
     expect(a.shape == b.shape and np.allclose(a, b, atol=1e-5),
@@ -124,9 +132,7 @@ def _numpy_runtime(name, hyper):
 
     _, net = _build(name, hyper)
     x, _ = _inputs()
-    with tempfile.TemporaryDirectory(prefix="sasnets-check-") as tmp:
-        path = os.path.join(tmp, "network.keras")
-        net.save(path)
+    with _saved(net) as path:
         try:
             runtime = NumpyNetwork.from_keras_file(path)
         except UnsupportedNetwork:

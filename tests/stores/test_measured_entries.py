@@ -1,6 +1,5 @@
 """Multi-entry files, resolution read from files (pinhole and slit), the .ABS column
 fallback, XML detection, and files that are not I(q) curves."""
-import os
 import warnings
 
 import numpy as np
@@ -12,16 +11,7 @@ from sasnets.errors import DataError, UsageError
 from sasnets.stores.measured import (EntryLeftOutWarning, MeasuredFileWarning, fill_resolution, load_curve,
                                      load_curves, read_entries)
 
-DATA = os.path.join(os.path.dirname(__file__), os.pardir, "data", "measured")
-
-
-def fixture(name):
-    return os.path.join(DATA, name)
-
-
-def sphere(q, radius=60.0, scale=100.0, background=0.05):
-    qr = q * radius
-    return scale * (3 * (np.sin(qr) - qr * np.cos(qr)) / qr**3) ** 2 + background
+from .test_measured import fixture, sphere  # one copy of the fixture helpers
 
 
 def test_load_curves_is_public_api():
