@@ -26,11 +26,29 @@ def _plot_path(template: str, source: str, several: bool) -> str:
     if not several:
         return template
     root, ext = os.path.splitext(template)
+    return f"{root}-{_stem(source)}{ext or '.png'}"
+
+
+def _stem(source: str) -> str:
+    """``sample`` for ``dir/sample.xml``; ``sample-usans`` for the entry ``dir/sample.xml[usans]``."""
     name, _, entry = os.path.basename(source).partition("[")
     stem = os.path.splitext(name)[0]
     if entry:
         stem += "-" + re.sub(r"[^A-Za-z0-9._-]+", "_", entry.rstrip("]")).strip("_")
-    return f"{root}-{stem}{ext or '.png'}"
+    return stem
+
+
+def _write_pars(directory: str, source: str, ranked) -> None:
+    """One bumps ``.par`` file per fitted candidate of ``source`` in ``directory``."""
+    try:
+        os.makedirs(directory, exist_ok=True)
+        for r in ranked:
+            if r.success:
+                with open(os.path.join(directory, f"{_stem(source)}-{r.model}.par"), "w") as fh:
+                    fh.write(r.bumps_pars())
+    except OSError as exc:
+        raise UsageError(f"Cannot write bumps parameter files to {directory} ({exc.strerror or exc}); "
+                         "check the --bumps-pars directory.") from None
 
 
 def _fmt(value, error=None) -> str:
@@ -176,6 +194,8 @@ def _overruled(results):
               help="Write data, fits and residuals to PATH (one file: PATH; several: PATH-<file stem>.png).")
 @click.option("--json", "as_json", is_flag=True,
               help='Print a JSON array of {"file", "candidates": [...]} in final rank order.')
+@click.option("--bumps-pars", "pars_dir", metavar="DIR", type=click.Path(file_okay=False),
+              help="Write each candidate's fitted parameters as a bumps .par file, DIR/<file>-<model>.par.")
 @click.option("--rank-by", "rank_by", type=click.Choice(list(_ORDER)), default=DEFAULT_RANKING,
               show_default=True, help="Final order: the network's, with the fits as a check on each candidate, or "
               "re-ranked by network probability times fit evidence (ln p - BIC/2). The shipped classifier's model "
@@ -202,7 +222,7 @@ def _overruled(results):
 @click.option("--workers", type=click.IntRange(min=1), help="Parallel fitting processes (default: all cores).")
 @click.option("--q-units", "q_units", metavar="A|nm",
               help="Units of q in the files, overriding what they say (default: as the file says, else 1/Å).")
-def fit(files, classifier_path, top, models, resolution, budget, starts, plot_path, as_json, rank_by, fix,
+def fit(files, classifier_path, top, models, resolution, budget, starts, plot_path, as_json, pars_dir, rank_by, fix,
         polydisperse, pd_type, monodisperse, slit_length, slit_width, seed, workers, q_units):
     """Fit the most probable scattering models to each measured curve in FILES
     and check each candidate against the data.
@@ -224,6 +244,7 @@ def fit(files, classifier_path, top, models, resolution, budget, starts, plot_pa
       sasnets fit --model sphere@hayter_msa --fix temperature=298 sds.xml
       sasnets fit --model sphere --polydisperse radius --pd-type schulz ludox.xml
       sasnets fit --model sphere --slit-length 0.117 usans.txt
+      sasnets fit sample.xml --json --bumps-pars pars/ > fits.json
     """
     from .. import fitting
     from ..stores.measured import MeasuredFileWarning, load_curves, parse_q_units
@@ -306,6 +327,8 @@ def fit(files, classifier_path, top, models, resolution, budget, starts, plot_pa
 
             plot_fits(curve, ranked, target, title=os.path.basename(path))
             click.echo(f"plot written to {target}", err=True)
+        if pars_dir:
+            _write_pars(pars_dir, path, ranked)
     if as_json:
         out += [{"file": path, "error": message, "candidates": []} for path, message in failed]
         click.echo(json.dumps(out, indent=2))

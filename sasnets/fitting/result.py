@@ -60,6 +60,22 @@ class FitResult:
     rank: int = 0
 
     @property
+    def sasmodels_parameters(self) -> dict:
+        """Every parameter value of the best fit, as sasmodels takes them: with
+        ``sasmodels.direct_model.DirectModel(data, load_model(model))(**these)``
+        (the data's q and resolution) SasView or a script recomputes the fitted
+        curve; dispersity widths come with their points, sigmas and types."""
+        out = {k: float(v) for k, v in self.fixed.items()}
+        out.update({k: float(v) for k, (v, _) in self.parameters.items()})
+        out.update({f"{name}_pd_type": kind for name, kind in self.pd_types.items()})
+        return out
+
+    def bumps_pars(self) -> str:
+        """The fitted parameters as a bumps ``.par`` file (``name value`` lines,
+        which ``bumps.cli.load_pars`` reads into a sasmodels fit problem)."""
+        return "".join(f"{name} {value:.15g}\n" for name, (value, _) in self.parameters.items())
+
+    @property
     def reduced_chi2(self) -> float:
         return self.chi2 / self.dof if self.dof > 0 else math.nan
 
@@ -116,6 +132,9 @@ class FitResult:
             "counts_tried": {k: [int(n) for n in v] for k, v in self.counts_tried.items()},
             "dispersity": {k: {"width": _finite(d["width"]), "error": _finite(d["error"]), "type": d["type"],
                                "fitted": d["fitted"]} for k, d in self.dispersity.items()},
+            "sasmodels": {"model": self.model,
+                          "parameters": {k: (v if isinstance(v, str) else _finite(v))
+                                         for k, v in self.sasmodels_parameters.items()}},
             "elapsed_s": round(self.elapsed, 3),
         }
         if curve and self.q is not None:

@@ -310,3 +310,34 @@ def test_in_the_networks_order_a_much_better_fit_further_down_is_pointed_out():
     good_first = [result("ellipsoid", 100.0, 0.45), result("sphere", 98.0, 0.03)]
     assert not any("fits the data better" in line for line in _table("x.dat", rank_fits(good_first, by="network"),
                                                                       "network"))
+
+
+def test_a_fit_can_be_taken_further_in_sasmodels_and_bumps(cli_runner, sphere_file, tmp_path):
+    """The JSON's sasmodels parameters recompute the fitted curve; the .par file loads into bumps."""
+    import numpy as np
+    from bumps.cli import load_pars
+    from bumps.fitproblem import FitProblem
+    from sasmodels.bumps_model import Experiment, Model
+    from sasmodels.core import load_model
+    from sasmodels.data import Data1D
+    from sasmodels.direct_model import DirectModel
+
+    pars = tmp_path / "pars"
+    result = cli_runner.invoke(cli, ["fit", sphere_file, "--model", "sphere", "--monodisperse", "--json",
+                                     "--bumps-pars", str(pars), *FAST])
+    assert result.exit_code == 0, result.output
+    (best,) = json.loads(result.stdout)[0]["candidates"]
+    assert best["sasmodels"]["model"] == "sphere"
+    q, iq, diq, dq = np.loadtxt(sphere_file, unpack=True)
+    data = Data1D(x=q, y=iq, dx=dq, dy=diq)
+    again = DirectModel(data, load_model("sphere"))(**best["sasmodels"]["parameters"])
+    chi2 = float(np.sum(((iq - again) / diq) ** 2))
+    assert chi2 == pytest.approx(best["chi2"], rel=1e-6)
+    par = pars / "sphere-sphere.par"
+    model = Model(load_model("sphere"))
+    for name in best["parameters"]:
+        getattr(model, name).range(-1e9, 1e9)
+    problem = FitProblem(Experiment(data=data, model=model))
+    load_pars(problem, str(par))
+    loaded = dict(zip(problem.labels(), problem.getp()))
+    assert {k: pytest.approx(v[0], rel=1e-9) for k, v in best["parameters"].items()} == loaded
