@@ -225,6 +225,7 @@ def _overruled(results):
 def fit(files, classifier_path, top, models, resolution, budget, starts, plot_path, as_json, pars_dir, rank_by, fix,
         polydisperse, pd_type, monodisperse, slit_length, slit_width, seed, workers, q_units):
     """Fit the most probable scattering models to each measured curve in FILES
+    (files, or directories standing for the files in them)
     and check each candidate against the data.
 
     For each candidate: reduced chi-square, fitted parameters with
@@ -275,6 +276,9 @@ def fit(files, classifier_path, top, models, resolution, budget, starts, plot_pa
                    starts=starts, seed=seed, fix=held, polydisperse=list(polydisperse) or None, pd_type=pd_type,
                    search_widths=not monodisperse, slit_length=slit_length, slit_width=slit_width)
 
+    from .predict import expand_data_paths
+
+    files = expand_data_paths(files)  # a directory stands for the files in it
     failed = []
     entries = []  # (source, curve, job slice) in file order
     jobs = []

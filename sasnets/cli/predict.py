@@ -53,13 +53,27 @@ def split_arguments(inputs, classifier_option):
 
     inputs = list(inputs)
     if classifier_option:
-        return load_classifier(classifier_option), inputs
+        return load_classifier(classifier_option), expand_data_paths(inputs)
     if inputs and is_classifier_path(inputs[0]):
-        return load_classifier(inputs[0]), inputs[1:]
-    if inputs and os.path.isdir(inputs[0]):
-        raise UsageError(f"{inputs[0]} is a directory without classifier.json; pass a classifier directory "
-                         "(one made by sasnets train) or a data file.")
-    return load_default_classifier(), inputs
+        return load_classifier(inputs[0]), expand_data_paths(inputs[1:])
+    return load_default_classifier(), expand_data_paths(inputs)
+
+
+def expand_data_paths(paths) -> list:
+    """The data files named by ``paths``: a directory stands for the files in it
+    (sorted, hidden ones left out, not recursive); a directory with none is a UsageError."""
+    files = []
+    for path in paths:
+        if os.path.isdir(path):
+            inside = sorted(os.path.join(path, n) for n in os.listdir(path)
+                            if not n.startswith(".") and os.path.isfile(os.path.join(path, n)))
+            if not inside:
+                raise UsageError(f"{path} is a directory with no data files in it; pass measured curve files "
+                                 "or a directory holding them.")
+            files += inside
+        else:
+            files.append(path)
+    return files
 
 
 def grid_coverage(curve_q, grid) -> float:
@@ -211,8 +225,9 @@ def predict(inputs, classifier_option, top, as_json, q_units, slit_length, resol
     """Name the scattering model of each measured curve FILE (.ABS, .txt/.dat/.csv, CanSAS XML, NXcanSAS .h5).
 
     CLASSIFIER is a directory made by `sasnets train` (or --classifier DIR);
-    without either, the classifier shipped with sasnets is used.  Every entry
-    of a file holding several curves is classified, as FILE[entry].
+    without either, the classifier shipped with sasnets is used.  A FILE that
+    is a directory stands for the files in it.  Every entry of a file holding
+    several curves is classified, as FILE[entry].
 
     \b
     Examples:

@@ -1,5 +1,6 @@
 """sasnets fit: ranked table, --json, --plot, bad files and missing candidates."""
 import json
+import os
 
 import numpy as np
 import pytest
@@ -341,3 +342,13 @@ def test_a_fit_can_be_taken_further_in_sasmodels_and_bumps(cli_runner, sphere_fi
     load_pars(problem, str(par))
     loaded = dict(zip(problem.labels(), problem.getp()))
     assert {k: pytest.approx(v[0], rel=1e-9) for k, v in best["parameters"].items()} == loaded
+
+
+def test_fit_takes_a_directory_of_files(cli_runner, sphere_file, tmp_path):
+    import shutil
+
+    shutil.copy(sphere_file, tmp_path / "a.dat")
+    write_sphere_file(tmp_path / "b.dat", seed=1)
+    result = cli_runner.invoke(cli, ["fit", str(tmp_path), "--model", "sphere", "--monodisperse", "--json", *FAST])
+    assert result.exit_code == 0, result.output
+    assert [os.path.basename(e["file"]) for e in json.loads(result.stdout)] == ["a.dat", "b.dat"]

@@ -162,3 +162,21 @@ def test_a_long_credible_set_is_cut_short_in_text_but_whole_in_json():
     line = format_record(record).splitlines()[-1]
     assert "(40 models)" in line and f"… and {40 - CREDIBLE_SHOWN} more" in line
     assert "model5" in line and "model6," not in line and "model39" not in line
+
+
+def test_a_directory_stands_for_the_files_in_it(tiny_classifier, cli_runner, tmp_path):
+    import shutil
+
+    _, clf = tiny_classifier
+    folder = tmp_path / "run1"
+    folder.mkdir()
+    for name in ("sphere_3col.dat", "sphere_nist.ABS"):
+        shutil.copy(os.path.join(DATA, name), folder / name)
+    (folder / ".hidden").write_text("not data")
+    result = cli_runner.invoke(cli, ["predict", clf, str(folder), "--json"])
+    assert result.exit_code == 0, result.output
+    assert [os.path.basename(r["file"]) for r in json.loads(result.stdout)] == ["sphere_3col.dat", "sphere_nist.ABS"]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = cli_runner.invoke(cli, ["predict", clf, str(empty)])
+    assert result.exit_code == 2 and "no data files in it" in result.stderr
