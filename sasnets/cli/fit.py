@@ -38,6 +38,37 @@ def _stem(source: str) -> str:
     return stem
 
 
+def _write_csv(path: str, best, failed) -> None:
+    """One row per curve: the first-ranked candidate (``best``: ``(source, FitResult)``),
+    then the curves that could not be fitted with their error."""
+    import csv
+
+    names = list(dict.fromkeys(n for _, r in best if r is not None for n in r.parameters))
+    columns = ["file", "model", "reduced_chi2", "acceptable", "probability", "bic"] + \
+        [c for n in names for c in (n, f"{n}_error")] + ["error"]
+    rows = []
+    for source, r in best:
+        row = {"file": source}
+        if r is not None:
+            row.update(model=r.model, reduced_chi2=_csv_number(r.reduced_chi2), acceptable=r.acceptable,
+                       probability=_csv_number(r.probability), bic=_csv_number(r.bic))
+            for n, (value, error) in r.parameters.items():
+                row[n], row[f"{n}_error"] = _csv_number(value), _csv_number(error)
+        rows.append(row)
+    rows += [{"file": source, "error": message} for source, message in failed]
+    try:
+        with open(path, "w", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=columns)
+            writer.writeheader()
+            writer.writerows(rows)
+    except OSError as exc:
+        raise UsageError(f"Cannot write {path} ({exc.strerror or exc}); check the --csv path.") from None
+
+
+def _csv_number(value):
+    return "" if value is None or not math.isfinite(value) else f"{value:.6g}"
+
+
 def _write_pars(directory: str, source: str, ranked) -> None:
     """One bumps ``.par`` file per fitted candidate of ``source`` in ``directory``."""
     try:
@@ -194,6 +225,8 @@ def _overruled(results):
               help="Write data, fits and residuals to PATH (one file: PATH; several: PATH-<file stem>.png).")
 @click.option("--json", "as_json", is_flag=True,
               help='Print a JSON array of {"file", "candidates": [...]} in final rank order.')
+@click.option("--csv", "csv_path", metavar="FILE", type=click.Path(dir_okay=False),
+              help="Write one row per curve to FILE: the first-ranked candidate, its fit quality and parameters.")
 @click.option("--bumps-pars", "pars_dir", metavar="DIR", type=click.Path(file_okay=False),
               help="Write each candidate's fitted parameters as a bumps .par file, DIR/<file>-<model>.par.")
 @click.option("--rank-by", "rank_by", type=click.Choice(list(_ORDER)), default=DEFAULT_RANKING,
@@ -222,7 +255,8 @@ def _overruled(results):
 @click.option("--workers", type=click.IntRange(min=1), help="Parallel fitting processes (default: all cores).")
 @click.option("--q-units", "q_units", metavar="A|nm",
               help="Units of q in the files, overriding what they say (default: as the file says, else 1/Å).")
-def fit(files, classifier_path, top, models, resolution, budget, starts, plot_path, as_json, pars_dir, rank_by, fix,
+def fit(files, classifier_path, top, models, resolution, budget, starts, plot_path, as_json, csv_path, pars_dir,
+        rank_by, fix,
         polydisperse, pd_type, monodisperse, slit_length, slit_width, seed, workers, q_units):
     """Fit the most probable scattering models to each measured curve in FILES
     (files, or directories standing for the files in them)
@@ -246,6 +280,7 @@ def fit(files, classifier_path, top, models, resolution, budget, starts, plot_pa
       sasnets fit --model sphere --polydisperse radius --pd-type schulz ludox.xml
       sasnets fit --model sphere --slit-length 0.117 usans.txt
       sasnets fit sample.xml --json --bumps-pars pars/ > fits.json
+      sasnets fit measurements/ --csv fits.csv
     """
     from .. import fitting
     from ..stores.measured import MeasuredFileWarning, load_curves, parse_q_units
@@ -317,7 +352,7 @@ def fit(files, classifier_path, top, models, resolution, budget, starts, plot_pa
                 results[i] = res
                 bars(Progress("fitting", done, len(jobs)))
 
-    out = []
+    out, best = [], []
     for path, curve, span in entries:
         neutral = 1.0 / len(classifier.labels) if classifier is not None else None  # models it does not know
         ranked = fitting.rank_fits([results[i] for i in span], default_probability=neutral, by=rank_by)
@@ -333,6 +368,9 @@ def fit(files, classifier_path, top, models, resolution, budget, starts, plot_pa
             click.echo(f"plot written to {target}", err=True)
         if pars_dir:
             _write_pars(pars_dir, path, ranked)
+        best.append((path, ranked[0] if ranked else None))
+    if csv_path:
+        _write_csv(csv_path, best, failed)
     if as_json:
         out += [{"file": path, "error": message, "candidates": []} for path, message in failed]
         click.echo(json.dumps(out, indent=2))

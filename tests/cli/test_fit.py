@@ -352,3 +352,19 @@ def test_fit_takes_a_directory_of_files(cli_runner, sphere_file, tmp_path):
     result = cli_runner.invoke(cli, ["fit", str(tmp_path), "--model", "sphere", "--monodisperse", "--json", *FAST])
     assert result.exit_code == 0, result.output
     assert [os.path.basename(e["file"]) for e in json.loads(result.stdout)] == ["a.dat", "b.dat"]
+
+
+def test_csv_has_one_row_per_curve_with_the_first_candidate_and_errors(cli_runner, sphere_file, tmp_path):
+    import csv
+
+    bad = tmp_path / "broken.dat"
+    bad.write_text("not numbers\n")
+    table = tmp_path / "fits.csv"
+    result = cli_runner.invoke(cli, ["fit", sphere_file, str(bad), "--model", "sphere", "--model", "lamellar",
+                                     "--monodisperse", "--csv", str(table), *FAST])
+    assert result.exit_code == 1  # the broken file
+    rows = list(csv.DictReader(open(table)))
+    assert [r["file"] for r in rows] == [sphere_file, str(bad)]
+    assert rows[0]["model"] == "sphere" and rows[0]["acceptable"] == "True" and abs(float(rows[0]["radius"]) - 60) < 2
+    assert float(rows[0]["radius_error"]) > 0 and rows[0]["error"] == ""
+    assert rows[1]["model"] == "" and rows[1]["error"]
