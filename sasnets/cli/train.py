@@ -122,7 +122,8 @@ def build_specs(qmin, qmax, nq, channels, augment, augment_set=()):
 @click.option("--label-smoothing", type=float, default=None, help="Label smoothing of the loss (default: the recipe's).")
 @click.option("--patience", type=int, default=None, help="Stop after this many epochs without a better validation accuracy.")
 @click.option("--hyper", multiple=True, metavar="NAME=VALUE", help="Architecture hyper-parameter (repeatable; VALUE is JSON).")
-@click.option("--resume", is_flag=True, help="Continue the interrupted run in RUN exactly where it stopped.")
+@click.option("--resume", is_flag=True, help="Continue the interrupted run in RUN exactly where it stopped; with "
+              "--epochs above its own, train it longer (the learning-rate schedule is stretched over the new total).")
 @click.option("--overwrite", is_flag=True, help="Replace the classifier already in RUN.")
 @click.option("--distribute", is_flag=True, help="Train on all GPUs (or logical CPU devices) with tf.distribute.MirroredStrategy.")
 @click.option("--tensorboard/--no-tensorboard", default=True, show_default=True, help="Write TensorBoard logs to RUN/logs.")
@@ -140,6 +141,7 @@ def train_command(store, output, arch, tag, val_tag, val_fraction, models, qmin,
     Examples:
       sasnets train data.h5 -o runs/mine --epochs 20
       sasnets train data.h5 -o runs/mine --resume
+      sasnets train data.h5 -o runs/mine --resume --epochs 40
       sasnets train data.h5 -o runs/big --arch resnet1d_large --models 'shape:cylinder'
     """
     from ..training.train import train

@@ -55,6 +55,8 @@ class RunPlan:
     #: ``None``: stream when the data would not fit in memory
     stream: bool | None
     resumed: bool
+    #: a resumed run given more epochs than it was planned with (``--resume --epochs N``)
+    extended: bool = False
 
     @property
     def hyper_json(self) -> dict:
@@ -108,20 +110,26 @@ def _coerce_specs(qgrid, preprocess, augment) -> tuple:
 def _resumed_plan(ckpt_dir: str, given: dict, recipe_given: dict, specs: dict) -> RunPlan:
     """The :class:`RunPlan` saved in ``ckpt_dir``'s ``plan.json``, after
     checking that the options ``given``, the recipe fields ``recipe_given``
-    and the spec objects ``specs`` agree with it (``None`` agrees with all)."""
+    and the spec objects ``specs`` agree with it (``None`` agrees with all).
+    More epochs than the saved run's extend it (``plan.extended``); fewer
+    are refused like any other difference."""
     with open(os.path.join(ckpt_dir, PLAN_FILE)) as fh:
         saved = json.load(fh)
     _check_same(saved, given)
-    _check_same(saved["recipe"], recipe_given)
+    epochs = recipe_given.get("epochs")
+    extended = epochs is not None and int(epochs) > int(saved["recipe"]["epochs"])
+    _check_same(saved["recipe"], {**recipe_given, "epochs": None} if extended else recipe_given)
     for key, value in specs.items():
         if value is not None and value.to_dict() != saved[key]:
             raise UsageError(f"--resume continues the saved run; its {key} differs from the one given. "
                              "Drop that option or start a new run with --overwrite.")
-    return RunPlan(architecture=get_architecture(saved["architecture"]), recipe=Recipe.from_dict(saved["recipe"]),
+    recipe = Recipe.from_dict(saved["recipe"])
+    return RunPlan(architecture=get_architecture(saved["architecture"]),
+                   recipe=recipe.replace(epochs=int(epochs)) if extended else recipe,
                    qgrid=QGrid.from_dict(saved["qgrid"]), preprocess=PreprocessSpec.from_dict(saved["preprocess"]),
                    augment=AugmentSpec.from_dict(saved["augment"]), hyper=saved["hyper"], seed=saved["seed"],
                    labels=saved["labels"], stream=saved["streaming"], tag=saved["tag"], val_tag=saved["val_tag"],
-                   val_fraction=saved["val_fraction"], models=None, resumed=True)
+                   val_fraction=saved["val_fraction"], models=None, resumed=True, extended=extended)
 
 
 def _check_same(plan: dict, given: dict) -> None:

@@ -106,6 +106,12 @@ def train(store, outdir: str, *, arch: str | None = None, tag: str = "train", va
     strategy = _strategy(distribute)
     model = _build_network(plan, data, strategy, jit_compile)
     state, best_values = _restore_checkpoint(model, ckpt_dir) if plan.resumed else (RunState(), None)
+    if plan.extended:
+        if state.stopped_early:
+            raise UsageError(f"The run in {outdir!r} stopped early at epoch {state.epoch} (validation accuracy "
+                             f"stopped improving after epoch {state.best_epoch}); more epochs would not train it "
+                             "further. Start a new run (--overwrite) to train longer.")
+        write_plan(ckpt_dir, plan, data, store_url)  # a later --resume continues the longer run
     best_values = _run_epochs(model, data, plan, state, best_values, outdir=outdir, ckpt_dir=ckpt_dir,
                               tensorboard=tensorboard, max_epochs_this_call=max_epochs_this_call, notify=notify)
     clf = write_classifier(outdir, model, best_values, state, plan, data, ckpt_dir=ckpt_dir, distribute=distribute,

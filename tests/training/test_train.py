@@ -106,6 +106,23 @@ def test_resume_continues_exactly_and_same_seed_gives_same_network(trained, toy_
 
 
 @pytest.mark.slow  # trains a network
+def test_resume_with_more_epochs_extends_the_run(toy_store, tmp_path, fast):
+    run = str(tmp_path / "run")
+    train(toy_store, run, epochs=1, seed=3, **fast)
+    with pytest.raises(UsageError, match="epochs is 1, not 0"):
+        train(toy_store, run, resume=True, epochs=0, tensorboard=False)
+    events = []
+    clf = train(toy_store, run, resume=True, epochs=3, tensorboard=False, progress=events.append)
+    assert [h["epoch"] for h in json.load(open(os.path.join(run, "history.json")))] == [1, 2, 3]
+    assert clf.meta.training["epochs_run"] == 3 and clf.meta.training["recipe"]["epochs"] == 3
+    assert [e.done for e in events if e.stage == "epoch_end"] == [2, 3]
+    plan = json.load(open(os.path.join(run, "checkpoint", "plan.json")))
+    assert plan["recipe"]["epochs"] == 3  # a later --resume continues the longer run
+    again = train(toy_store, run, resume=True, tensorboard=False)
+    assert again.meta.training["epochs_run"] == 3
+
+
+@pytest.mark.slow  # trains a network
 def test_different_seed_gives_a_different_network(trained, other_seed):
     assert not all(np.array_equal(x, y) for x, y in zip(_weights(trained[0]), _weights(other_seed)))
 
