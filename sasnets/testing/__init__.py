@@ -34,7 +34,7 @@ from ._architectures import (ARCHITECTURE_CHECKS, INPUT_SHAPE, N_CLASSES, check_
                              check_architecture_save_and_load, check_architecture_trains_a_step)
 from ._core import CheckFailed, check_name
 from ._data import FIXTURE_MODELS, fixture_batch, synthetic_result
-from ._stores import (STORE_CHECKS, check_store, check_store_missing_tag, check_store_provenance,
+from ._stores import (STORE_CHECKS, canonical, check_store, check_store_missing_tag, check_store_provenance,
                       check_store_queries, check_store_read_only, check_store_round_trip, check_store_streaming,
                       store_factory)
 
@@ -49,7 +49,7 @@ __all__ = [
     "check_architecture_numpy_runtime",
     "check_analyzer_writes_files", "check_analyzer_without_embeddings",
     # what the checks run on
-    "store_factory", "fixture_batch", "FIXTURE_MODELS", "synthetic_result", "INPUT_SHAPE", "N_CLASSES",
+    "store_factory", "canonical", "fixture_batch", "FIXTURE_MODELS", "synthetic_result", "INPUT_SHAPE", "N_CLASSES",
 ]
 
 _CHECKS = {"stores": STORE_CHECKS, "architectures": ARCHITECTURE_CHECKS, "analyzers": ANALYZER_CHECKS}

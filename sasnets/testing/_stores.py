@@ -13,7 +13,7 @@ import numpy as np
 from ._core import expect, run_all, run_check
 from ._data import fixture_batch
 
-__all__ = ["check_store", "store_factory", "STORE_CHECKS", "check_store_round_trip", "check_store_queries",
+__all__ = ["check_store", "store_factory", "canonical", "STORE_CHECKS", "check_store_round_trip", "check_store_queries",
            "check_store_streaming", "check_store_provenance", "check_store_read_only", "check_store_missing_tag"]
 
 _COLUMNS = ("q", "dq", "iq", "diq")
@@ -68,8 +68,9 @@ def _label(key) -> str:
     return f"the {key[0]} curve with index {key[1]} and seed {key[2]}"
 
 
-def _canonical(batch):
-    """Curves sorted by (model, index, seed): a store may keep curves grouped by model."""
+def canonical(batch):
+    """The curves of ``batch`` sorted by (model, index, seed), to compare what
+    stores return: a store may keep curves grouped by model."""
     return batch.take(sorted(range(len(batch)), key=lambda i: _key(batch, i)))
 
 
@@ -93,7 +94,7 @@ def _expect_same_curves(got, want, what: str, params: bool = True) -> None:
            + (f"; not written (or twice): {', '.join(_label(k) for k in sorted(extra))}" if extra else ""))
     if params:
         expect(got.params is not None, f"{what} returned no parameters (params is None) though they were asked for")
-    got, want = _canonical(got), _canonical(want)
+    got, want = canonical(got), canonical(want)
     for i in range(len(want)):
         label = _label(_key(want, i))
         a, b = got.curve(i), want.curve(i)

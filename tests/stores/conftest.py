@@ -43,8 +43,3 @@ def pg_url(pg_server):
     conn.close()
     return f"postgresql://{pg_server.user}@127.0.0.1:{pg_server.port}/{name}"
 
-
-def canonical(batch):
-    """Curves sorted by (model, index, seed): directory stores keep curves grouped by model."""
-    order = sorted(range(len(batch)), key=lambda i: (str(batch.models[i]), int(batch.indices[i]), int(batch.seeds[i])))
-    return batch.take(order)

@@ -8,8 +8,7 @@ from sasnets.cli import cli
 from sasnets.stores import open_store
 from sasnets.stores.aggr import write_legacy_aggr
 from sasnets.stores.convert import convert
-
-from .conftest import canonical
+from sasnets.testing import canonical
 
 
 @pytest.fixture

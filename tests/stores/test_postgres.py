@@ -7,8 +7,7 @@ import pytest
 from sasnets.data import CurveBatch
 from sasnets.errors import StoreError, UsageError
 from sasnets.stores import open_store
-
-from .conftest import canonical
+from sasnets.testing import canonical
 
 pytestmark = [pytest.mark.postgres, pytest.mark.xdist_group("postgres")]
 
