@@ -7,76 +7,91 @@
 # training continues with --resume.  PRETRAIN_DIR (default
 # /tmp/sasnets-pretrain) holds the stores, the training run and the
 # evaluation; nothing large lands in the repository.
-# Curves per model are budgeted by the measured cost of one 150-point curve on
-# one CPU core (superball ~1.7 s; the paracrystals, pringle and
-# truncated_octahedron ~0.3 s; the orientation-averaged shapes listed as
-# MEDIUM 0.02-0.08 s; everything else 1-100 ms):  PRETRAIN_COUNT (default 1200)
-# for the cheap models, PRETRAIN_MEDIUM (400), PRETRAIN_SLOW (150) and
-# PRETRAIN_SLOWEST (60).  Curves use the instrument preset (each its own q
-# window, point count, noise, scale and background; particle shapes no larger
-# than pi/qmin).  The model card (sasnets/pretrained/MODEL_CARD.md) records
-# the budgets and epochs the shipped classifier was trained with.
+# Classes: every sasmodels scattering model, and every product F@S of a form
+# factor that can take a structure factor with hardsphere, hayter_msa,
+# squarewell and stickyhardsphere (203 in all); the classifier names the pair.
+# Curves per class are budgeted by the measured cost of one training curve on
+# one core (scripts/model_costs.py, which wrote scripts/pretrain_costs.json):
+# the cheap tier (< 20 ms: 118 classes) gets PRETRAIN_COUNT (1000) curves, the
+# medium tier (20-200 ms) PRETRAIN_MEDIUM (300), slow (0.2-1.5 s) PRETRAIN_SLOW
+# (80), slowest (paracrystals, superball, a few products: > 1.5 s) PRETRAIN_SLOWEST
+# (25), and pringle, whose dispersity alone costs 26 s a curve, is simulated
+# monodisperse (PRETRAIN_MONO, 60).  Curves use the realistic preset: each its
+# own q window, point count, noise, scale and background, size dispersity
+# (15 points a curve; 6 for the slow tier, 4 for the slowest), 15 % slit-smeared
+# USANS/USAXS curves, physical S(q) parameters for products, particle sizes
+# shrunk into the q window; plus PRETRAIN_ANY (200) curves per cheap class with
+# any size (up to sasmodels' random() and past what the window resolves).
+# Training warm-starts from the shipped instrument classifier
+# (--init-from, PRETRAIN_INIT) and the model card
+# (sasnets/pretrained/MODEL_CARD.md) records the budgets and epochs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DIR=${PRETRAIN_DIR:-/tmp/sasnets-pretrain}
-STORE=$DIR/data.h5      # test tag (smeared like measurements)
+STORE=$DIR/data.h5      # test and calibration tags (smeared like measurements)
 TRAIN=$DIR/train.h5     # training curves
 RUN=$DIR/classifier
 ARCH=${PRETRAIN_ARCH:-resnet1d_large}
-NAME=${PRETRAIN_NAME:-instrument-resnet1d-large}
-EPOCHS=${PRETRAIN_EPOCHS:-80}
-CHEAP_COUNT=${PRETRAIN_COUNT:-1200}
-MEDIUM_COUNT=${PRETRAIN_MEDIUM:-400}
-SLOW_COUNT=${PRETRAIN_SLOW:-150}
-SLOWEST_COUNT=${PRETRAIN_SLOWEST:-60}
+NAME=${PRETRAIN_NAME:-realistic-resnet1d-large}
+INIT=${PRETRAIN_INIT-sasnets/pretrained/instrument-resnet1d-large}
+EPOCHS=${PRETRAIN_EPOCHS:-30}
+CHEAP_COUNT=${PRETRAIN_COUNT:-1000}
+MEDIUM_COUNT=${PRETRAIN_MEDIUM:-300}
+SLOW_COUNT=${PRETRAIN_SLOW:-80}
+SLOWEST_COUNT=${PRETRAIN_SLOWEST:-25}
+MONO_COUNT=${PRETRAIN_MONO:-60}
+ANY_COUNT=${PRETRAIN_ANY:-200}
 STAGE=${1:-all}
 mkdir -p "$DIR"
 
-SLOWEST=(superball)
-SLOW=(bcc_paracrystal fcc_paracrystal sc_paracrystal pringle truncated_octahedron)
-MEDIUM=(micromagnetic_FF_3D core_shell_parallelepiped two_yukawa elliptical_cylinder
-        triaxial_ellipsoid core_shell_bicelle_elliptical
-        core_shell_bicelle_elliptical_belt_rough barbell parallelepiped capped_cylinder)
-exclude_args=()
-for m in "${SLOWEST[@]}" "${SLOW[@]}" "${MEDIUM[@]}"; do exclude_args+=(-x "$m"); done
+tier() { python scripts/model_costs.py tier "$1"; }
+mapfile -t CHEAP < <(tier cheap)
+mapfile -t MEDIUM < <(tier medium)
+mapfile -t SLOW < <(tier slow)
+mapfile -t SLOWEST < <(tier slowest)
+mapfile -t MONO < <(tier mono)
 
-gen_into() {  # gen_into STORE TAG SEED COUNT MODELS... [generate options]
+gen() {  # gen STORE TAG SEED COUNT [generate options] -- MODELS...
     local store=$1 tag=$2 seed=$3 count=$4; shift 4
-    sasnets generate "$@" --preset instrument --count "$count" --tag "$tag" \
-        --seed "$seed" -o "$store"
+    local opts=()
+    while [[ $1 != -- ]]; do opts+=("$1"); shift; done
+    shift
+    sasnets generate "$@" --preset realistic "${opts[@]}" --count "$count" --tag "$tag" \
+        --seed "$seed" --workers 1 -q -o "$store"
 }
 
-gen_every_model() {  # gen_every_model TAG SEED CHEAP MEDIUM SLOW SLOWEST: curves per model by cost, into STORE
-    local tag=$1 seed=$2
-    gen_into "$STORE" "$tag" "$seed" "$3" all "${exclude_args[@]}"
-    gen_into "$STORE" "$tag" "$seed" "$4" "${MEDIUM[@]}"
-    gen_into "$STORE" "$tag" "$seed" "$5" "${SLOW[@]}"
-    gen_into "$STORE" "$tag" "$seed" "$6" "${SLOWEST[@]}"
+gen_tiers() {  # gen_tiers STORE TAG SEED CHEAP MEDIUM SLOW SLOWEST MONO [generate options]: one process
+    local store=$1 tag=$2 seed=$3 c=$4 m=$5 s=$6 x=$7 o=$8; shift 8
+    gen "$store" "$tag" "$seed" "$c" "$@" --pd-points 15 -- "${CHEAP[@]}"
+    gen "$store" "$tag" "$seed" "$m" "$@" --pd-points 15 -- "${MEDIUM[@]}"
+    gen "$store" "$tag" "$seed" "$s" "$@" --pd-points 6 -- "${SLOW[@]}"
+    gen "$store" "$tag" "$seed" "$x" "$@" --pd-points 4 -- "${SLOWEST[@]}"
+    gen "$store" "$tag" "$seed" "$o" "$@" --mono -- "${MONO[@]}"
 }
 
 if [[ $STAGE == generate || $STAGE == all ]]; then
-    # Test set first (small), then the training set, cheapest models first.
-    gen_every_model test 2 60 60 40 30
-    # Calibration set: smeared like the test set, other seed; the softmax
-    # temperature is fitted on it (the validation curves are unsmeared).
-    gen_every_model calibrate 3 30 30 20 15
-    # Training set, unsmeared (--resolution 0): the training augmentation adds
-    # instrument-like resolution smearing per curve and epoch, and unsmeared
-    # curves are cheaper to simulate (no extra smearing points).  Four processes in parallel, each writing its own store (one
-    # HDF5 file has one writer), merged afterwards with sasnets convert.
-    gen_into "$DIR/train-medium.h5" train 1 "$MEDIUM_COUNT" "${MEDIUM[@]}" --resolution 0 --workers 1 \
-        > "$DIR/generate-medium.log" 2>&1 &
-    medium_pid=$!
-    gen_into "$DIR/train-slow.h5" train 1 "$SLOW_COUNT" "${SLOW[@]}" --resolution 0 --workers 1 \
-        > "$DIR/generate-slow.log" 2>&1 &
-    slow_pid=$!
-    gen_into "$DIR/train-superball.h5" train 1 "$SLOWEST_COUNT" "${SLOWEST[@]}" --resolution 0 --workers 1 \
-        > "$DIR/generate-superball.log" 2>&1 &
-    superball_pid=$!
-    gen_into "$TRAIN" train 1 "$CHEAP_COUNT" all "${exclude_args[@]}" --resolution 0
-    wait "$medium_pid" "$slow_pid" "$superball_pid"
-    for part in medium slow superball; do
+    # Two processes (one HDF5 file has one writer), merged afterwards with
+    # sasnets convert.  The test tag (seed 2) and the calibration tag (seed 3,
+    # for the softmax temperature) are smeared like measurements (2-10 % dQ/Q);
+    # the training curves are unsmeared (--resolution 0): the training
+    # augmentation smears each curve anew every epoch, and unsmeared curves are
+    # cheaper to simulate.
+    (
+        gen_tiers "$STORE" test 2 25 20 12 8 10
+        gen_tiers "$STORE" calibrate 3 15 10 6 4 6
+        gen "$DIR/train-any.h5" train 4 "$ANY_COUNT" --resolution 0 --any-size --pd-points 15 -- "${CHEAP[@]}"
+        gen "$DIR/train-b.h5" train 1 "$SLOW_COUNT" --resolution 0 --pd-points 6 -- "${SLOW[@]}"
+    ) > "$DIR/generate-b.log" 2>&1 &
+    b_pid=$!
+    (
+        gen "$TRAIN" train 1 "$CHEAP_COUNT" --resolution 0 --pd-points 15 -- "${CHEAP[@]}"
+        gen "$TRAIN" train 1 "$MEDIUM_COUNT" --resolution 0 --pd-points 15 -- "${MEDIUM[@]}"
+        gen "$TRAIN" train 1 "$MONO_COUNT" --resolution 0 --mono -- "${MONO[@]}"
+        gen "$TRAIN" train 1 "$SLOWEST_COUNT" --resolution 0 --pd-points 4 -- "${SLOWEST[@]}"
+    ) > "$DIR/generate-a.log" 2>&1
+    wait "$b_pid"
+    for part in any b; do
         sasnets convert "$DIR/train-$part.h5" "$TRAIN" --tag train
     done
     sasnets info "$TRAIN"

@@ -42,7 +42,7 @@ class ProgressPrinter:
         if self.quiet:
             return
         info = event.info
-        if event.stage == "data":
+        if event.stage in ("data", "warm_start"):
             click.echo(event.message, err=True)
         elif event.stage == "start":
             what = "resuming" if info["resumed"] else "training"
@@ -125,12 +125,15 @@ def build_specs(qmin, qmax, nq, channels, augment, augment_set=()):
 @click.option("--resume", is_flag=True, help="Continue the interrupted run in RUN exactly where it stopped; with "
               "--epochs above its own, train it longer (the learning-rate schedule is stretched over the new total).")
 @click.option("--overwrite", is_flag=True, help="Replace the classifier already in RUN.")
+@click.option("--init-from", metavar="CLASSIFIER", default=None,
+              help="Warm start: begin from this classifier's weights ('default' = the shipped one); a label F@S it "
+                   "lacks starts from F's output row. Architecture, q-grid and channels default to its own.")
 @click.option("--distribute", is_flag=True, help="Train on all GPUs (or logical CPU devices) with tf.distribute.MirroredStrategy.")
 @click.option("--tensorboard/--no-tensorboard", default=True, show_default=True, help="Write TensorBoard logs to RUN/logs.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress output.")
 def train_command(store, output, arch, tag, val_tag, val_fraction, models, qmin, qmax, nq, channels, augment,
                   augment_set, stream, seed, threads, epochs, batch_size, learning_rate, label_smoothing, patience, hyper,
-                  resume, overwrite, distribute, tensorboard, quiet):
+                  resume, overwrite, init_from, distribute, tensorboard, quiet):
     """Train a classifier on the curves of STORE (a file or URL) and save it to RUN.
 
     RUN receives classifier.json, network.keras (best validation epoch),
@@ -143,6 +146,7 @@ def train_command(store, output, arch, tag, val_tag, val_fraction, models, qmin,
       sasnets train data.h5 -o runs/mine --resume
       sasnets train data.h5 -o runs/mine --resume --epochs 40
       sasnets train data.h5 -o runs/big --arch resnet1d_large --models 'shape:cylinder'
+      sasnets train products.h5 -o runs/warm --init-from default --epochs 10
     """
     from ..training.train import train
 
@@ -154,7 +158,7 @@ def train_command(store, output, arch, tag, val_tag, val_fraction, models, qmin,
             epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, label_smoothing=label_smoothing,
             patience=patience, hyper=parse_settings(hyper) or None, qgrid=qgrid, preprocess=preprocess, augment=aug,
             seed=seed, resume=resume, overwrite=overwrite, distribute=distribute, stream=stream,
-            tensorboard=tensorboard, threads=threads, progress=printer)
+            tensorboard=tensorboard, threads=threads, init_from=_init_from(init_from), progress=printer)
     except KeyboardInterrupt:
         printer.close()
         click.echo(f"Interrupted; every finished epoch is checkpointed in {output}; continue with: "
@@ -167,6 +171,17 @@ def train_command(store, output, arch, tag, val_tag, val_fraction, models, qmin,
         click.echo(f"validation top-1 {m['val_accuracy']:.3f}, top-5 {m['val_top5']:.3f} "
                    f"(best epoch {m['best_epoch']}, temperature {classifier.temperature:.2f})", err=True)
     click.echo(output)
+
+
+def _init_from(value):
+    """The classifier of --init-from: a path, or 'default' for the shipped one."""
+    if value is None:
+        return None
+    if value == "default":
+        from ..classifier import load_default_classifier
+
+        return load_default_classifier()
+    return value
 
 
 COMMANDS = [train_command]

@@ -213,11 +213,18 @@ def _jsonable(value):
     return json.loads(json.dumps(value, sort_keys=True, default=str))
 
 
-def _check_compatible(store, tag: str, options: GenerationOptions) -> None:
-    """Refuse to top up a tag generated with other options (its seeds would mislead)."""
+def _check_compatible(store, tag: str, options: GenerationOptions, models: Sequence[str]) -> None:
+    """Refuse to top up a model of a tag generated with other options (its seeds would mislead).
+
+    Only the earlier runs that wrote one of ``models`` count: other models of
+    the tag may have been simulated with other options (e.g. fewer dispersity
+    points for costly models), since every curve's seed is its model's own.
+    """
     if tag not in store.tags():
         return
-    runs = [r for r in store.provenance(tag) if r.get("command") == "generate" and "options" in r]
+    wanted = set(models)
+    runs = [r for r in store.provenance(tag) if r.get("command") == "generate" and "options" in r
+            and ("models" not in r or wanted & set(r["models"]))]
     if not runs:
         return
     recorded = runs[-1]["options"]
@@ -439,7 +446,7 @@ def generate(store, models: Iterable[str] | str, count: int, tag: str = "train",
     executor = None
     report = GenerationReport(store=handle.url, tag=tag, count=int(count), engine=engine, workers=1)
     try:
-        _check_compatible(handle, tag, options)
+        _check_compatible(handle, tag, options, [e.name for e in entries])
         missing: dict[str, list[int]] = {}
         tag_exists = tag in handle.tags()
         for e in entries:

@@ -191,6 +191,7 @@ def _classifier_meta(plan: RunPlan, data: TrainingData, state: RunState, metrics
                      "stopped_early": state.stopped_early, "finished": finished,
                      "seconds": round(state.seconds, 3), "steps_per_epoch": data.steps_per_epoch,
                      "distribute": bool(distribute), "replicas": int(replicas),
-                     "deterministic": bool(deterministic), "weights": "best validation accuracy"},
+                     "deterministic": bool(deterministic), "weights": "best validation accuracy",
+                     "init_from": plan.init_from},
         "data": data.describe(), "metrics": metrics, "temperature": temperature, "versions": versions(),
     }

@@ -57,6 +57,8 @@ class RunPlan:
     resumed: bool
     #: a resumed run given more epochs than it was planned with (``--resume --epochs N``)
     extended: bool = False
+    #: the classifier a new run started from (``--init-from``; :mod:`sasnets.training.warm_start`)
+    init_from: str | None = None
 
     @property
     def hyper_json(self) -> dict:
@@ -65,7 +67,7 @@ class RunPlan:
 
 
 def plan_run(ckpt_dir: str, resume: bool, *, arch, tag, val_tag, val_fraction, models, hyper, seed, stream,
-              qgrid, preprocess, augment, recipe_options: dict) -> RunPlan:
+              qgrid, preprocess, augment, recipe_options: dict, init_from: str | None = None) -> RunPlan:
     """The :class:`RunPlan` of a new run, or of the run saved in ``ckpt_dir``
     when resuming (checking that the options given, those not ``None``,
     agree with it).  ``recipe_options`` are the :class:`Recipe` fields given."""
@@ -87,7 +89,7 @@ def plan_run(ckpt_dir: str, resume: bool, *, arch, tag, val_tag, val_fraction, m
         augment = AugmentSpec() if recipe.augment else AugmentSpec.off()
     return RunPlan(architecture=architecture, recipe=recipe, hyper=hyper_used, tag=tag, val_tag=val_tag,
                    val_fraction=val_fraction, models=models, seed=seed, qgrid=qgrid, preprocess=preprocess,
-                   augment=augment, labels=None, stream=stream, resumed=False)
+                   augment=augment, labels=None, stream=stream, resumed=False, init_from=init_from)
 
 
 def _coerce_specs(qgrid, preprocess, augment) -> tuple:
@@ -129,7 +131,8 @@ def _resumed_plan(ckpt_dir: str, given: dict, recipe_given: dict, specs: dict) -
                    qgrid=QGrid.from_dict(saved["qgrid"]), preprocess=PreprocessSpec.from_dict(saved["preprocess"]),
                    augment=AugmentSpec.from_dict(saved["augment"]), hyper=saved["hyper"], seed=saved["seed"],
                    labels=saved["labels"], stream=saved["streaming"], tag=saved["tag"], val_tag=saved["val_tag"],
-                   val_fraction=saved["val_fraction"], models=None, resumed=True, extended=extended)
+                   val_fraction=saved["val_fraction"], models=None, resumed=True, extended=extended,
+                   init_from=saved.get("init_from"))
 
 
 def _check_same(plan: dict, given: dict) -> None:
@@ -152,7 +155,7 @@ def write_plan(ckpt_dir: str, plan: RunPlan, data: TrainingData, store_url: str)
         "recipe": plan.recipe.to_dict(), "tag": plan.tag, "val_tag": plan.val_tag, "val_fraction": plan.val_fraction,
         "models": sorted(plan.models) if plan.models else None, "seed": plan.seed, "labels": data.labels,
         "qgrid": data.qgrid.to_dict(), "preprocess": plan.preprocess.to_dict(), "augment": plan.augment.to_dict(),
-        "streaming": data.streaming, "store": strip_password(store_url),
+        "streaming": data.streaming, "store": strip_password(store_url), "init_from": plan.init_from,
     }
     os.makedirs(ckpt_dir, exist_ok=True)
     write_json_atomic(os.path.join(ckpt_dir, PLAN_FILE), saved)

@@ -35,7 +35,7 @@ from ..data.augment import AugmentSpec
 from ..data.preprocess import PreprocessSpec
 from ..data.qgrid import QGrid
 from ..errors import DataError, UsageError
-from ..classifier import ARTIFACTS, Classifier
+from ..classifier import ARTIFACTS, Classifier, resolve_classifier
 from ..networks.base import make_loss, make_optimizer
 from ._artifacts import fit_temperature, versions, write_classifier, write_history
 from .checkpoint import (RunState, assign_variables, latest_checkpoint, load_checkpoint, network_variables,
@@ -43,6 +43,7 @@ from .checkpoint import (RunState, assign_variables, latest_checkpoint, load_che
 from .data import TrainingData, prepare_data
 from ..progress import ProgressCallback, notifier
 from .plan import RunPlan, plan_run, write_plan
+from .warm_start import copy_weights, warm_start_defaults
 
 __all__ = ["train", "configure_backend", "fit_temperature", "versions"]
 
@@ -78,7 +79,7 @@ def train(store, outdir: str, *, arch: str | None = None, tag: str = "train", va
           resume: bool = False, overwrite: bool = False, distribute: bool = False,
           stream: bool | None = None, memory_limit: int | None = None, tensorboard: bool = True,
           threads: int | None = None, deterministic: bool = True, calibrate: bool = True, jit_compile: bool = False,
-          max_epochs_this_call: int | None = None,
+          max_epochs_this_call: int | None = None, init_from=None,
           progress: ProgressCallback | None = None) -> Classifier:
     """Train a classifier on tag ``tag`` of ``store`` and save it to ``outdir``.
 
@@ -88,17 +89,29 @@ def train(store, outdir: str, *, arch: str | None = None, tag: str = "train", va
     ``resume=True`` they are read from the interrupted run, and giving a
     different value is an error.  ``max_epochs_this_call`` stops after that
     many epochs in this call (the run stays resumable), which tests and
-    time-boxed jobs use.  Returns the trained :class:`Classifier`.
+    time-boxed jobs use.  ``init_from`` (a classifier or its path) starts a
+    new run from that classifier's weights (:mod:`sasnets.training.warm_start`;
+    architecture, hyper-parameters, q-grid and channels default to its own).
+    Returns the trained :class:`Classifier`.
     """
     notify = notifier(progress)
     outdir = os.fspath(outdir)
     store_url = _store_url(store)
     _prepare_outdir(outdir, resume, overwrite)
     ckpt_dir = os.path.join(outdir, CHECKPOINT_DIR)
+    source = None
+    if init_from is not None:
+        if resume:
+            raise UsageError("--init-from starts a new run from a classifier; a resumed run continues from its own "
+                             "checkpoint, so drop --init-from.")
+        source = resolve_classifier(init_from)
+        arch, hyper, qgrid, preprocess = warm_start_defaults(source, arch=arch, hyper=hyper, qgrid=qgrid,
+                                                             preprocess=preprocess)
     plan = plan_run(ckpt_dir, resume, arch=arch, tag=tag, val_tag=val_tag, val_fraction=val_fraction, models=models,
                      hyper=hyper, seed=seed, stream=stream, qgrid=qgrid, preprocess=preprocess, augment=augment,
                      recipe_options={"epochs": epochs, "batch_size": batch_size, "learning_rate": learning_rate,
-                                     "label_smoothing": label_smoothing, "patience": patience})
+                                     "label_smoothing": label_smoothing, "patience": patience},
+                    init_from=os.path.abspath(source.path) if source is not None and source.path else None)
     configure_backend(plan.seed, threads, deterministic)
     data = _read_data(plan, store_url, memory_limit, progress)
     if not plan.resumed:
@@ -106,6 +119,10 @@ def train(store, outdir: str, *, arch: str | None = None, tag: str = "train", va
     strategy = _strategy(distribute)
     model = _build_network(plan, data, strategy, jit_compile)
     state, best_values = _restore_checkpoint(model, ckpt_dir) if plan.resumed else (RunState(), None)
+    if source is not None:
+        warm = copy_weights(model, source, data.labels)
+        notify("warm_start", 0, None, f"starting from {source.path}: {warm['labels_from_source']} of "
+               f"{len(data.labels)} labels from its rows", **warm)
     if plan.extended:
         if state.stopped_early:
             raise UsageError(f"The run in {outdir!r} stopped early at epoch {state.epoch} (validation accuracy "
