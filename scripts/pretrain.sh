@@ -35,7 +35,7 @@ RUN=$DIR/classifier
 ARCH=${PRETRAIN_ARCH:-resnet1d_large}
 NAME=${PRETRAIN_NAME:-realistic-resnet1d-large}
 INIT=${PRETRAIN_INIT-sasnets/pretrained/instrument-resnet1d-large}
-EPOCHS=${PRETRAIN_EPOCHS:-30}
+EPOCHS=${PRETRAIN_EPOCHS:-24}
 CHEAP_COUNT=${PRETRAIN_COUNT:-1000}
 MEDIUM_COUNT=${PRETRAIN_MEDIUM:-300}
 SLOW_COUNT=${PRETRAIN_SLOW:-80}
@@ -101,19 +101,17 @@ if [[ $STAGE == train || $STAGE == all ]]; then
     resume=()
     [[ -f $RUN/classifier.json || -d $RUN/checkpoint ]] && resume=(--resume)
     # The default augmentation with clean_prob 0: these curves are unsmeared and
-    # every test curve is smeared, so none is left as simulated.  Tried and not shipped:
-    # only smearing every curve 2-10 % plus a little extra noise, crop and
-    # density change, with widths [48,96,144,192]: 49.1 % / 82.5 % test
-    # top-1 / top-5 after 40 epochs against 48.9 % / 81.9 % for this recipe at
-    # 40 epochs, within the test set's noise, at 2.3x the inference cost and a
-    # worse calibration.  resnet1d for 80 epochs gave 50.3 % / 82.3 %; on 67
-    # cheap models x 600 curves (25 epochs) resnet1d_large scored 51.0 % / 85.0 %
-    # against resnet1d's 48.3 % / 83.1 %, so it is the shipped architecture
-    # (PRETRAIN_ARCH=resnet1d trains the cheaper one).
+    # every test curve is smeared, so none is left as simulated.  Warm-started
+    # from the instrument classifier (its q-grid 0.001-0.6 1/Å, 128 points, and
+    # channels; each product F@S starts from F's output row); a resumed run
+    # keeps its saved choices.  History of the recipe: the instrument
+    # classifier (83 monodisperse models) trained 80 epochs from scratch;
+    # resnet1d_large beat resnet1d (51.0 % vs 48.3 % top-1 on 67 cheap models).
     choices=(--augment-set clean_prob=0)
-    [[ ${#resume[@]} -gt 0 ]] && choices=()  # a resumed run keeps its saved choices
+    [[ -n $INIT ]] && choices+=(--init-from "$INIT")
+    [[ ${#resume[@]} -gt 0 ]] && choices=()
     sasnets train "$TRAIN" -o "$RUN" --arch "$ARCH" --tag train \
-        --qmin 0.001 --qmax 0.6 --nq 128 --epochs "$EPOCHS" --patience "$EPOCHS" --seed 0 \
+        --epochs "$EPOCHS" --patience "$EPOCHS" --seed 0 \
         "${choices[@]}" --no-tensorboard "${resume[@]}"
 fi
 

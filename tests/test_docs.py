@@ -197,7 +197,9 @@ def test_predict_json_keys_are_what_predict_writes(cli_runner, tmp_path):
     assert set(rows) == set(good), (f"documented {sorted(set(rows) - set(good))} not written, "
                                     f"written {sorted(set(good) - set(rows))} not documented")
     assert set(bad) == {"file", "error"}
-    assert set(good["predictions"][0]) == {"model", "probability"}
+    assert set(good["predictions"][0]) == {"model", "probability", "form_factor", "form_factor_probability",
+                                           "structure_factor", "structure_factor_probability"}
+    assert set(good["structure_factors"][0]) == {"structure_factor", "probability"}
 
 
 def test_evaluate_json_keys_are_what_evaluate_writes(cli_runner, tiny_store):

@@ -123,6 +123,7 @@ def classify_files(clf, files, top: int, q_units=None, progress=None, slit_lengt
     import numpy as np
 
     from ..analysis.metrics import credible_sets
+    from ..classifier.factors import factor_probabilities, split_label
     from ..stores.measured import EntryLeftOutWarning, fill_resolution, read_entries
 
     records, curves, slots = [], [], []
@@ -173,10 +174,22 @@ def classify_files(clf, files, top: int, q_units=None, progress=None, slit_lengt
         k = min(top, len(clf.labels))
         order = np.argsort(-proba, axis=1, kind="stable")
         sets = credible_sets(proba, 0.95)
+        forms, p_form, structures, p_structure = factor_probabilities(proba, clf.labels)
+        f_index = {f: i for i, f in enumerate(forms)}
+        s_index = {s_: i for i, s_ in enumerate(structures)}
         for row, slot in enumerate(slots):
             p = proba[row]
-            records[slot]["predictions"] = [{"model": clf.labels[j], "probability": float(p[j])}
-                                            for j in order[row, :k]]
+            predictions = []
+            for j in order[row, :k]:
+                form, structure = split_label(clf.labels[j])
+                predictions.append({"model": clf.labels[j], "probability": float(p[j]), "form_factor": form,
+                                    "form_factor_probability": float(p_form[row, f_index[form]]),
+                                    "structure_factor": structure,
+                                    "structure_factor_probability": float(p_structure[row, s_index[structure]])})
+            records[slot]["predictions"] = predictions
+            records[slot]["structure_factors"] = sorted(
+                ({"structure_factor": name, "probability": float(p_structure[row, i])} for i, name in enumerate(structures)),
+                key=lambda e: -e["probability"])
             records[slot]["credible95"] = [clf.labels[j] for j in order[row] if sets[row, j]]
     return records
 
@@ -196,8 +209,15 @@ def format_record(r: dict) -> str:
     lines = [f"{r['file']}: {name}, {r['points']} points, q {r['qmin']:.3g}–{r['qmax']:.3g} 1/Å "
              f"(covers {r['coverage']:.0%} of the q-grid)"]
     width = max(len(p["model"]) for p in r["predictions"])
+    products = len(r.get("structure_factors", ())) > 1  # a classifier that names structure factors
     for i, p in enumerate(r["predictions"], 1):
-        lines.append(f"  {i:>2}. {p['model']:<{width}}  {100 * p['probability']:6.2f} %")
+        line = f"  {i:>2}. {p['model']:<{width}}  {100 * p['probability']:6.2f} %"
+        if products:
+            line += f"   (form factor {100 * p['form_factor_probability']:.0f} %)"
+        lines.append(line)
+    if products:
+        lines.append("  structure factor: " + ", ".join(f"{e['structure_factor']} {100 * e['probability']:.1f} %"
+                                                        for e in r["structure_factors"]))
     cs = r["credible95"]
     shown = ", ".join(cs[:CREDIBLE_SHOWN]) + (f" … and {len(cs) - CREDIBLE_SHOWN} more (all in --json)"
                                              if len(cs) > CREDIBLE_SHOWN else "")
@@ -214,7 +234,9 @@ def format_record(r: dict) -> str:
 @click.option("--top", type=click.IntRange(min=1), default=5, show_default=True,
               help="How many scattering models to list per file.")
 @click.option("--json", "as_json", is_flag=True,
-              help='Print a JSON array: {"file", "predictions": [{"model", "probability"}, …]} or {"file", "error"}.')
+              help='Print a JSON array: {"file", "predictions": [{"model", "probability", "form_factor", '
+                   '"form_factor_probability", "structure_factor", "structure_factor_probability"}, …], '
+                   '"structure_factors", …} or {"file", "error"}.')
 @click.option("--q-units", type=click.Choice(["A", "nm"], case_sensitive=False), metavar="A|nm",
               help="Units of q in the files, overriding what they say (default: as stated, else 1/Å).")
 @click.option("--slit-length", type=float, metavar="L",
@@ -256,7 +278,8 @@ def predict(inputs, classifier_option, top, as_json, q_units, slit_length, resol
                 click.echo(f"Warning: {note}", err=True)
     if as_json:
         out = [{"file": r["file"], "error": r["error"]} if "error" in r else
-               {"file": r["file"], "predictions": r["predictions"], "credible95": r["credible95"],
+               {"file": r["file"], "predictions": r["predictions"], "structure_factors": r["structure_factors"],
+                "credible95": r["credible95"],
                 "coverage": r["coverage"], "intensity_decades": r["intensity_decades"], "format": r["format"],
                 "points": r["points"], "warnings": r["warnings"]}
                for r in records]

@@ -180,3 +180,28 @@ def test_a_directory_stands_for_the_files_in_it(tiny_classifier, cli_runner, tmp
     empty.mkdir()
     result = cli_runner.invoke(cli, ["predict", clf, str(empty)])
     assert result.exit_code == 2 and "no data files in it" in result.stderr
+
+
+def test_products_are_named_with_both_factor_probabilities(cli_runner):
+    """A classifier whose labels include products answers with the pair, the factor probabilities summed over the other."""
+    from sasnets.cli.predict import format_record
+    from sasnets.classifier.factors import factor_probabilities, split_label
+
+    labels = ["cylinder", "sphere", "sphere@hardsphere", "sphere@hayter_msa"]
+    proba = [[0.1, 0.2, 0.3, 0.4]]
+    forms, p_form, structures, p_structure = factor_probabilities(proba, labels)
+    assert forms == ["cylinder", "sphere"] and p_form[0].tolist() == pytest.approx([0.1, 0.9])
+    assert structures == ["none", "hardsphere", "hayter_msa"]
+    assert p_structure[0].tolist() == pytest.approx([0.3, 0.3, 0.4])
+    assert split_label("sphere@hayter_msa") == ("sphere", "hayter_msa") and split_label("sphere") == ("sphere", "none")
+    record = {"file": "x.dat", "format": "ascii", "points": 50, "qmin": 0.01, "qmax": 0.3, "coverage": 1.0,
+              "predictions": [{"model": "sphere@hayter_msa", "probability": 0.4, "form_factor": "sphere",
+                               "form_factor_probability": 0.9, "structure_factor": "hayter_msa",
+                               "structure_factor_probability": 0.4}],
+              "structure_factors": [{"structure_factor": "hayter_msa", "probability": 0.4},
+                                    {"structure_factor": "none", "probability": 0.3},
+                                    {"structure_factor": "hardsphere", "probability": 0.3}],
+              "credible95": labels}
+    text = format_record(record)
+    assert "1. sphere@hayter_msa   40.00 %   (form factor 90 %)" in text
+    assert "structure factor: hayter_msa 40.0 %, none 30.0 %, hardsphere 30.0 %" in text
