@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Reproducible recipe for the classifier shipped in sasnets/pretrained/.
 #
-#   scripts/pretrain.sh [generate|train|evaluate|ship|all]   (default: all)
+#   scripts/pretrain.sh [generate|train|sizes|evaluate|ship|all]   (default: all)
 #
 # Every stage is resumable: generation tops the stores up to their counts,
 # training continues with --resume.  PRETRAIN_DIR (default
@@ -113,6 +113,11 @@ if [[ $STAGE == train || $STAGE == all ]]; then
     sasnets train "$TRAIN" -o "$RUN" --arch "$ARCH" --tag train \
         --epochs "$EPOCHS" --patience "$EPOCHS" --seed 0 \
         "${choices[@]}" --no-tensorboard "${resume[@]}"
+fi
+
+if [[ $STAGE == sizes || $STAGE == all ]]; then
+    # size estimates of each class from the network's features, their errors on the calibration tag
+    sasnets sizes "$RUN" "$TRAIN" --tag train --check-store "$STORE" --check-tag calibrate --per-model 400
 fi
 
 if [[ $STAGE == evaluate || $STAGE == all ]]; then

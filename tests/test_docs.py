@@ -198,7 +198,7 @@ def test_predict_json_keys_are_what_predict_writes(cli_runner, tmp_path):
                                     f"written {sorted(set(good) - set(rows))} not documented")
     assert set(bad) == {"file", "error"}
     assert set(good["predictions"][0]) == {"model", "probability", "form_factor", "form_factor_probability",
-                                           "structure_factor", "structure_factor_probability"}
+                                           "structure_factor", "structure_factor_probability", "sizes"}
     assert set(good["structure_factors"][0]) == {"structure_factor", "probability"}
 
 

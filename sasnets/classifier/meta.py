@@ -48,6 +48,8 @@ class ClassifierMeta:
     metrics: dict = field(default_factory=dict)
     #: where the temperature was fitted (``sasnets evaluate --calibrate-on``), if it was
     calibration: dict | None = None
+    #: the size estimates (``sizes.npz``, :mod:`sasnets.classifier.sizes`), if fitted
+    sizes: dict | None = None
     #: sasnets, keras, tensorflow, sasmodels versions that made it
     versions: dict = field(default_factory=dict)
     #: keys of the file this version does not know (kept on save)
@@ -82,7 +84,7 @@ class ClassifierMeta:
             value = getattr(self, f.name)
             if f.name in ("qgrid", "preprocess"):
                 value = value.to_dict()
-            if f.name == "calibration" and value is None:
+            if f.name in ("calibration", "sizes") and value is None:
                 continue
             out[f.name] = value
         return out

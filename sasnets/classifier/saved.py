@@ -40,7 +40,7 @@ __all__ = ["Classifier", "load_classifier", "FORMAT", "VERSION", "softmax"]
 META_FILE = "classifier.json"
 NETWORK_FILE = "network.keras"
 #: files and folders that belong to a classifier directory
-ARTIFACTS = (META_FILE, NETWORK_FILE, "history.json", "training.png", "logs", "checkpoint")
+ARTIFACTS = (META_FILE, NETWORK_FILE, "history.json", "training.png", "sizes.npz", "logs", "checkpoint")
 
 
 def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
@@ -66,6 +66,7 @@ class Classifier:
         self.path = path
         self._network = network
         self._embedder = None
+        self._sizes = None
 
     @property
     def labels(self) -> list:
@@ -234,6 +235,28 @@ class Classifier:
             return np.zeros((0, int(self._embedder.outputs[0].shape[-1])), np.float32)
         return np.concatenate([np.asarray(self._embedder.predict_on_batch(x[s])) for s in iter_chunks(len(x), 2048)]).astype(np.float32)
 
+    # -- size estimates ------------------------------------------------------------
+    @property
+    def has_sizes(self) -> bool:
+        """Whether size estimates were fitted (``sasnets sizes``)."""
+        return self.meta.sizes is not None
+
+    def estimate_sizes(self, curves: CurvesLike, labels) -> list:
+        """For each curve, ``{label: {parameter: {"value", "low", "high", "units"}}}`` for the
+        ``labels`` asked for that curve (a list of label lists, or one list for all curves);
+        empty dicts when no size estimates were fitted (:mod:`sasnets.classifier.sizes`)."""
+        if not self.has_sizes:
+            return [{} for _ in range(len(curves) if not isinstance(curves, Curve) else 1)]
+        if self._sizes is None:
+            from .sizes import SizeEstimator
+
+            self._sizes = SizeEstimator.load(self.path, self.meta.sizes)
+        features = self.embed(curves)
+        if labels and isinstance(labels[0], str):
+            labels = [labels] * len(features)
+        return [{label: self._sizes.estimate(label, row[None])[0] for label in wanted}
+                for row, wanted in zip(features, labels)]
+
     # -- saving --------------------------------------------------------------------
     def save(self, path: str, overwrite: bool = False) -> str:
         """Write the classifier to directory ``path`` (or a ``.zip`` archive); returns the path."""
@@ -258,7 +281,7 @@ class Classifier:
         elif self.path and not same:
             shutil.copy2(os.path.join(self.path, NETWORK_FILE), os.path.join(path, NETWORK_FILE))
         if self.path and not same:
-            for name in ("history.json", "training.png"):
+            for name in ("history.json", "training.png", "sizes.npz"):
                 src = os.path.join(self.path, name)
                 if os.path.exists(src):
                     shutil.copy2(src, os.path.join(path, name))

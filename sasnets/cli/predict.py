@@ -187,6 +187,10 @@ def classify_files(clf, files, top: int, q_units=None, progress=None, slit_lengt
                                     "structure_factor": structure,
                                     "structure_factor_probability": float(p_structure[row, s_index[structure]])})
             records[slot]["predictions"] = predictions
+        estimates = clf.estimate_sizes(curves, [[p["model"] for p in records[slot]["predictions"]] for slot in slots])
+        for row, slot in enumerate(slots):
+            for p in records[slot]["predictions"]:
+                p["sizes"] = estimates[row].get(p["model"], {})
             records[slot]["structure_factors"] = sorted(
                 ({"structure_factor": name, "probability": float(p_structure[row, i])} for i, name in enumerate(structures)),
                 key=lambda e: -e["probability"])
@@ -214,6 +218,8 @@ def format_record(r: dict) -> str:
         line = f"  {i:>2}. {p['model']:<{width}}  {100 * p['probability']:6.2f} %"
         if products:
             line += f"   (form factor {100 * p['form_factor_probability']:.0f} %)"
+        if p.get("sizes"):
+            line += "   " + ", ".join(format_size(name, e) for name, e in p["sizes"].items())
         lines.append(line)
     if products:
         lines.append("  structure factor: " + ", ".join(f"{e['structure_factor']} {100 * e['probability']:.1f} %"
@@ -225,6 +231,12 @@ def format_record(r: dict) -> str:
     for note in r.get("caveats", []):  # next to the probabilities: why they may not hold
         lines.append(f"  Warning: {note.split(': ', 1)[1] if note.startswith(r['file'] + ': ') else note}")
     return "\n".join(lines)
+
+
+def format_size(name: str, estimate: dict) -> str:
+    """``radius ≈ 20.1 Å (14.2–28.4)``: an estimate with its 1-sigma interval."""
+    units = f" {estimate['units']}" if estimate.get("units") else ""
+    return f"{name} ≈ {estimate['value']:.3g}{units} ({estimate['low']:.3g}–{estimate['high']:.3g})"
 
 
 @click.command("predict")

@@ -14,15 +14,17 @@ MODELS = ("sphere", "guinier", "power_law")
 
 
 def intensity(model, q, rng):
+    """``(I(q), parameters)`` of one random curve of ``model``."""
     if model == "sphere":
         r = rng.uniform(20, 120)
         qr = q * r
-        return 1e3 * (3 * (np.sin(qr) - qr * np.cos(qr)) / qr**3) ** 2 + 1e-3
+        return 1e3 * (3 * (np.sin(qr) - qr * np.cos(qr)) / qr**3) ** 2 + 1e-3, {"radius": r}
     if model == "guinier":
         rg = rng.uniform(15, 150)
-        return 100 * np.exp(-(q * rg) ** 2 / 3) + 1e-3
+        return 100 * np.exp(-(q * rg) ** 2 / 3) + 1e-3, {"rg": rg}
     if model == "power_law":
-        return 1e-3 * q ** -rng.uniform(1.5, 4.0) * 1e-2 + 1e-3
+        power = rng.uniform(1.5, 4.0)
+        return 1e-3 * q ** -power * 1e-2 + 1e-3, {"power": power}
     raise ValueError(model)
 
 
@@ -37,10 +39,10 @@ def make_curves(n_per_model, seed):
             lo = rng.uniform(-3.0, -2.3)
             hi = rng.uniform(-0.9, -0.3)
             q = np.logspace(lo, hi, int(rng.integers(60, 120)))
-            iq = intensity(model, q, rng)
+            iq, params = intensity(model, q, rng)
             iq *= 1 + 0.02 * rng.normal(size=q.size)
             curves.append(Curve(q=q, iq=np.abs(iq), diq=0.02 * np.abs(iq), dq=0.05 * q, model=model,
-                                seed=seed * 100000 + i, index=i))
+                                params=params, seed=seed * 100000 + i, index=i))
     return CurveBatch.from_curves(curves)
 
 

@@ -205,3 +205,29 @@ def test_products_are_named_with_both_factor_probabilities(cli_runner):
     text = format_record(record)
     assert "1. sphere@hayter_msa   40.00 %   (form factor 90 %)" in text
     assert "structure factor: hayter_msa 40.0 %, none 30.0 %, hardsphere 30.0 %" in text
+
+
+def test_size_estimates_are_fitted_saved_and_shown(tiny_classifier, cli_runner, tmp_path):
+    """sasnets sizes fits per-model size estimates; predict shows them for each candidate.
+
+    The tiny classifier (50 curves a model, a few epochs) encodes size weakly, so its estimate
+    need only beat knowing the range the radii come from (20-120 Å, log spread 0.5)."""
+    import shutil
+
+    from sasnets.classifier import load_classifier
+
+    store, clf = tiny_classifier
+    copy = str(tmp_path / "clf")
+    shutil.copytree(clf, copy)
+    result = cli_runner.invoke(cli, ["sizes", copy, store, "--tag", "train", "--check-tag", "eval", "-q"])
+    assert result.exit_code == 0, result.output
+    meta = load_classifier(copy).meta.sizes
+    assert set(meta["labels"]) == {"sphere"}  # guinier and power_law have no volume parameter
+    assert meta["error"]["sphere"]["radius"] < 0.5
+    out = json.loads(cli_runner.invoke(cli, ["predict", copy, *files(["sphere_nist.ABS"]), "--json"]).stdout)
+    first = out[0]["predictions"][0]
+    assert first["model"] == "sphere" and set(first["sizes"]) == {"radius", "radius_pd"}
+    radius = first["sizes"]["radius"]
+    assert radius["low"] < radius["value"] < radius["high"] and radius["units"] == "Å"
+    text = cli_runner.invoke(cli, ["predict", copy, *files(["sphere_nist.ABS"])]).stdout
+    assert "radius ≈" in text
