@@ -251,13 +251,15 @@ def _overruled(results):
               "files' own resolution.")
 @click.option("--slit-width", "slit_width", type=float, metavar="1/A",
               help="Slit width (1/Å), with or without --slit-length.")
+@click.option("--size-seeds/--no-size-seeds", default=True, show_default=True,
+              help="Start each fit from the classifier's size estimates too (when it has them, see sasnets sizes).")
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of the global search's starting points.")
 @click.option("--workers", type=click.IntRange(min=1), help="Parallel fitting processes (default: all cores).")
 @click.option("--q-units", "q_units", metavar="A|nm",
               help="Units of q in the files, overriding what they say (default: as the file says, else 1/Å).")
 def fit(files, classifier_path, top, models, resolution, budget, starts, plot_path, as_json, csv_path, pars_dir,
         rank_by, fix,
-        polydisperse, pd_type, monodisperse, slit_length, slit_width, seed, workers, q_units):
+        polydisperse, pd_type, monodisperse, slit_length, slit_width, size_seeds, seed, workers, q_units):
     """Fit the most probable scattering models to each measured curve in FILES
     (files, or directories standing for the files in them)
     and check each candidate against the data.
@@ -333,7 +335,8 @@ def fit(files, classifier_path, top, models, resolution, budget, starts, plot_pa
             source = curve.source or path
             try:
                 probabilities = fitting.classifier_probabilities(classifier, curve) if classifier is not None else None
-                new = fitting.candidate_jobs(curve, probabilities, models=models, top=top, **options)
+                guesses = fitting.size_guesses(classifier, curve) if size_seeds and classifier is not None else {}
+                new = fitting.candidate_jobs(curve, probabilities, models=models, top=top, guesses=guesses, **options)
             except SasnetsError as exc:
                 click.echo(f"Error: {exc}", err=True)
                 failed.append((source, str(exc)))

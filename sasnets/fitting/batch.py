@@ -132,13 +132,24 @@ def nested_simpler(names: Sequence[str]) -> list:
     return out
 
 
+def size_guesses(classifier, curve) -> dict:
+    """{scattering model: {parameter: value}}: the classifier's size estimates for ``curve``
+    (:mod:`sasnets.classifier.sizes`), which the fits start from; empty without them."""
+    if not getattr(classifier, "has_sizes", False):
+        return {}
+    estimates = classifier.estimate_sizes([curve], list(classifier.labels))[0]
+    return {model: {name: e["value"] for name, e in sizes.items()} for model, sizes in estimates.items() if sizes}
+
+
 def candidate_jobs(curve, probabilities: dict | None, *, models: Sequence[str] | None = None, top: int = 3,
-                   fix: dict | None = None, nested: bool = True, **fit_options) -> list:
+                   fix: dict | None = None, nested: bool = True, guesses: dict | None = None, **fit_options) -> list:
     """The fits :func:`fit_candidates` runs: the ``models`` given, or the
     ``top`` most probable ones and (``nested``) the simpler models nested in
     them that they leave out (:func:`nested_simpler`: a textbook sphere the
     network ranks fourth behind an ellipsoid is still fitted).  Each
-    candidate holds the parameters of ``fix`` it has (:func:`held_for`)."""
+    candidate holds the parameters of ``fix`` it has (:func:`held_for`) and
+    starts from its entry of ``guesses`` (:func:`size_guesses`), if any; a
+    candidate without one starts from the entry of the product it is nested in."""
     if models:
         names = list(dict.fromkeys(models))
     elif probabilities:
@@ -149,8 +160,13 @@ def candidate_jobs(curve, probabilities: dict | None, *, models: Sequence[str] |
         raise UsageError("Nothing to fit: pass a classifier or at least one model name (--model NAME).")
     holds = held_for(names, fix)
     widths = polydisperse_for(names, fit_options.pop("polydisperse", None))
+    guesses = dict(guesses or {})
+    for name in names:  # sphere nested in sphere@hayter_msa starts from the product's sizes
+        parent = next((g for m, g in guesses.items() if m.partition("@")[0] == name), None)
+        if name not in guesses and parent is not None:
+            guesses[name] = parent
     return [FitJob(curve, name, {**fit_options, "fix": holds[name], "polydisperse": widths[name],
-                                 "probability": (probabilities or {}).get(name)})
+                                 "probability": (probabilities or {}).get(name), "guess": guesses.get(name)})
             for name in names]
 
 
@@ -205,7 +221,7 @@ def fit_candidates(curve, classifier=None, *, models: Sequence[str] | None = Non
                    workers: int | None = None, fit_params: Sequence[str] | None = None,
                    fix: dict | None = None, rank_by: str = DEFAULT_RANKING,
                    polydisperse: Sequence[str] | None = None, pd_type: str = DEFAULT_PD_TYPE,
-                   search_widths: bool = True, slit_length=None, slit_width=None) -> list:
+                   search_widths: bool = True, slit_length=None, slit_width=None, seed_sizes: bool = True) -> list:
     """Classify ``curve``, fit the candidates and return them ranked (best first).
 
     ``classifier`` is a loaded classifier (``labels`` + ``predict_proba``) or a
@@ -217,7 +233,8 @@ def fit_candidates(curve, classifier=None, *, models: Sequence[str] | None = Non
     candidate that has them, ``polydisperse`` fits the widths of the size
     parameters in every candidate that has them (:func:`polydisperse_for`);
     ``pd_type``, ``search_widths``, ``slit_length`` and ``slit_width`` are
-    :func:`fit_model`'s.  Candidates fit in parallel
+    :func:`fit_model`'s.  With ``seed_sizes``, each fit also starts from the
+    classifier's size estimates (:func:`size_guesses`).  Candidates fit in parallel
     over ``workers`` processes.
     Each result is a :class:`FitResult`; the order follows :func:`rank_fits`
     (``rank_by``: ``"network"``, the default, keeps the classifier's order
@@ -228,12 +245,14 @@ def fit_candidates(curve, classifier=None, *, models: Sequence[str] | None = Non
     if classifier is not None or not models:
         from ..classifier import resolve_classifier  # not at import: fit workers never load the classifier code
 
-        probabilities = classifier_probabilities(resolve_classifier(classifier), curve)
+        classifier = resolve_classifier(classifier)
+        probabilities = classifier_probabilities(classifier, curve)
+    guesses = size_guesses(classifier, curve) if seed_sizes and classifier is not None else {}
     neutral = 1.0 / len(probabilities) if probabilities else None
     jobs = candidate_jobs(curve, probabilities, models=models, top=top, resolution=resolution,
                           budget_s=budget_s, starts=starts, seed=seed, fit_params=fit_params, fix=fix,
                           polydisperse=polydisperse, pd_type=pd_type, search_widths=search_widths,
-                          slit_length=slit_length, slit_width=slit_width)
+                          slit_length=slit_length, slit_width=slit_width, guesses=guesses)
     results = [None] * len(jobs)
     for i, res in map_fits(jobs, workers=workers):
         results[i] = res

@@ -67,7 +67,7 @@ def fit_model(curve, model_name: str, *, resolution: float | None = None, budget
               fix: dict | None = None, probability: float | None = None,
               search_counts: bool = True, polydisperse: Sequence[str] | None = None,
               pd_type: str = DEFAULT_PD_TYPE, search_widths: bool = True,
-              slit_length=None, slit_width=None) -> FitResult:
+              slit_length=None, slit_width=None, guess: dict | None = None) -> FitResult:
     """Fit ``model_name`` to ``curve`` (a :class:`sasnets.data.Curve`).
 
     ``resolution`` is a 1-sigma dQ/Q fraction overriding the curve's ``dq``;
@@ -91,7 +91,9 @@ def fit_model(curve, model_name: str, *, resolution: float | None = None, budget
     (``search_widths``, :mod:`~sasnets.fitting.dispersity`).
     ``slit_length``/``slit_width`` (1/Å, a number or one per point) smear
     the model by a slit instead of the curve's own resolution; a curve whose
-    ``slit_smeared`` is true is fitted with its slit without them.
+    ``slit_smeared`` is true is fitted with its slit without them.  ``guess``
+    ({parameter: value}, e.g. the classifier's size estimates) is one more
+    start of the global search.
     See the module docstring for the method.
     Returns a :class:`FitResult` (with ``success=False`` and a message if the
     fit could not be done).
@@ -104,7 +106,7 @@ def fit_model(curve, model_name: str, *, resolution: float | None = None, budget
     widths = check_polydisperse(info, polydisperse, held)
     fit = functools.partial(_fit_at, prep, model_name, info, kmodel, budget_s=budget_s, starts=starts, seed=seed,
                             fit_params=fit_params, probability=probability, pd_type=pd_type)
-    result = fit(held, polydisperse=widths)
+    result = fit(held, polydisperse=widths, guess=guess)
     free = [c for c in _length_controls(info) if c not in held]
     if search_counts and free and fit_params is None and result.success and not result.acceptable:
         result = search_count(functools.partial(fit, polydisperse=widths), info, held, free[0], result)

@@ -515,3 +515,28 @@ def test_simpler_models_nested_in_the_top_candidates_are_fitted_too(sphere_curve
     assert [j.model for j in fitting.candidate_jobs(sphere_curve, probabilities, top=3, nested=False)] == \
         ["ellipsoid", "core_shell_sphere", "lamellar"]
     assert [j.model for j in fitting.candidate_jobs(sphere_curve, probabilities, models=["ellipsoid"])] == ["ellipsoid"]
+
+
+def test_fits_start_from_the_classifiers_size_estimates(sphere_curve):
+    """size_guesses turns the classifier's estimates into starting points; a candidate nested in a
+    product starts from the product's; a fit given the true sizes as its guess finds them."""
+
+    class Sized:
+        labels = ["sphere@hayter_msa", "cylinder", "power_law"]
+        has_sizes = True
+
+        def estimate_sizes(self, curves, labels):
+            assert labels == self.labels
+            return [{"sphere@hayter_msa": {"radius": {"value": 61.0}, "volfraction": {"value": 0.1}},
+                     "cylinder": {}, "power_law": {}}]
+
+    guesses = fitting.size_guesses(Sized(), sphere_curve)
+    assert guesses == {"sphere@hayter_msa": {"radius": 61.0, "volfraction": 0.1}}
+    probabilities = {"sphere@hayter_msa": 0.6, "cylinder": 0.3, "power_law": 0.1, "sphere": 0.0}
+    jobs = fitting.candidate_jobs(sphere_curve, probabilities, top=2, guesses=guesses)
+    assert [(j.model, j.options["guess"]) for j in jobs] == [
+        ("sphere@hayter_msa", guesses["sphere@hayter_msa"]), ("cylinder", None), ("sphere", guesses["sphere@hayter_msa"])]
+    assert fitting.size_guesses(object(), sphere_curve) == {}
+    seeded = fit_model(sphere_curve, "sphere", budget_s=10, starts=1, seed=0, guess={"radius": SPHERE["radius"]},
+                       search_widths=False)
+    assert seeded.acceptable and seeded.parameters["radius"][0] == pytest.approx(SPHERE["radius"], rel=0.02)
