@@ -60,6 +60,10 @@ def _summary(report) -> list[str]:
 @click.option("--resolvable/--any-size", "resolvable", default=None,
               help="Shrink particle shapes whose largest dimension exceeds pi/qmin, the largest size the curve's "
                    "q window resolves (proportions kept). [realistic, instrument: resolvable; 2017: any size]")
+@click.option("--sampler", type=click.Choice(["sasnets", "sasmodels"]), default="sasnets", show_default=True,
+              help="Parameter sampler: sasnets (each model's random() in physical ranges, S(q) tied to the form "
+                   "factor) or sasmodels (sasmodels.compare.randomize_pars, as `sasmodels.compare -random` draws; "
+                   "to judge a classifier on curves from a sampler other than its training one).")
 @click.option("--mono/--polydisperse", default=None,
               help="Size dispersity on the size parameters. [realistic: polydisperse; instrument, 2017: mono]")
 @click.option("--pd-type", "pd_type", metavar="TYPE[,TYPE]",
@@ -95,7 +99,7 @@ def _summary(report) -> list[str]:
               help="Run on an existing Dask cluster, e.g. tcp://head:8786 (dask-jobqueue on SLURM).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary.")
 def generate(models, output, exclude, count, tag, preset, structure_factor, nq, qmin, qmax, resolution, noise, scale,
-             background, template, resolvable, mono, pd_type, pd_width, pd_max, pd_points, pd_nsigma, cutoff, slit,
+             background, template, resolvable, sampler, mono, pd_type, pd_width, pd_max, pd_points, pd_nsigma, cutoff, slit,
              slit_length, slit_width, slit_qmin, slit_qmax, magnetic, precision, engine, dimension, seed, workers,
              scheduler, quiet):
     """Simulate curves for MODELS into a store, COUNT per model.
@@ -126,7 +130,7 @@ def generate(models, output, exclude, count, tag, preset, structure_factor, nq, 
              "pd_max": pd_max, "pd_points": pd_points, "pd_nsigma": pd_nsigma, "slit": slit,
              "slit_length": slit_length, "slit_width": slit_width, "slit_qmin": slit_qmin, "slit_qmax": slit_qmax}
     values.update({k: v for k, v in given.items() if v is not None})
-    common = dict(cutoff=cutoff, magnetic=magnetic, precision=precision, engine=engine, dimension=dimension.upper())
+    common = dict(cutoff=cutoff, sampler=sampler, magnetic=magnetic, precision=precision, engine=engine, dimension=dimension.upper())
     if template and slit is None:
         values["slit"] = 0.0  # the template's own resolution is used
     if template:

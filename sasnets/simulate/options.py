@@ -203,6 +203,9 @@ class GenerationOptions(Options):
     slit_qmin: Range | None = None
     slit_qmax: Range | None = None
     cutoff: float = 1e-5
+    #: "sasnets" (each model's random() within our ranges, module docstring) or "sasmodels"
+    #: (sasmodels.compare.randomize_pars; :func:`sasnets.simulate.sampling.sasmodels_parameters`)
+    sampler: str = "sasnets"
     resolvable: bool = False
     magnetic: bool = False
     precision: str = "auto"
@@ -257,6 +260,8 @@ class GenerationOptions(Options):
             raise UsageError(f"--dimension must be 1D or 2D, not {self.dimension!r}.")
         if self.dimension.upper() == "2D":
             raise UsageError("--dimension 2D is not supported yet: sasnets stores and classifies 1D curves I(q); use --dimension 1D.")
+        if self.sampler not in ("sasnets", "sasmodels"):
+            raise UsageError(f"--sampler must be sasnets or sasmodels, not {self.sampler!r}.")
         if self.magnetic:
             raise UsageError("--magnetic is not supported yet: sasmodels ignores magnetism for 1D curves, "
                              "and 2D curves (--dimension 2D) are not supported yet; drop --magnetic.")
