@@ -212,7 +212,7 @@ def test_evaluate_json_keys_are_what_evaluate_writes(cli_runner, tiny_store):
     always = set(rows) - optional(rows)
     assert always == set(out), (f"documented {sorted(always - set(out))} not written, "
                                 f"written {sorted(set(out) - always)} not documented")
-    assert optional(rows) == {"calibration", "fit_verified"}
+    assert optional(rows) == {"calibration", "fit_verified", "factors"}
     assert named(rows["info"]) == set(out["info"])
     assert named(rows["credible68"]) == set(out["credible68"])
     assert named(rows["per_model"]) == set(next(iter(out["per_model"].values())))

@@ -210,6 +210,46 @@ def per_family_metrics(proba, y, labels: Sequence[str], families: Sequence[str] 
     return out
 
 
+def factor_metrics(proba, y, labels: Sequence[str], families: Sequence[str] | None = None) -> dict:
+    """How well the form factor and the structure factor are named, each on its own, from
+    the pair probabilities of a classifier whose labels include products ``F@S``
+    (:func:`sasnets.classifier.factors.factor_probabilities`).
+
+    Keys: ``form_factor`` {top1, top3, top5} (the true form factor among the most probable
+    form factors, whatever the structure factor); ``structure_factor`` {accuracy}, the most
+    probable structure factor (``none`` included) is the true one; ``per_structure_factor``
+    {S: {n, structure_factor_accuracy, form_factor_top1}} by the true structure factor;
+    ``per_family`` {family: {n, form_factor_top1, structure_factor_accuracy}} by the true
+    form factor's family.
+    """
+    from ..classifier.factors import factor_probabilities, split_label
+
+    proba, y = _check(proba, y)
+    forms, p_form, structures, p_structure = factor_probabilities(proba, labels)
+    pairs = [split_label(label) for label in labels]
+    true_form = np.array([forms.index(pairs[j][0]) for j in y], dtype=np.int64)
+    true_structure = np.array([structures.index(pairs[j][1]) for j in y], dtype=np.int64)
+    form_ranks = true_ranks(p_form, true_form)
+    structure_right = p_structure.argmax(axis=1) == true_structure if len(y) else np.zeros(0, bool)
+    form_right = form_ranks <= 1
+    out = {"form_factor": {f"top{k}": float(np.mean(form_ranks <= k)) if len(y) else float("nan") for k in (1, 3, 5)},
+           "structure_factor": {"accuracy": float(np.mean(structure_right)) if len(y) else float("nan")},
+           "structure_factors": structures, "per_structure_factor": {}, "per_family": {}}
+    for s, name in enumerate(structures):
+        sel = true_structure == s
+        if sel.any():
+            out["per_structure_factor"][name] = {"n": int(sel.sum()),
+                                                 "structure_factor_accuracy": float(np.mean(structure_right[sel])),
+                                                 "form_factor_top1": float(np.mean(form_right[sel]))}
+    families = np.asarray(list(families) if families is not None else families_of(labels), dtype=object)
+    true_family = families[y]
+    for family in sorted(set(true_family.tolist()), key=family_sort_key):
+        sel = true_family == family
+        out["per_family"][family] = {"n": int(sel.sum()), "form_factor_top1": float(np.mean(form_right[sel])),
+                                     "structure_factor_accuracy": float(np.mean(structure_right[sel]))}
+    return out
+
+
 def evaluate_probabilities(proba, y, labels: Sequence[str], families: Sequence[str] | None = None,
                            temperature: float | None = None) -> dict:
     """All metrics ``sasnets evaluate`` reports, as one JSON-ready dict.
@@ -218,7 +258,8 @@ def evaluate_probabilities(proba, y, labels: Sequence[str], families: Sequence[s
     ``mean_rank``, ``nll``, ``credible68``/``credible95`` (coverage, mean and
     median set size), ``rejected95`` (mean number of models outside the 95 %
     set), ``ece``, ``per_model``, ``per_family`` and, when given,
-    ``temperature``.
+    ``temperature``; for labels that include products ``F@S``, ``factors``
+    (:func:`factor_metrics`).
     """
     proba, y = _check(proba, y)
     labels = [str(label) for label in labels]
@@ -243,6 +284,8 @@ def evaluate_probabilities(proba, y, labels: Sequence[str], families: Sequence[s
         "per_model": per_model_metrics(proba, y, labels),
         "per_family": per_family_metrics(proba, y, labels, families),
     }
+    if any("@" in label for label in labels):
+        metrics["factors"] = factor_metrics(proba, y, labels, families)
     if temperature is not None:
         metrics["temperature"] = float(temperature)
     return metrics

@@ -42,6 +42,7 @@ def format_metrics(m: dict, info: dict, width: int = 36) -> str:
     ]
     for family, v in m["per_family"].items():
         lines.append(f"  {family:<22} {v['models']:>6} {v['n']:>7} {pct(v['top1']):>8} {pct(v['family_accuracy']):>10}")
+    lines += _factor_lines(m.get("factors"), pct)
     lines += _condition_lines(m, pct)
     per = m["per_model"]
     if per:
@@ -54,6 +55,19 @@ def format_metrics(m: dict, info: dict, width: int = 36) -> str:
         lines += ["", "  skipped (not known to the classifier): "
                   + ", ".join(f"{k} ({v})" for k, v in sorted(skipped.items()))]
     return "\n".join(lines)
+
+
+def _factor_lines(f: dict | None, pct) -> list[str]:
+    """Form factor and structure factor each on its own (a classifier trained on products)."""
+    if not f:
+        return []
+    ff = f["form_factor"]
+    lines = ["", f"  form factor top-1 / top-3 / top-5   {pct(ff['top1'])} / {pct(ff['top3'])} / {pct(ff['top5'])}",
+             f"  structure factor named right        {pct(f['structure_factor']['accuracy'])}",
+             "", f"  {'true structure factor':<22} {'curves':>7} {'S(q) right':>11} {'form factor top-1':>18}"]
+    for name, v in f["per_structure_factor"].items():
+        lines.append(f"  {name:<22} {v['n']:>7} {pct(v['structure_factor_accuracy']):>11} {pct(v['form_factor_top1']):>18}")
+    return lines
 
 
 def _condition_lines(m: dict, pct) -> list[str]:

@@ -100,3 +100,20 @@ def test_credible_set_invariants(n, k, seed, level):
     least = np.where(mask, proba, np.inf).min(1)
     assert np.all(mass - least < level + 1e-9)
     assert np.all(mask.sum(1) >= 1)
+
+
+def test_factor_metrics_score_each_factor_on_its_own():
+    from sasnets.analysis.metrics import evaluate_probabilities
+
+    labels = ["cylinder", "sphere", "sphere@hardsphere", "sphere@hayter_msa"]
+    proba = np.array([[0.1, 0.2, 0.3, 0.4],    # true sphere@hardsphere: form factor right, S(q) wrong (hayter_msa)
+                      [0.4, 0.1, 0.2, 0.3],    # true sphere: form factor right (0.6 summed), S(q) none right (0.5)
+                      [0.7, 0.1, 0.1, 0.1]])   # true sphere@hayter_msa: form factor wrong, S(q) wrong (none)
+    y = np.array([2, 1, 3])
+    f = evaluate_probabilities(proba, y, labels)["factors"]
+    assert f["form_factor"]["top1"] == pytest.approx(2 / 3)
+    assert f["structure_factor"]["accuracy"] == pytest.approx(1 / 3)  # only the sphere's none is right
+    assert f["per_structure_factor"]["none"] == {"n": 1, "structure_factor_accuracy": 1.0, "form_factor_top1": 1.0}
+    assert f["per_structure_factor"]["hardsphere"]["form_factor_top1"] == 1.0
+    assert f["per_family"]["sphere"]["n"] == 3
+    assert "factors" not in evaluate_probabilities(proba, y, ["a", "b", "c", "d"])
