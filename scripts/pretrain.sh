@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Reproducible recipe for the classifier shipped in sasnets/pretrained/.
 #
-#   scripts/pretrain.sh [generate|train|sizes|evaluate|ship|all]   (default: all)
+#   scripts/pretrain.sh [generate|judge|train|sizes|evaluate|ship|all]   (default: all)
 #
 # Every stage is resumable: generation tops the stores up to their counts,
 # training continues with --resume.  PRETRAIN_DIR (default
@@ -31,6 +31,7 @@ cd "$(dirname "$0")/.."
 DIR=${PRETRAIN_DIR:-/tmp/sasnets-pretrain}
 STORE=$DIR/data.h5      # test and calibration tags (smeared like measurements)
 TRAIN=$DIR/train.h5     # training curves
+JUDGE=$DIR/judge.h5     # curves from sasmodels' own sampler (tag sasmodels)
 RUN=$DIR/classifier
 ARCH=${PRETRAIN_ARCH:-resnet1d_large}
 NAME=${PRETRAIN_NAME:-realistic-resnet1d-large}
@@ -95,6 +96,13 @@ if [[ $STAGE == generate || $STAGE == all ]]; then
         sasnets convert "$DIR/train-$part.h5" "$TRAIN" --tag train
     done
     sasnets info "$TRAIN"
+fi
+
+if [[ $STAGE == judge || $STAGE == all ]]; then
+    # Curves from another sampler than the training one (sasmodels' compare.randomize_pars:
+    # its ranges, its dispersity, S(q) parameters untied from the form factor), smeared like
+    # measurements, for the model card's second table.
+    gen_tiers "$JUDGE" sasmodels 5 10 8 5 3 4 --sampler sasmodels
 fi
 
 if [[ $STAGE == train || $STAGE == all ]]; then
