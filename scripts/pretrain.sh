@@ -134,8 +134,12 @@ fi
 
 if [[ $STAGE == ship || $STAGE == all ]]; then
     # copies the classifier (no checkpoint/logs) into sasnets/pretrained/ and
-    # writes sasnets/pretrained/MODEL_CARD.md from its test-set evaluation; the
-    # candidates of PRETRAIN_FIT_VERIFY (150) test curves are fitted for the card (~20 min)
+    # writes sasnets/pretrained/MODEL_CARD.md: the test tag, the other sampler's
+    # curves (judge stage), SasView's labelled example files (against the
+    # classifier shipped before, PRETRAIN_COMPARE), calibration, size estimates,
+    # speed; the candidates of PRETRAIN_FIT_VERIFY (0) test curves are fitted too
+    compare=()
+    [[ -n ${PRETRAIN_COMPARE:-} ]] && compare=(--compare "$PRETRAIN_COMPARE")
     python scripts/ship_pretrained.py "$RUN" "$STORE" --tag test --train-store "$TRAIN" --name "$NAME" \
-        --fit-verify "${PRETRAIN_FIT_VERIFY:-150}"
+        --judge-store "$JUDGE" --speed "${compare[@]}" --fit-verify "${PRETRAIN_FIT_VERIFY:-0}"
 fi
