@@ -57,10 +57,10 @@ def default_classifier_path() -> str:
 
 def untrained_models(labels) -> list[str]:
     """Scattering models the installed sasmodels (and user models) knows but ``labels`` lacks, sorted."""
-    from ..simulate.catalog import list_models
+    from ..simulate.catalog import model_names
 
     known = set(labels)
-    return sorted(e.name for e in list_models() if e.name not in known)
+    return [name for name in model_names() if name not in known]
 
 
 def load_default_classifier():

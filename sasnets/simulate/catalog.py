@@ -48,7 +48,7 @@ from .._suggest import did_you_mean
 from ..errors import UsageError
 from ._entries import ModelEntry, load_model_info
 
-__all__ = ["ModelEntry", "list_models", "resolve_models", "resolve_model_entries", "load_model_info", "KINDS", "USER_CATEGORY"]
+__all__ = ["ModelEntry", "list_models", "model_names", "resolve_models", "resolve_model_entries", "load_model_info", "KINDS", "USER_CATEGORY"]
 
 #: category given to user models that declare none
 USER_CATEGORY = "custom"
@@ -109,6 +109,20 @@ def list_models(include_user: bool = True) -> list[ModelEntry]:
     if include_user:
         entries += list(_user_entries(tuple(model_path_dirs())))
     return sorted(entries, key=lambda e: e.name)
+
+
+def model_names(include_user: bool = True) -> list[str]:
+    """The names :func:`list_models` lists, sorted, without loading any model (fast: for a
+    quick check such as which models a classifier lacks; a broken user model is listed)."""
+    from sasmodels import core
+
+    names = set(core.list_models())
+    if include_user:
+        for d in model_path_dirs():
+            if os.path.isdir(d):
+                names.update(os.path.splitext(f)[0] for f in os.listdir(d)
+                             if f.endswith(".py") and not f.startswith(("_", ".")))
+    return sorted(names)
 
 
 def _category_matches(category: str, word: str) -> bool:
