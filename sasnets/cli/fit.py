@@ -227,6 +227,12 @@ def _overruled(results):
               help='Print a JSON array of {"file", "candidates": [...]} in final rank order.')
 @click.option("--csv", "csv_path", metavar="FILE", type=click.Path(dir_okay=False),
               help="Write one row per curve to FILE: the first-ranked candidate, its fit quality and parameters.")
+@click.option("--results", "results_path", metavar="FILE", type=click.Path(dir_okay=False),
+              help="Keep every curve's fits in FILE (JSON lines) as soon as they finish; a rerun with the same "
+              "options skips the curves FILE holds, so an interrupted batch resumes.")
+@click.option("--report", "report_dir", metavar="DIR", type=click.Path(file_okay=False),
+              help="Write DIR/index.html: a summary table and, per curve, the data with the ranked fits and "
+              "residuals, and every candidate's probability, fit quality and parameters (viewable offline).")
 @click.option("--bumps-pars", "pars_dir", metavar="DIR", type=click.Path(file_okay=False),
               help="Write each candidate's fitted parameters as a bumps .par file, DIR/<file>-<model>.par.")
 @click.option("--rank-by", "rank_by", type=click.Choice(list(_ORDER)), default=DEFAULT_RANKING,
@@ -257,7 +263,8 @@ def _overruled(results):
 @click.option("--workers", type=click.IntRange(min=1), help="Parallel fitting processes (default: all cores).")
 @click.option("--q-units", "q_units", metavar="A|nm",
               help="Units of q in the files, overriding what they say (default: as the file says, else 1/Å).")
-def fit(files, classifier_path, top, models, resolution, budget, starts, plot_path, as_json, csv_path, pars_dir,
+def fit(files, classifier_path, top, models, resolution, budget, starts, plot_path, as_json, csv_path, results_path,
+        report_dir, pars_dir,
         rank_by, fix,
         polydisperse, pd_type, monodisperse, slit_length, slit_width, size_seeds, seed, workers, q_units):
     """Fit the most probable scattering models to each measured curve in FILES
@@ -283,6 +290,7 @@ def fit(files, classifier_path, top, models, resolution, budget, starts, plot_pa
       sasnets fit --model sphere --slit-length 0.117 usans.txt
       sasnets fit sample.xml --json --bumps-pars pars/ > fits.json
       sasnets fit measurements/ --csv fits.csv
+      sasnets fit measurements/ --results fits.jsonl --report report/
     """
     from .. import fitting
     from ..stores.measured import MeasuredFileWarning, load_curves, parse_q_units
@@ -316,6 +324,13 @@ def fit(files, classifier_path, top, models, resolution, budget, starts, plot_pa
     from .predict import expand_data_paths
 
     files = expand_data_paths(files)  # a directory stands for the files in it
+    results_file = None
+    if results_path:
+        from ..fitting.results_file import ResultsFile, options_key
+
+        results_file = ResultsFile(results_path, options_key(
+            {**options, "models": list(models), "top": top, "size_seeds": size_seeds,
+             "q_units": q_units, "classifier": getattr(classifier, "path", None)}))
     failed = []
     entries = []  # (source, curve, job slice) in file order
     jobs = []
@@ -333,6 +348,9 @@ def fit(files, classifier_path, top, models, resolution, budget, starts, plot_pa
             continue
         for curve in curves:
             source = curve.source or path
+            if results_file is not None and source in results_file.done:  # fitted by an earlier run
+                entries.append((source, curve, None))
+                continue
             try:
                 probabilities = fitting.classifier_probabilities(classifier, curve) if classifier is not None else None
                 guesses = fitting.size_guesses(classifier, curve) if size_seeds and classifier is not None else {}
@@ -345,20 +363,31 @@ def fit(files, classifier_path, top, models, resolution, budget, starts, plot_pa
             jobs += new
 
     results = [None] * len(jobs)
+    neutral = 1.0 / len(classifier.labels) if classifier is not None else None  # models it does not know
     if jobs:
         from ..progress import Progress
         from ._progress import ProgressBars
 
+        owner = {i: e for e, (_, _, span) in enumerate(entries) if span is not None for i in span}
+        left = {e: len(span) for e, (_, _, span) in enumerate(entries) if span is not None}
         with ProgressBars(units={"fitting": "fit"}) as bars:
             bars(Progress("fitting", 0, len(jobs)))
             for done, (i, res) in enumerate(fitting.map_fits(jobs, workers=workers), 1):
                 results[i] = res
                 bars(Progress("fitting", done, len(jobs)))
+                left[owner[i]] -= 1
+                if results_file is not None and not left[owner[i]]:  # a curve done: saved at once
+                    source, _, span = entries[owner[i]]
+                    results_file.add(source, fitting.rank_fits([results[j] for j in span],
+                                                               default_probability=neutral, by=rank_by))
+    skipped = sum(span is None for _, _, span in entries)
+    if skipped:
+        click.echo(f"{skipped} curve(s) already fitted in {results_path}; not refitted.", err=True)
 
-    out, best = [], []
+    out, best, reported = [], [], []
     for path, curve, span in entries:
-        neutral = 1.0 / len(classifier.labels) if classifier is not None else None  # models it does not know
-        ranked = fitting.rank_fits([results[i] for i in span], default_probability=neutral, by=rank_by)
+        fits = results_file.done[path] if span is None else [results[i] for i in span]
+        ranked = fitting.rank_fits(fits, default_probability=neutral, by=rank_by)
         if as_json:
             out.append({"file": path, "candidates": [r.to_dict() for r in ranked]})
         else:
@@ -372,6 +401,12 @@ def fit(files, classifier_path, top, models, resolution, budget, starts, plot_pa
         if pars_dir:
             _write_pars(pars_dir, path, ranked)
         best.append((path, ranked[0] if ranked else None))
+        reported.append((path, curve, ranked))
+    if report_dir:
+        from ..analysis.fit_report import write_report
+
+        page = write_report(report_dir, reported, failed=failed)
+        click.echo(f"report written to {page}", err=True)
     if csv_path:
         _write_csv(csv_path, best, failed)
     if as_json:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["FitResult", "ACCEPTABLE_REDUCED_CHI2"]
+__all__ = ["FitResult", "ACCEPTABLE_REDUCED_CHI2", "result_from_dict"]
 
 #: A fit with a reduced chi-square below this is marked acceptable.
 ACCEPTABLE_REDUCED_CHI2 = 2.0
@@ -141,6 +141,31 @@ class FitResult:
             out["q"] = [float(v) for v in self.q]
             out["iq_fit"] = [_finite(v) for v in self.iq_fit]
         return out
+
+
+def _number(value) -> float:
+    return math.nan if value is None else float(value)
+
+
+def result_from_dict(d: dict) -> FitResult:
+    """The :class:`FitResult` that :meth:`FitResult.to_dict` wrote (``None`` back to NaN;
+    the curve arrays when it was written with ``curve=True``)."""
+    result = FitResult(
+        model=d["model"], chi2=_number(d.get("chi2")), dof=int(d.get("dof", 0)), npoints=int(d.get("npoints", 0)),
+        nparams=int(d.get("nparams", 0)),
+        parameters={k: (_number(v), _number(u)) for k, (v, u) in d.get("parameters", {}).items()},
+        fixed={k: _number(v) for k, v in d.get("fixed", {}).items()},
+        held={k: _number(v) for k, v in d.get("held", {}).items()},
+        success=bool(d.get("success")), message=d.get("message", ""), elapsed=float(d.get("elapsed_s", 0.0)),
+        stopped_on_budget=bool(d.get("stopped_on_budget")),
+        counts_tried={k: list(v) for k, v in d.get("counts_tried", {}).items()},
+        pd_types={k: v["type"] for k, v in d.get("dispersity", {}).items()},
+        probability=None if d.get("probability") is None else float(d["probability"]),
+        rank=int(d.get("rank", 0)))
+    if d.get("q") is not None:
+        result.q = np.asarray(d["q"], float)
+        result.iq_fit = np.asarray([_number(v) for v in d["iq_fit"]], float)
+    return result
 
 
 def _finite(value):

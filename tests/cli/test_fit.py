@@ -368,3 +368,51 @@ def test_csv_has_one_row_per_curve_with_the_first_candidate_and_errors(cli_runne
     assert rows[0]["model"] == "sphere" and rows[0]["acceptable"] == "True" and abs(float(rows[0]["radius"]) - 60) < 2
     assert float(rows[0]["radius_error"]) > 0 and rows[0]["error"] == ""
     assert rows[1]["model"] == "" and rows[1]["error"]
+
+
+@pytest.mark.slow  # several fits
+def test_a_results_file_resumes_a_batch_and_a_report_renders(cli_runner, tmp_path):
+    """--results keeps each curve's fits as it finishes, so a rerun fits only what is missing
+    (a line cut short by an interrupt is refitted); --report writes a page a browser renders."""
+    files = [write_sphere_file(tmp_path / f"s{i}.dat", seed=i) for i in range(3)]
+    results, report = str(tmp_path / "fits.jsonl"), tmp_path / "report"
+    args = ["--model", "sphere", "--monodisperse", "--results", results, *FAST]
+    first = cli_runner.invoke(cli, ["fit", *files[:2], *args])
+    assert first.exit_code == 0, first.output
+    assert [json.loads(line)["file"] for line in open(results)] == files[:2]
+    with open(results, "a") as fh:  # an interrupt while the third curve's line was written
+        fh.write('{"file": "' + files[2] + '", "key": "cut sh')
+    again = cli_runner.invoke(cli, ["fit", *files, *args, "--report", str(report), "--json"])
+    assert again.exit_code == 0, again.output
+    assert "2 curve(s) already fitted" in again.stderr
+    out = json.loads(again.stdout)
+    assert [o["file"] for o in out] == files and all(o["candidates"][0]["acceptable"] for o in out)
+    lines = [json.loads(line) for line in open(results) if line.strip().endswith("}")]
+    assert [line["file"] for line in lines] == files  # only the third was fitted again
+    changed = cli_runner.invoke(cli, ["fit", files[0], "--model", "lamellar", "--results", results, *FAST])
+    assert "already fitted" not in changed.stderr  # other options: fitted anew
+    page = (report / "index.html").read_text()
+    assert page.count("<section") == 3 and page.count('<img src="') == 3
+    _check_in_a_browser(report / "index.html", tmp_path / "shot.png")
+
+
+def _check_in_a_browser(page, shot):
+    """Open the page in headless Chromium: every image loads, and the screenshot is not blank."""
+    import shutil
+
+    playwright = pytest.importorskip("playwright.sync_api")
+    browser_path = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+    if browser_path is None:
+        pytest.skip("no Chromium to render the report (scripts/setup.sh installs it)")
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=browser_path, args=["--no-sandbox"])
+        tab = browser.new_page()
+        tab.goto(page.as_uri())
+        images = tab.evaluate("Array.from(document.images).map(i => [i.complete, i.naturalWidth])")
+        tab.screenshot(path=str(shot), full_page=True)
+        browser.close()
+    assert len(images) == 3 and all(done and width > 100 for done, width in images)
+    import matplotlib.image
+
+    pixels = matplotlib.image.imread(str(shot))
+    assert pixels.shape[0] > 1000 and pixels.std() > 0.05  # a long page with plots, not a blank one
