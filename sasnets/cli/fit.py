@@ -261,12 +261,14 @@ def _overruled(results):
               help="Start each fit from the classifier's size estimates too (when it has them, see sasnets sizes).")
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of the global search's starting points.")
 @click.option("--workers", type=click.IntRange(min=1), help="Parallel fitting processes (default: all cores).")
+@click.option("--scheduler", metavar="ADDRESS",
+              help="Run the fits on an existing Dask cluster, e.g. tcp://head:8786 (instead of local processes).")
 @click.option("--q-units", "q_units", metavar="A|nm",
               help="Units of q in the files, overriding what they say (default: as the file says, else 1/Å).")
 def fit(files, classifier_path, top, models, resolution, budget, starts, plot_path, as_json, csv_path, results_path,
         report_dir, pars_dir,
         rank_by, fix,
-        polydisperse, pd_type, monodisperse, slit_length, slit_width, size_seeds, seed, workers, q_units):
+        polydisperse, pd_type, monodisperse, slit_length, slit_width, size_seeds, seed, workers, scheduler, q_units):
     """Fit the most probable scattering models to each measured curve in FILES
     (files, or directories standing for the files in them)
     and check each candidate against the data.
@@ -372,7 +374,7 @@ def fit(files, classifier_path, top, models, resolution, budget, starts, plot_pa
         left = {e: len(span) for e, (_, _, span) in enumerate(entries) if span is not None}
         with ProgressBars(units={"fitting": "fit"}) as bars:
             bars(Progress("fitting", 0, len(jobs)))
-            for done, (i, res) in enumerate(fitting.map_fits(jobs, workers=workers), 1):
+            for done, (i, res) in enumerate(fitting.map_fits(jobs, workers=workers, scheduler=scheduler), 1):
                 results[i] = res
                 bars(Progress("fitting", done, len(jobs)))
                 left[owner[i]] -= 1

@@ -49,18 +49,25 @@ def _worker_init():
         os.environ.setdefault(var, "1")
 
 
-def map_fits(jobs: Sequence[FitJob], workers: int | None = None) -> Iterator[tuple[int, FitResult]]:
+def map_fits(jobs: Sequence[FitJob], workers: int | None = None,
+             scheduler: str | None = None) -> Iterator[tuple[int, FitResult]]:
     """Run ``jobs`` and yield ``(index, FitResult)`` as each finishes.
 
     ``workers`` processes (default: the usable cores, at most one per job) are
     started with the *spawn* method, so a parent that has TensorFlow loaded
     does not fork it; with one worker the fits run in this process.  Models
     are compiled here first so that workers do not race to compile them.
+    ``scheduler`` (``tcp://host:8786``) runs the fits on that Dask cluster
+    instead, one task a fit; a fit's result depends on its seed, not on where
+    it runs.
     """
     jobs = list(jobs)
     if not jobs:
         return
     check_models(job.model for job in jobs)
+    if scheduler:
+        yield from _dask_fits(jobs, scheduler)
+        return
     workers = min(usable_cores() if workers is None else max(1, int(workers)), len(jobs))
     if workers == 1:
         for i, job in enumerate(jobs):
@@ -96,6 +103,27 @@ def map_fits(jobs: Sequence[FitJob], workers: int | None = None) -> Iterator[tup
         finished = True
     finally:  # interrupted (Ctrl-C, consumer stopped): drop queued fits, do not wait for running ones
         pool.shutdown(wait=finished, cancel_futures=not finished)
+
+
+def _dask_fits(jobs: list, scheduler: str) -> Iterator[tuple[int, FitResult]]:
+    """The fits of ``jobs`` on the Dask cluster at ``scheduler``, as they finish."""
+    try:
+        from dask.distributed import Client, as_completed
+    except ImportError:  # pragma: no cover - dask[distributed] is a dependency
+        raise UsageError("--scheduler needs dask[distributed]; install it or leave --scheduler out.") from None
+    try:
+        client = Client(scheduler, timeout="10s")
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise UsageError(f"Cannot reach the Dask scheduler {scheduler!r} (--scheduler): {exc}.") from None
+    futures = []
+    try:
+        futures = client.map(_run_job, jobs, pure=False)
+        index = {future.key: i for i, future in enumerate(futures)}
+        for future in as_completed(futures):
+            yield index[future.key], future.result()
+    finally:  # an interrupt or a consumer that stops: cancel what is still queued
+        client.cancel([f for f in futures if not f.done()])
+        client.close()
 
 
 def classifier_probabilities(classifier, curve) -> dict:
@@ -221,7 +249,8 @@ def fit_candidates(curve, classifier=None, *, models: Sequence[str] | None = Non
                    workers: int | None = None, fit_params: Sequence[str] | None = None,
                    fix: dict | None = None, rank_by: str = DEFAULT_RANKING,
                    polydisperse: Sequence[str] | None = None, pd_type: str = DEFAULT_PD_TYPE,
-                   search_widths: bool = True, slit_length=None, slit_width=None, seed_sizes: bool = True) -> list:
+                   search_widths: bool = True, slit_length=None, slit_width=None, seed_sizes: bool = True,
+                   scheduler: str | None = None) -> list:
     """Classify ``curve``, fit the candidates and return them ranked (best first).
 
     ``classifier`` is a loaded classifier (``labels`` + ``predict_proba``) or a
@@ -235,7 +264,7 @@ def fit_candidates(curve, classifier=None, *, models: Sequence[str] | None = Non
     ``pd_type``, ``search_widths``, ``slit_length`` and ``slit_width`` are
     :func:`fit_model`'s.  With ``seed_sizes``, each fit also starts from the
     classifier's size estimates (:func:`size_guesses`).  Candidates fit in parallel
-    over ``workers`` processes.
+    over ``workers`` processes, or on the Dask cluster at ``scheduler``.
     Each result is a :class:`FitResult`; the order follows :func:`rank_fits`
     (``rank_by``: ``"network"``, the default, keeps the classifier's order
     and the fits check it; ``"posterior"`` re-ranks by fit and probability).
@@ -254,6 +283,6 @@ def fit_candidates(curve, classifier=None, *, models: Sequence[str] | None = Non
                           polydisperse=polydisperse, pd_type=pd_type, search_widths=search_widths,
                           slit_length=slit_length, slit_width=slit_width, guesses=guesses)
     results = [None] * len(jobs)
-    for i, res in map_fits(jobs, workers=workers):
+    for i, res in map_fits(jobs, workers=workers, scheduler=scheduler):
         results[i] = res
     return rank_fits(results, default_probability=neutral, by=rank_by)

@@ -540,3 +540,22 @@ def test_fits_start_from_the_classifiers_size_estimates(sphere_curve):
     seeded = fit_model(sphere_curve, "sphere", budget_s=10, starts=1, seed=0, guess={"radius": SPHERE["radius"]},
                        search_widths=False)
     assert seeded.acceptable and seeded.parameters["radius"][0] == pytest.approx(SPHERE["radius"], rel=0.02)
+
+
+@pytest.mark.slow  # starts a Dask cluster
+def test_fits_on_a_dask_cluster_match_the_local_ones(sphere_curve):
+    from dask.distributed import LocalCluster
+
+    jobs = [fitting.FitJob(sphere_curve, m, {"budget_s": 60, "seed": 3, "search_widths": False})
+            for m in ("sphere", "core_shell_sphere")]
+    local = dict(fitting.map_fits(jobs, workers=1))
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        remote = dict(fitting.map_fits(jobs, scheduler=cluster.scheduler_address))
+    assert sorted(remote) == [0, 1]
+    for i in (0, 1):
+        assert remote[i].model == local[i].model
+        assert remote[i].reduced_chi2 == pytest.approx(local[i].reduced_chi2, rel=1e-6)
+        for name, (value, _) in local[i].parameters.items():
+            assert remote[i].parameters[name][0] == pytest.approx(value, rel=1e-5)
+    with pytest.raises(UsageError, match="Cannot reach the Dask scheduler"):
+        list(fitting.map_fits(jobs, scheduler="tcp://127.0.0.1:1"))
