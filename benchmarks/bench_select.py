@@ -1,0 +1,119 @@
+"""Classify-then-fit against an AutoSAS-style baseline that fits every candidate model.
+
+Curves: ``--per-model`` curves of each of ``--models`` (products included)
+simulated with sasmodels' own sampler (``--sampler sasmodels``: not the
+classifier's training sampler), the realistic preset's instrument conditions
+(q window, 2-10 % dQ/Q, noise, scale, background, dispersity).
+
+Contender: ``sasnets fit``'s default, the classifier's top ``--top`` candidates
+(plus the simpler models nested in them), each fitted, in the network's order.
+
+Baseline (measured in the same run, same fitter and budget): fit every model
+of a pool and pick the lowest BIC, as AutoSAS does over its model library.
+``--pool family`` (default, affordable on 2 cores) is every label of the
+classifier in the true form factor's family, products included; ``--pool
+all`` is every label (about 200 fits a curve).
+
+Reported, for both: the share of curves whose first answer is the true model,
+the share whose first answer fits adequately (reduced chi2 < 2), and wall time
+per curve; and the speed-up.  Target: classify-then-fit >= 20x faster at an
+accuracy within 5 points of the baseline.
+
+Run:  python benchmarks/bench_select.py [--per-model 2] [--budget 10] [--pool family|all] [--workers 2]
+      [--models sphere,cylinder,...]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+
+import numpy as np
+
+MODELS = ["sphere", "cylinder", "core_shell_sphere", "ellipsoid", "lamellar", "mass_fractal",
+          "sphere@hardsphere", "cylinder@hayter_msa"]
+
+
+def curves(models, per_model: int, seed: int):
+    from sasnets.simulate.options import GenerationOptions
+    from sasnets.simulate.simulation import simulate_valid_curve
+
+    options = GenerationOptions.preset("realistic", sampler="sasmodels", pd_points=15, slit=0.0)
+    return [simulate_valid_curve(m, seed, "select", i, options)[0] for m in models for i in range(per_model)]
+
+
+def pool_for(model: str, labels, pool: str) -> list:
+    from sasnets.analysis.families import model_family
+
+    if pool == "all":
+        return list(labels)
+    family = model_family(model)
+    return [label for label in labels if model_family(label) == family]
+
+
+def run(per_model: int, budget: float, pool: str, workers: int, seed: int, top: int, models=MODELS) -> dict:
+    import sasnets
+    from sasnets.fitting import FitJob, candidate_jobs, classifier_probabilities, map_fits, rank_fits, size_guesses
+
+    clf = sasnets.load_default_classifier()
+    data = curves(models, per_model, seed)
+    options = dict(budget_s=budget, seed=seed)
+    out = {}
+    for name in ("classify_then_fit", "baseline"):
+        t0 = time.perf_counter()
+        jobs, spans = [], []
+        for curve in data:
+            if name == "classify_then_fit":
+                new = candidate_jobs(curve, classifier_probabilities(clf, curve), top=top,
+                                     guesses=size_guesses(clf, curve), **options)
+            else:
+                new = [FitJob(curve, m, dict(options)) for m in pool_for(curve.model, clf.labels, pool)]
+            spans.append(range(len(jobs), len(jobs) + len(new)))
+            jobs += new
+        results = [None] * len(jobs)
+        for i, res in map_fits(jobs, workers=workers):
+            results[i] = res
+        firsts = []
+        for span in spans:
+            fits = [results[i] for i in span]
+            ranked = rank_fits(fits, by="network") if name == "classify_then_fit" else \
+                sorted([r for r in fits if r.success], key=lambda r: r.bic) or fits
+            firsts.append(ranked[0])
+        seconds = time.perf_counter() - t0
+        out[name] = {"true_first": float(np.mean([f.model == c.model for f, c in zip(firsts, data)])),
+                     "first_adequate": float(np.mean([f.acceptable for f in firsts])),
+                     "seconds_per_curve": seconds / len(data), "fits": len(jobs)}
+    out["speedup"] = out["baseline"]["seconds_per_curve"] / out["classify_then_fit"]["seconds_per_curve"]
+    out["curves"] = len(data)
+    out["pool"] = pool
+    return out
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--per-model", type=int, default=2)
+    parser.add_argument("--budget", type=float, default=10.0)
+    parser.add_argument("--pool", choices=["family", "all"], default="family")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--top", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--models", default=",".join(MODELS), help="comma-separated labels to simulate")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    r = run(args.per_model, args.budget, args.pool, args.workers, args.seed, args.top, args.models.split(","))
+    if args.json:
+        print(json.dumps(r, indent=2))
+        return 0
+    print(f"{r['curves']} curves from sasmodels' sampler; baseline pool: {r['pool']}")
+    print(f"{'':20} {'true first':>11} {'first adequate':>15} {'s/curve':>9} {'fits':>6}")
+    for name in ("classify_then_fit", "baseline"):
+        v = r[name]
+        print(f"{name:20} {100 * v['true_first']:10.1f}% {100 * v['first_adequate']:14.1f}% "
+              f"{v['seconds_per_curve']:9.1f} {v['fits']:6d}")
+    print(f"speed-up: {r['speedup']:.1f}x (target >= 20x at accuracy within 5 points)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
