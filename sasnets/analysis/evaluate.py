@@ -182,14 +182,18 @@ def calibrate(classifier, store, tag: str = "eval", *, batch_size: int = 4096, m
                                         seed=seed, progress=progress, stage="calibrate")
     if len(y) < 2:
         raise DataError(f"Tag {tag!r} has too few curves of the classifier's models to fit a temperature (--calibrate-on).")
-    factor = fit_temperature(proba, y)
-    after = apply_temperature(proba, factor)
     previous = float(classifier.temperature)
+    weight, factor, after = _prior_correction(proba, y, _log_training_prior(classifier))
     report = {
         "temperature": previous * factor, "previous": previous, "tag": tag, "curves": int(len(y)),
         "nll_before": negative_log_likelihood(proba, y), "nll_after": negative_log_likelihood(after, y),
         "ece_before": expected_calibration_error(proba, y), "ece_after": expected_calibration_error(after, y),
+        "prior_weight": weight,
     }
+    if weight:  # in logits: softmax((z + offset) / T) with offset = -weight * T_before * log prior
+        prior = _log_training_prior(classifier)
+        offset = np.asarray(classifier.meta.logit_offset or np.zeros(len(prior)), float) - weight * previous * prior
+        classifier.meta.logit_offset = [float(v) for v in offset]
     classifier.temperature = report["temperature"]
     if save:
         if not getattr(classifier, "path", None):
@@ -197,6 +201,41 @@ def calibrate(classifier, store, tag: str = "eval", *, batch_size: int = 4096, m
         classifier.meta.calibration = {k: v for k, v in report.items() if k != "previous"}
         classifier.save(classifier.path, overwrite=True)
     return report
+
+
+#: how much of the training set's label prior a calibration may divide out (0: none, 1: all)
+PRIOR_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)
+
+
+def _log_training_prior(classifier) -> np.ndarray | None:
+    """log of each label's share of the training curves (centred), or ``None`` when the
+    classifier does not record its counts or they are all equal."""
+    counts = (classifier.meta.data or {}).get("counts") or {}
+    values = np.array([float(counts.get(label, 0)) for label in classifier.labels])
+    if not len(values) or np.any(values <= 0) or np.allclose(values, values[0]):
+        return None
+    log_prior = np.log(values / values.sum())
+    return log_prior - log_prior.mean()
+
+
+def _prior_correction(proba: np.ndarray, y: np.ndarray, log_prior) -> tuple[float, float, np.ndarray]:
+    """``(weight, temperature factor, corrected probabilities)``: labels simulated more often
+    than others are favoured by a network trained on them; dividing out ``weight`` of that
+    prior (one of :data:`PRIOR_WEIGHTS`), then fitting the temperature, the pair with the
+    least negative log-likelihood on the held-out curves wins (0 when nothing is recorded)."""
+    best = None
+    log_p = np.log(np.clip(np.asarray(proba, np.float64), 1e-30, None))
+    for weight in PRIOR_WEIGHTS if log_prior is not None else (0.0,):
+        z = log_p - weight * (log_prior if log_prior is not None else 0.0)
+        z -= z.max(axis=1, keepdims=True)
+        shifted = np.exp(z)
+        shifted /= shifted.sum(axis=1, keepdims=True)
+        factor = fit_temperature(shifted, y)
+        after = apply_temperature(shifted, factor)
+        nll = negative_log_likelihood(after, y)
+        if best is None or nll < best[0] - 1e-9:
+            best = (nll, weight, factor, after)
+    return best[1], best[2], best[3]
 
 
 def _strip_password(url: str) -> str:

@@ -50,6 +50,9 @@ class ClassifierMeta:
     calibration: dict | None = None
     #: the size estimates (``sizes.npz``, :mod:`sasnets.classifier.sizes`), if fitted
     sizes: dict | None = None
+    #: per-label offsets added to the network's logits: the training set's label frequencies
+    #: divided out, as much as held-out curves call for (``sasnets evaluate --calibrate-on``)
+    logit_offset: list | None = None
     #: sasnets, keras, tensorflow, sasmodels versions that made it
     versions: dict = field(default_factory=dict)
     #: keys of the file this version does not know (kept on save)
@@ -84,7 +87,7 @@ class ClassifierMeta:
             value = getattr(self, f.name)
             if f.name in ("qgrid", "preprocess"):
                 value = value.to_dict()
-            if f.name in ("calibration", "sizes") and value is None:
+            if f.name in ("calibration", "sizes", "logit_offset") and value is None:
                 continue
             out[f.name] = value
         return out

@@ -174,6 +174,8 @@ class Classifier:
                 if len(x) else np.zeros((0, len(self.labels)), np.float32)
         if self.meta.network_output == "probabilities":
             out = np.log(np.clip(out, 1e-30, None))
+        if self.meta.logit_offset is not None:
+            out = out + np.asarray(self.meta.logit_offset, dtype=np.float32)
         return out.astype(np.float32)
 
     def logits(self, curves: CurvesLike) -> np.ndarray:

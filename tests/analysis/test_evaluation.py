@@ -87,3 +87,35 @@ def test_result_save_and_load(tiny_classifier, tmp_path):
     np.testing.assert_array_equal(back.proba, result.proba)
     np.testing.assert_array_equal(back.embeddings, result.embeddings)
     assert back.metrics["top1"] == result.metrics["top1"] and back.labels == result.labels
+
+
+def test_calibration_divides_out_the_training_prior_where_held_out_curves_call_for_it(tiny_classifier, tmp_path):
+    """A network trained on ten times more curves of one label over-predicts it; the calibration
+    finds the weight of the label prior to divide out, and predictions carry it as logit offsets."""
+    from sasnets.analysis.evaluate import _prior_correction
+    from sasnets.analysis.metrics import negative_log_likelihood
+    from sasnets.classifier import load_classifier
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 3, 3000)  # held-out curves: every label equally often
+    log_prior = np.log(np.array([10.0, 1.0, 1.0]) / 12)
+    log_prior -= log_prior.mean()
+    logits = 2.0 * np.eye(3)[y] + rng.normal(size=(3000, 3)) + log_prior  # biased towards label 0
+    proba = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    weight, factor, after = _prior_correction(proba, y, log_prior)
+    assert weight == 1.0 and negative_log_likelihood(after, y) < negative_log_likelihood(proba, y) - 0.05
+    assert _prior_correction(proba, y, None)[0] == 0.0
+
+    store, clf_dir = tiny_classifier  # 50 training curves a label: nothing to divide out
+    copy = tmp_path / "clf"
+    shutil.copytree(clf_dir, copy)
+    clf = load_classifier(str(copy))
+    assert calibrate(clf, store, "eval")["prior_weight"] == 0.0 and clf.meta.logit_offset is None
+    from sasnets.stores import open_store
+
+    with open_store(store) as handle:
+        test = handle.read("test")
+    before = clf.predict_proba(test)
+    clf.meta.logit_offset = [0.0, 0.0, 5.0]
+    shifted = clf.predict_proba(test)
+    assert shifted[:, 2].mean() > before[:, 2].mean() + 0.2
