@@ -13,14 +13,16 @@
 # Curves per class are budgeted by the measured cost of one training curve on
 # one core (scripts/model_costs.py, which wrote scripts/pretrain_costs.json):
 # the cheap tier (< 20 ms: 118 classes) gets PRETRAIN_COUNT (1000) curves, the
-# medium tier (20-200 ms) PRETRAIN_MEDIUM (300), slow (0.2-1.5 s) PRETRAIN_SLOW
-# (80), slowest (paracrystals, superball, a few products: > 1.5 s) PRETRAIN_SLOWEST
-# (25), and pringle, whose dispersity alone costs 26 s a curve, is simulated
-# monodisperse (PRETRAIN_MONO, 60).  Curves use the realistic preset: each its
+# medium tier (20-200 ms) PRETRAIN_MEDIUM (150), slow (0.2-1.5 s) PRETRAIN_SLOW
+# (40), slowest (paracrystals, superball, a few products: > 1.5 s) PRETRAIN_SLOWEST
+# (10), and pringle, whose dispersity alone costs 26 s a curve, is simulated
+# monodisperse (PRETRAIN_MONO, 30).  Measured in the run that shipped: one curve
+# costs 2-3x the probe's figure with dispersity and redraws, so these counts
+# make about 45 min of generation on 2 cores.  Curves use the realistic preset: each its
 # own q window, point count, noise, scale and background, size dispersity
 # (15 points a curve; 6 for the slow tier, 4 for the slowest), 15 % slit-smeared
 # USANS/USAXS curves, physical S(q) parameters for products, particle sizes
-# shrunk into the q window; plus PRETRAIN_ANY (200) curves per cheap class with
+# shrunk into the q window; plus PRETRAIN_ANY (30) curves per cheap class with
 # any size (up to sasmodels' random() and past what the window resolves).
 # Training warm-starts from the shipped instrument classifier
 # (--init-from, PRETRAIN_INIT) and the model card
@@ -38,11 +40,11 @@ NAME=${PRETRAIN_NAME:-realistic-resnet1d-large}
 INIT=${PRETRAIN_INIT-sasnets/pretrained/instrument-resnet1d-large}
 EPOCHS=${PRETRAIN_EPOCHS:-24}
 CHEAP_COUNT=${PRETRAIN_COUNT:-1000}
-MEDIUM_COUNT=${PRETRAIN_MEDIUM:-300}
-SLOW_COUNT=${PRETRAIN_SLOW:-80}
-SLOWEST_COUNT=${PRETRAIN_SLOWEST:-25}
-MONO_COUNT=${PRETRAIN_MONO:-60}
-ANY_COUNT=${PRETRAIN_ANY:-200}
+MEDIUM_COUNT=${PRETRAIN_MEDIUM:-150}
+SLOW_COUNT=${PRETRAIN_SLOW:-40}
+SLOWEST_COUNT=${PRETRAIN_SLOWEST:-10}
+MONO_COUNT=${PRETRAIN_MONO:-30}
+ANY_COUNT=${PRETRAIN_ANY:-30}
 STAGE=${1:-all}
 mkdir -p "$DIR"
 
@@ -72,27 +74,30 @@ gen_tiers() {  # gen_tiers STORE TAG SEED CHEAP MEDIUM SLOW SLOWEST MONO [genera
 }
 
 if [[ $STAGE == generate || $STAGE == all ]]; then
-    # Two processes (one HDF5 file has one writer), merged afterwards with
+    # Three processes (one HDF5 file has one writer), merged afterwards with
     # sasnets convert.  The test tag (seed 2) and the calibration tag (seed 3,
-    # for the softmax temperature) are smeared like measurements (2-10 % dQ/Q);
-    # the training curves are unsmeared (--resolution 0): the training
-    # augmentation smears each curve anew every epoch, and unsmeared curves are
-    # cheaper to simulate.
+    # for the softmax temperature and the label-prior correction) are smeared
+    # like measurements (2-10 % dQ/Q); the training curves are unsmeared
+    # (--resolution 0): the training augmentation smears each curve anew every
+    # epoch, and unsmeared curves are cheaper to simulate.
     (
         gen_tiers "$STORE" test 2 25 20 12 8 10
         gen_tiers "$STORE" calibrate 3 15 10 6 4 6
         gen "$DIR/train-any.h5" train 4 "$ANY_COUNT" --resolution 0 --any-size --pd-points 15 -- "${CHEAP[@]}"
-        gen "$DIR/train-b.h5" train 1 "$SLOW_COUNT" --resolution 0 --pd-points 6 -- "${SLOW[@]}"
     ) > "$DIR/generate-b.log" 2>&1 &
     b_pid=$!
     (
+        gen "$DIR/train-b.h5" train 1 "$SLOW_COUNT" --resolution 0 --pd-points 6 -- "${SLOW[@]}"
+        gen "$DIR/train-c.h5" train 1 "$SLOWEST_COUNT" --resolution 0 --pd-points 4 -- "${SLOWEST[@]}"
+        gen "$DIR/train-c.h5" train 1 "$MONO_COUNT" --resolution 0 --mono -- "${MONO[@]}"
+    ) > "$DIR/generate-c.log" 2>&1 &
+    c_pid=$!
+    (
         gen "$TRAIN" train 1 "$CHEAP_COUNT" --resolution 0 --pd-points 15 -- "${CHEAP[@]}"
         gen "$TRAIN" train 1 "$MEDIUM_COUNT" --resolution 0 --pd-points 15 -- "${MEDIUM[@]}"
-        gen "$TRAIN" train 1 "$MONO_COUNT" --resolution 0 --mono -- "${MONO[@]}"
-        gen "$TRAIN" train 1 "$SLOWEST_COUNT" --resolution 0 --pd-points 4 -- "${SLOWEST[@]}"
     ) > "$DIR/generate-a.log" 2>&1
-    wait "$b_pid"
-    for part in any b; do
+    wait "$b_pid" "$c_pid"
+    for part in any b c; do
         sasnets convert "$DIR/train-$part.h5" "$TRAIN" --tag train
     done
     sasnets info "$TRAIN"
