@@ -38,7 +38,7 @@ RUN=$DIR/classifier
 ARCH=${PRETRAIN_ARCH:-resnet1d_large}
 NAME=${PRETRAIN_NAME:-realistic-resnet1d-large}
 INIT=${PRETRAIN_INIT-sasnets/pretrained/instrument-resnet1d-large}
-EPOCHS=${PRETRAIN_EPOCHS:-24}
+EPOCHS=${PRETRAIN_EPOCHS:-22}
 CHEAP_COUNT=${PRETRAIN_COUNT:-1000}
 MEDIUM_COUNT=${PRETRAIN_MEDIUM:-150}
 SLOW_COUNT=${PRETRAIN_SLOW:-40}
@@ -146,5 +146,5 @@ if [[ $STAGE == ship || $STAGE == all ]]; then
     compare=()
     [[ -n ${PRETRAIN_COMPARE:-} ]] && compare=(--compare "$PRETRAIN_COMPARE")
     python scripts/ship_pretrained.py "$RUN" "$STORE" --tag test --train-store "$TRAIN" --name "$NAME" \
-        --judge-store "$JUDGE" --speed "${compare[@]}" --fit-verify "${PRETRAIN_FIT_VERIFY:-0}"
+        --judge-store "$JUDGE" --speed --fit-measured "${compare[@]}" --fit-verify "${PRETRAIN_FIT_VERIFY:-0}"
 fi

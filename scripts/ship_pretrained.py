@@ -227,12 +227,20 @@ def measured_table(records: list, before: list | None) -> list:
              "| file | label (source) | top 3 (pair, probability) | accepted form factor in top 3 | most probable S(q) |"
              + (" before: top 1 |" if before else ""),
              "| --- | --- | --- | --- | --- |" + (" --- |" if before else "")]
+    fitted = [r for r in ok if r.get("fit") and "error" not in r["fit"]]
+    if fitted:
+        n_first = sum(r["fit"]["accepted_first"] for r in fitted)
+        lines[0] += (f" `sasnets fit FILE` (top 3 and nested simpler models, 20 s budget a fit) ranks an accepted "
+                     f"form factor first on {n_first} of {len(fitted)}.")
+        lines[2] = lines[2].rstrip(" |") + " | sasnets fit: first (reduced χ²); best accepted |"
+        lines[3] = lines[3] + " --- |"
     old = {(r["file"], r["entry"]): r for r in before or []}
     for r in records:
         name = r["file"] + (f" [entry {r['entry']}]" if r["entry"] else "")
         label = f"{' / '.join(r['accepted'])} @ {' or '.join(r['structure_factors'])} ({r['source']})"
         if "error" in r:
-            lines.append(f"| {name} | {label} | {r['error']} | – | – |" + (" – |" if before else ""))
+            lines.append(f"| {name} | {label} | {r['error']} | – | – |" + (" – |" if before else "")
+                         + (" – |" if fitted else ""))
             continue
         top = ", ".join(f"{m} {100 * p:.0f} %" for m, p in r["top"])
         s, sp = r["structure_factor"]
@@ -241,6 +249,14 @@ def measured_table(records: list, before: list | None) -> list:
         if before:
             b = old.get((r["file"], r["entry"]))
             row += f" {b['top'][0][0]} |" if b and "top" in b else " – |"
+        if fitted:
+            f = r.get("fit") or {}
+            if "first" in f:
+                acc = f["best_accepted"]
+                row += (f" {f['first']} ({f['reduced_chi2']:.3g}); "
+                        + (f"{acc[0]} ({acc[1]:.3g})" if acc else "none fitted") + " |")
+            else:
+                row += " – |"
         lines.append(row)
     return lines + [""]
 
@@ -462,6 +478,8 @@ def main(argv=None) -> int:
     parser.add_argument("--compare", metavar="CLASSIFIER",
                         help="the classifier shipped before, for the measured-data table's 'before' column")
     parser.add_argument("--speed", action="store_true", help="measure batch and cold-start inference speed")
+    parser.add_argument("--fit-measured", action="store_true",
+                        help="also run sasnets fit's default on the labelled example files (card table 3b)")
     parser.add_argument("--dest", default=os.path.join(ROOT, "sasnets", "pretrained"))
     parser.add_argument("--recipe", default="scripts/pretrain.sh")
     parser.add_argument("--fit-verify", type=int, default=0, metavar="N",
@@ -496,6 +514,12 @@ def main(argv=None) -> int:
     measured = classify_examples(clf)
     before = classify_examples(sasnets.load_classifier(args.compare)) if args.compare else None
     speed = measure_speed(clf, args.store, args.tag) if args.speed else None
+    if args.fit_measured:
+        from sasnets.analysis.examples import fit_examples
+
+        fits = {(r["file"], r["entry"]): r for r in fit_examples(clf)}
+        for r in measured:
+            r["fit"] = fits.get((r["file"], r["entry"]))
     size = sum(os.path.getsize(os.path.join(target, f)) for f in os.listdir(target))
     if size > 20 * 2**20:
         print(f"warning: {target} is {size / 2**20:.1f} MB, over the 20 MB limit", file=sys.stderr)

@@ -102,3 +102,39 @@ def classify_examples(clf, examples=LABELLED, top: int = 3) -> list[dict]:
         record["structure_factor_right"] = structures[s] in ex.structure_factors
         out.append(record)
     return out
+
+
+def fit_examples(clf, examples=LABELLED, top: int = 3, budget_s: float = 20.0, workers: int | None = None) -> list[dict]:
+    """``sasnets fit``'s default on each labelled example: ``{"file", "entry", "first", "reduced_chi2",
+    "accepted_first", "best_accepted" (the best-fitting accepted candidate and its reduced chi2, if
+    one was fitted), "seconds"}``, or ``{"file", "entry", "error"}``."""
+    import time
+    import warnings
+
+    from ..classifier.factors import split_label
+    from ..fitting import fit_candidates
+    from ..stores.measured import load_curves
+
+    folder = examples_dir()
+    out = []
+    for ex in examples:
+        record = {"file": ex.file, "entry": ex.entry}
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                curve = load_curves(os.path.join(folder, ex.file))[ex.entry]
+                t0 = time.perf_counter()
+                ranked = fit_candidates(curve, clf, top=top, budget_s=budget_s, workers=workers)
+        except Exception as exc:
+            record["error"] = f"{type(exc).__name__}: {exc}"
+            out.append(record)
+            continue
+        first = ranked[0]
+        accepted = [r for r in ranked if r.success and split_label(r.model)[0] in ex.form_factors]
+        best = min(accepted, key=lambda r: r.reduced_chi2) if accepted else None
+        record.update(first=first.model, reduced_chi2=float(first.reduced_chi2),
+                      accepted_first=split_label(first.model)[0] in ex.form_factors,
+                      best_accepted=(best.model, float(best.reduced_chi2)) if best else None,
+                      seconds=time.perf_counter() - t0)
+        out.append(record)
+    return out
