@@ -38,7 +38,7 @@ RUN=$DIR/classifier
 ARCH=${PRETRAIN_ARCH:-resnet1d_large}
 NAME=${PRETRAIN_NAME:-realistic-resnet1d-large}
 INIT=${PRETRAIN_INIT-sasnets/pretrained/instrument-resnet1d-large}
-EPOCHS=${PRETRAIN_EPOCHS:-22}
+EPOCHS=${PRETRAIN_EPOCHS:-32}
 CHEAP_COUNT=${PRETRAIN_COUNT:-1000}
 MEDIUM_COUNT=${PRETRAIN_MEDIUM:-150}
 SLOW_COUNT=${PRETRAIN_SLOW:-40}
@@ -97,9 +97,11 @@ if [[ $STAGE == generate || $STAGE == all ]]; then
         gen "$TRAIN" train 1 "$MEDIUM_COUNT" --resolution 0 --pd-points 15 -- "${MEDIUM[@]}"
     ) > "$DIR/generate-a.log" 2>&1
     wait "$b_pid" "$c_pid"
-    for part in any b c; do
+    for part in b c; do
         sasnets convert "$DIR/train-$part.h5" "$TRAIN" --tag train
     done
+    # other curves of the same models and indices: merged under indices 1000000 + i
+    python scripts/merge_offset.py "$DIR/train-any.h5" "$TRAIN" 1000000
     sasnets info "$TRAIN"
 fi
 
