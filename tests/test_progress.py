@@ -1,5 +1,6 @@
 """One progress protocol: library calls report Progress events, the CLI draws them."""
 import io
+import sys
 
 from sasnets.progress import Progress, notifier
 
@@ -30,12 +31,10 @@ def test_convert_reports_each_tag_to_its_end(tmp_path, small_batch):
 
 
 def test_bars_restart_when_a_stage_starts_over_and_close_cleanly(monkeypatch):
-    import click
-
     from sasnets.cli._progress import ProgressBars
 
     err = io.StringIO()
-    monkeypatch.setattr(click, "get_text_stream", lambda name: err)
+    monkeypatch.setattr(sys, "stderr", err)
     bars = ProgressBars(units={"convert": "curve"}, leave=True, tty_only=False)
     for tag, n in (("train", 4), ("test", 2)):
         for done in range(n + 1):

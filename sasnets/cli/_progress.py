@@ -1,7 +1,7 @@
 """tqdm bars on stderr from the library's :class:`~sasnets.progress.Progress` events."""
 from __future__ import annotations
 
-import click
+import sys
 
 from ..progress import Progress
 
@@ -38,7 +38,7 @@ class ProgressBars:
             from tqdm import tqdm
 
             bar = tqdm(total=event.total, desc=event.message or event.stage, unit=self.units.get(event.stage, "it"),
-                       file=click.get_text_stream("stderr"), dynamic_ncols=True, leave=self.leave,
+                       file=sys.stderr, dynamic_ncols=True, leave=self.leave,
                        disable=self.disable)
             self._bars[event.stage] = bar
         if event.total is not None and bar.total != event.total:

@@ -98,8 +98,10 @@ def fixed_modes(info, held: dict) -> dict:
     if not is_product(info):
         return {}
     out = {_MODE: float(tie_mode(info, held))}
-    out["structure_factor_mode"] = float(held.get("structure_factor_mode", info.parameters.defaults.get(
-        "structure_factor_mode", 0)))
+    names = {p.name for p in info.parameters.call_parameters}
+    if "structure_factor_mode" in names:  # products of form factors without a beta approximation lack it
+        out["structure_factor_mode"] = float(held.get("structure_factor_mode", info.parameters.defaults.get(
+            "structure_factor_mode", 0)))
     return out
 
 

@@ -191,3 +191,10 @@ def test_fit_candidates_passes_the_new_options(pd_curve):
     by = {r.model: r for r in ranked}
     assert by["sphere"].pd_types == {"radius": "schulz"} and "radius_pd" in by["sphere"].parameters
     assert math.isfinite(by["lamellar"].chi2)
+
+
+def test_product_of_a_form_factor_without_beta_approximation_fits(hayter_curve):
+    # raspberry's products have no structure_factor_mode: the fit must not pass one
+    r = fit_model(hayter_curve, "raspberry@squarewell", budget_s=5)
+    assert np.isfinite(r.reduced_chi2), r.message
+    assert r.fixed["radius_effective_mode"] == 1 and "structure_factor_mode" not in r.fixed
