@@ -10,6 +10,9 @@ Contender: ``sasnets fit``'s default, the classifier's top ``--top`` candidates
 
 Baseline (measured in the same run, same fitter and budget): fit every model
 of a pool and pick the lowest BIC, as AutoSAS does over its model library.
+Both use the same two passes (``sasnets.fitting.fit_job_sets``): every
+candidate fitted quickly, then the poor ones ranked above the first adequate
+one (by the network, or by BIC for the baseline) fitted again in full.
 ``--pool family`` (default, affordable on 2 cores) is every label of the
 classifier in the true form factor's family, products included; ``--pool
 all`` is every label (about 200 fits a curve).
@@ -54,7 +57,7 @@ def pool_for(model: str, labels, pool: str) -> list:
 
 def run(per_model: int, budget: float, pool: str, workers: int, seed: int, top: int, models=MODELS) -> dict:
     import sasnets
-    from sasnets.fitting import FitJob, candidate_jobs, classifier_probabilities, map_fits, rank_fits, size_guesses
+    from sasnets.fitting import FitJob, candidate_jobs, classifier_probabilities, fit_job_sets, size_guesses
 
     clf = sasnets.load_default_classifier()
     data = curves(models, per_model, seed)
@@ -62,28 +65,23 @@ def run(per_model: int, budget: float, pool: str, workers: int, seed: int, top: 
     out = {}
     for name in ("classify_then_fit", "baseline"):
         t0 = time.perf_counter()
-        jobs, spans = [], []
+        sets = []
         for curve in data:
             if name == "classify_then_fit":
-                new = candidate_jobs(curve, classifier_probabilities(clf, curve), top=top,
-                                     guesses=size_guesses(clf, curve), **options)
+                sets.append(candidate_jobs(curve, classifier_probabilities(clf, curve), top=top,
+                                           guesses=size_guesses(clf, curve), **options))
             else:
-                new = [FitJob(curve, m, dict(options)) for m in pool_for(curve.model, clf.labels, pool)]
-            spans.append(range(len(jobs), len(jobs) + len(new)))
-            jobs += new
-        results = [None] * len(jobs)
-        for i, res in map_fits(jobs, workers=workers):
-            results[i] = res
-        firsts = []
-        for span in spans:
-            fits = [results[i] for i in span]
-            ranked = rank_fits(fits, by="network") if name == "classify_then_fit" else \
-                sorted([r for r in fits if r.success], key=lambda r: r.bic) or fits
-            firsts.append(ranked[0])
+                sets.append([FitJob(curve, m, dict(options)) for m in pool_for(curve.model, clf.labels, pool)])
+        # the same two-pass fitter for both: the baseline ranks by BIC alone (no probabilities)
+        firsts = [None] * len(sets)
+        counted = {"fits": 0}
+        for s, ranked in fit_job_sets(sets, workers=workers, rank_by="network" if name == "classify_then_fit"
+                                      else "posterior", progress=lambda done, total: counted.update(fits=total)):
+            firsts[s] = ranked[0]
         seconds = time.perf_counter() - t0
         out[name] = {"true_first": float(np.mean([f.model == c.model for f, c in zip(firsts, data)])),
                      "first_adequate": float(np.mean([f.acceptable for f in firsts])),
-                     "seconds_per_curve": seconds / len(data), "fits": len(jobs)}
+                     "seconds_per_curve": seconds / len(data), "fits": counted["fits"]}
     out["speedup"] = out["baseline"]["seconds_per_curve"] / out["classify_then_fit"]["seconds_per_curve"]
     out["curves"] = len(data)
     out["pool"] = pool

@@ -120,6 +120,10 @@ def _table(source: str, results, rank_by: str = DEFAULT_RANKING) -> list[str]:
     for message, models in sorted(notes.items()):
         hint = " (raise --budget)" if "time budget" in message else ""
         lines.append(f"  note: {', '.join(models)}: {message}{hint}")
+    quick = [r.model for r in results if r.quick]
+    if quick:
+        lines.append(f"  note: {', '.join(quick)}: quick fit, not searched further since a candidate ranked above "
+                     "fits adequately (name one with --model to fit it in full)")
     held = {k: v for r in results for k, v in r.held.items()}
     if held:
         lines.append("  held: " + ", ".join(f"{k}={v:g}" for k, v in held.items()))
@@ -216,7 +220,7 @@ def _overruled(results):
               help="Fit this scattering model (repeatable) instead of the classifier's candidates.")
 @click.option("--resolution", type=float, metavar="PCT",
               help="1-sigma dQ/Q in percent; replaces the files' own dQ (give it when a file has none).")
-@click.option("--budget", default=30.0, show_default=True, type=click.FloatRange(min=0, min_open=True),
+@click.option("--budget", default=10.0, show_default=True, type=click.FloatRange(min=0, min_open=True),
               metavar="SECONDS", help="Wall-clock limit per fit (per shell or level count tried, for the "
               "multi-shell and multi-level models, and for the width search's second fit).")
 @click.option("--starts", default=3, show_default=True, type=click.IntRange(min=1),
@@ -334,8 +338,7 @@ def fit(files, classifier_path, top, models, resolution, budget, starts, plot_pa
             {**options, "models": list(models), "top": top, "size_seeds": size_seeds,
              "q_units": q_units, "classifier": getattr(classifier, "path", None)}))
     failed = []
-    entries = []  # (source, curve, job slice) in file order
-    jobs = []
+    entries = []  # (source, curve, its candidate fits or None when fitted by an earlier run) in file order
     for path in files:
         try:
             with warnings.catch_warnings(record=True) as caught:
@@ -361,35 +364,31 @@ def fit(files, classifier_path, top, models, resolution, budget, starts, plot_pa
                 click.echo(f"Error: {exc}", err=True)
                 failed.append((source, str(exc)))
                 continue
-            entries.append((source, curve, range(len(jobs), len(jobs) + len(new))))
-            jobs += new
+            entries.append((source, curve, new))
 
-    results = [None] * len(jobs)
     neutral = 1.0 / len(classifier.labels) if classifier is not None else None  # models it does not know
-    if jobs:
+    fitted = {}  # entry index: ranked results
+    sets = [e for e, (_, _, jobs) in enumerate(entries) if jobs is not None]
+    if sets:
         from ..progress import Progress
         from ._progress import ProgressBars
 
-        owner = {i: e for e, (_, _, span) in enumerate(entries) if span is not None for i in span}
-        left = {e: len(span) for e, (_, _, span) in enumerate(entries) if span is not None}
         with ProgressBars(units={"fitting": "fit"}) as bars:
-            bars(Progress("fitting", 0, len(jobs)))
-            for done, (i, res) in enumerate(fitting.map_fits(jobs, workers=workers, scheduler=scheduler), 1):
-                results[i] = res
-                bars(Progress("fitting", done, len(jobs)))
-                left[owner[i]] -= 1
-                if results_file is not None and not left[owner[i]]:  # a curve done: saved at once
-                    source, _, span = entries[owner[i]]
-                    results_file.add(source, fitting.rank_fits([results[j] for j in span],
-                                                               default_probability=neutral, by=rank_by))
-    skipped = sum(span is None for _, _, span in entries)
+            bars(Progress("fitting", 0, sum(len(entries[e][2]) for e in sets)))
+            for s, ranked in fitting.fit_job_sets([entries[e][2] for e in sets], workers=workers,
+                                                  scheduler=scheduler, rank_by=rank_by, default_probability=neutral,
+                                                  progress=lambda done, total: bars(Progress("fitting", done, total))):
+                fitted[sets[s]] = ranked
+                if results_file is not None:  # a curve done: saved at once
+                    results_file.add(entries[sets[s]][0], ranked)
+    skipped = sum(jobs is None for _, _, jobs in entries)
     if skipped:
         click.echo(f"{skipped} curve(s) already fitted in {results_path}; not refitted.", err=True)
 
     out, best, reported = [], [], []
-    for path, curve, span in entries:
-        fits = results_file.done[path] if span is None else [results[i] for i in span]
-        ranked = fitting.rank_fits(fits, default_probability=neutral, by=rank_by)
+    for e, (path, curve, jobs) in enumerate(entries):
+        ranked = fitting.rank_fits(results_file.done[path] if jobs is None else fitted[e],
+                                   default_probability=neutral, by=rank_by)
         if as_json:
             out.append({"file": path, "candidates": [r.to_dict() for r in ranked]})
         else:

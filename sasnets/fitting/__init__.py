@@ -21,13 +21,15 @@ One concept per module:
 - :mod:`~sasnets.fitting.result`: :class:`FitResult` and goodness of fit.
 - :mod:`~sasnets.fitting.ranking`: the ranking rule (:func:`rank_fits`).
 - :mod:`~sasnets.fitting.batch`: classify, then fit (:func:`fit_candidates`),
-  and many fits over worker processes (:func:`map_fits`).
+  the candidates of many curves with harder searches only where they can
+  change the first answer (:func:`fit_job_sets`), and many fits over worker
+  processes (:func:`map_fits`).
 
 Fit workers import sasmodels and bumps only, never TensorFlow.
 Fit-verified metrics of a classifier live in :mod:`sasnets.analysis.fit_verified`.
 """
-from .batch import (FitJob, candidate_jobs, classifier_probabilities, fit_candidates, held_for, map_fits,
-                    polydisperse_for, size_guesses)
+from .batch import (FitJob, candidate_jobs, classifier_probabilities, fit_candidates, fit_job_sets, held_for,
+                    map_fits, polydisperse_for, size_guesses)
 from .counts import COUNT_SEARCH_MAX
 from .dispersity import DEFAULT_PD_TYPE, PD_TYPES, size_parameters
 from .products import structure_factors
@@ -38,7 +40,7 @@ from .search import fit_model
 
 __all__ = [
     "FitResult", "FitJob", "fit_model", "fit_candidates", "candidate_jobs", "classifier_probabilities",
-    "held_for", "map_fits", "size_guesses", "check_models", "fixable_parameters", "count_parameters", "Fixable",
+    "held_for", "map_fits", "fit_job_sets", "size_guesses", "check_models", "fixable_parameters", "count_parameters", "Fixable",
     "rank_fits", "RANKINGS", "DEFAULT_RANKING", "ACCEPTABLE_REDUCED_CHI2", "MIN_PROBABILITY",
     "COUNT_SEARCH_MAX", "DEFAULT_RELATIVE_ERROR", "polydisperse_for", "size_parameters", "PD_TYPES",
     "DEFAULT_PD_TYPE", "structure_factors",

@@ -22,7 +22,7 @@ from .ranking import DEFAULT_RANKING, rank_fits
 from .result import FitResult
 from .search import fit_model
 
-__all__ = ["FitJob", "map_fits", "fit_candidates", "candidate_jobs", "held_for", "polydisperse_for",
+__all__ = ["FitJob", "map_fits", "fit_job_sets", "fit_candidates", "candidate_jobs", "held_for", "polydisperse_for",
            "classifier_probabilities"]
 
 
@@ -64,49 +64,92 @@ def map_fits(jobs: Sequence[FitJob], workers: int | None = None,
     jobs = list(jobs)
     if not jobs:
         return
-    check_models(job.model for job in jobs)
-    if scheduler:
-        yield from _dask_fits(jobs, scheduler)
-        return
-    workers = min(usable_cores() if workers is None else max(1, int(workers)), len(jobs))
-    if workers == 1:
+    with _FitRunner(jobs, workers, scheduler) as runner:
         for i, job in enumerate(jobs):
-            yield i, _run_job(job)
-        return
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-
-    from concurrent.futures.process import BrokenProcessPool
-
-    ctx = multiprocessing.get_context("spawn")
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init)
-    finished = False
-    done = set()
-    try:
-        futures = {pool.submit(_run_job, job): i for i, job in enumerate(jobs)}
-        try:
-            for future in as_completed(futures):
-                result = future.result()
-                done.add(futures[future])
-                yield futures[future], result
-        except BrokenProcessPool:
-            # workers could not start (e.g. a script without ``if __name__ == "__main__":``
-            # cannot be re-imported by spawned processes): finish the fits here
-            import warnings
-
-            warnings.warn("Parallel fitting workers failed to start; fitting in this process instead "
-                          "(scripts that call sasnets in parallel need an `if __name__ == \"__main__\":` guard).",
-                          RuntimeWarning, stacklevel=2)
-            for i, job in enumerate(jobs):
-                if i not in done:
-                    yield i, _run_job(job)
-        finished = True
-    finally:  # interrupted (Ctrl-C, consumer stopped): drop queued fits, do not wait for running ones
-        pool.shutdown(wait=finished, cancel_futures=not finished)
+            runner.submit(i, job)
+        yield from runner.completed()
 
 
-def _dask_fits(jobs: list, scheduler: str) -> Iterator[tuple[int, FitResult]]:
-    """The fits of ``jobs`` on the Dask cluster at ``scheduler``, as they finish."""
+class _FitRunner:
+    """Fits run in worker processes, in this process or on a Dask cluster
+    (:func:`map_fits`), to which more fits can be submitted while others run."""
+
+    def __init__(self, jobs: list, workers: int | None, scheduler: str | None):
+        check_models(job.model for job in jobs)  # compiled here, before any worker races to compile them
+        self.queue, self.pending, self.pool, self.client = [], {}, None, None
+        self.finished = False
+        if scheduler:
+            self.client, self.stream = _dask_client(scheduler)
+            return
+        workers = min(usable_cores() if workers is None else max(1, int(workers)), len(jobs))
+        if workers > 1:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                                            initializer=_worker_init)
+
+    def __enter__(self):
+        return self
+
+    def submit(self, key, job: FitJob) -> None:
+        if self.client is not None:
+            future = self.client.submit(_run_job, job, pure=False)
+            self.pending[future.key] = (key, future)
+            self.stream.add(future)
+        elif self.pool is not None:
+            self.pending[self.pool.submit(_run_job, job)] = (key, job)
+        else:
+            self.queue.append((key, job))
+
+    def completed(self) -> Iterator[tuple[object, FitResult]]:
+        """``(key, result)`` of each fit as it finishes, those submitted meanwhile included."""
+        if self.client is not None:
+            for future in self.stream:
+                key, _ = self.pending.pop(future.key)
+                yield key, future.result()
+        while self.pending:
+            from concurrent.futures import FIRST_COMPLETED, wait
+            from concurrent.futures.process import BrokenProcessPool
+
+            done, _ = wait(list(self.pending), return_when=FIRST_COMPLETED)
+            for future in done:
+                key, job = self.pending.pop(future)
+                try:
+                    result = future.result()
+                except BrokenProcessPool:
+                    self._without_workers(key, job)
+                    break
+                yield key, result
+        while self.queue:
+            key, job = self.queue.pop(0)
+            yield key, _run_job(job)
+        self.finished = True
+
+    def _without_workers(self, key, job) -> None:
+        """Workers could not start (e.g. a script without ``if __name__ == "__main__":``
+        cannot be re-imported by spawned processes): the fits left run here."""
+        import warnings
+
+        warnings.warn("Parallel fitting workers failed to start; fitting in this process instead "
+                      "(scripts that call sasnets in parallel need an `if __name__ == \"__main__\":` guard).",
+                      RuntimeWarning, stacklevel=4)
+        self.queue += [(key, job), *self.pending.values()]
+        self.pending.clear()
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        self.pool = None
+
+    def __exit__(self, *exc) -> None:
+        # interrupted (Ctrl-C, consumer stopped): drop queued fits, do not wait for running ones
+        if self.pool is not None:
+            self.pool.shutdown(wait=self.finished, cancel_futures=not self.finished)
+        if self.client is not None:
+            self.client.cancel([future for _, future in self.pending.values()])
+            self.client.close()
+
+
+def _dask_client(scheduler: str):
+    """A client of the Dask cluster at ``scheduler`` and an empty ``as_completed`` stream."""
     try:
         from dask.distributed import Client, as_completed
     except ImportError:  # pragma: no cover - dask[distributed] is a dependency
@@ -115,15 +158,73 @@ def _dask_fits(jobs: list, scheduler: str) -> Iterator[tuple[int, FitResult]]:
         client = Client(scheduler, timeout="10s")
     except (OSError, TimeoutError, ValueError) as exc:
         raise UsageError(f"Cannot reach the Dask scheduler {scheduler!r} (--scheduler): {exc}.") from None
-    futures = []
-    try:
-        futures = client.map(_run_job, jobs, pure=False)
-        index = {future.key: i for i, future in enumerate(futures)}
-        for future in as_completed(futures):
-            yield index[future.key], future.result()
-    finally:  # an interrupt or a consumer that stops: cancel what is still queued
-        client.cancel([f for f in futures if not f.done()])
-        client.close()
+    return client, as_completed()
+
+
+def fit_job_sets(job_sets: Sequence[Sequence[FitJob]], *, workers: int | None = None, scheduler: str | None = None,
+                 rank_by: str = DEFAULT_RANKING, default_probability: float | None = None,
+                 progress=None) -> Iterator[tuple[int, list]]:
+    """Fit each set of candidates (one set a curve, :func:`candidate_jobs`)
+    and yield ``(set index, ranked results)`` as each set finishes.
+
+    Searching harder is spent only where it can change the first answer.
+    Every candidate is first fitted quickly (``fit_model(quick=True)``: one
+    round of the global search, no count or width search); then each poor
+    candidate ranked (``rank_by``, :func:`rank_fits`) above the set's first
+    adequate one, every poor one when none is adequate, is fitted again in
+    full, starting from its quick fit, and the fit with the lower BIC is
+    kept.  A poor candidate below an adequate one keeps its quick fit
+    (``FitResult.quick``).  ``progress(done, total)`` is called as fits
+    finish (the total grows as sets need harder searches).
+    """
+    rank_fits([], by=rank_by)  # an unknown ranking fails before the fits run
+    job_sets = [list(js) for js in job_sets]
+    jobs = [job for js in job_sets for job in js]
+    if not jobs:
+        return
+    results = [[None] * len(js) for js in job_sets]
+    left = [len(js) for js in job_sets]
+    refining = [False] * len(job_sets)
+    total, done = len(jobs), 0
+    with _FitRunner(jobs, workers, scheduler) as runner:
+        for s, js in enumerate(job_sets):
+            for j, job in enumerate(js):
+                runner.submit((s, j), FitJob(job.curve, job.model, {**job.options, "quick": True}))
+        for (s, j), result in runner.completed():
+            done += 1
+            quick = results[s][j]
+            if quick is not None:  # the full fit of a poor quick one: the better of the two
+                elapsed = quick.elapsed + result.elapsed
+                result = quick if quick.success and quick.bic <= result.bic else result
+                result.quick, result.elapsed = False, elapsed
+            results[s][j] = result
+            left[s] -= 1
+            if not left[s] and not refining[s]:
+                refining[s] = True
+                for j2 in _to_refine(results[s], rank_by, default_probability):
+                    quick = results[s][j2]
+                    guess = {k: v for k, (v, _) in quick.parameters.items()}
+                    job = job_sets[s][j2]
+                    runner.submit((s, j2), FitJob(job.curve, job.model, {**job.options, "guess": guess}))
+                    left[s] += 1
+                    total += 1
+            if progress is not None:
+                progress(done, total)
+            if not left[s]:
+                yield s, rank_fits(results[s], default_probability=default_probability, by=rank_by)
+
+
+def _to_refine(results: list, rank_by: str, default_probability) -> list:
+    """Indices of the quick fits to fit again in full: the poor ones ranked
+    above the first adequate one (all poor ones when none is adequate)."""
+    ranked = rank_fits(list(results), default_probability=default_probability, by=rank_by)
+    out = []
+    for r in ranked:
+        if r.acceptable:
+            break
+        if r.quick:
+            out.append(next(i for i, x in enumerate(results) if x is r))
+    return out
 
 
 def classifier_probabilities(classifier, curve) -> dict:
@@ -245,7 +346,7 @@ def held_for(models: Sequence[str], fix: dict | None) -> dict:
 
 
 def fit_candidates(curve, classifier=None, *, models: Sequence[str] | None = None, top: int = 3,
-                   resolution: float | None = None, budget_s: float = 30.0, starts: int = 3, seed: int = 0,
+                   resolution: float | None = None, budget_s: float = 10.0, starts: int = 3, seed: int = 0,
                    workers: int | None = None, fit_params: Sequence[str] | None = None,
                    fix: dict | None = None, rank_by: str = DEFAULT_RANKING,
                    polydisperse: Sequence[str] | None = None, pd_type: str = DEFAULT_PD_TYPE,
@@ -282,7 +383,6 @@ def fit_candidates(curve, classifier=None, *, models: Sequence[str] | None = Non
                           budget_s=budget_s, starts=starts, seed=seed, fit_params=fit_params, fix=fix,
                           polydisperse=polydisperse, pd_type=pd_type, search_widths=search_widths,
                           slit_length=slit_length, slit_width=slit_width, guesses=guesses)
-    results = [None] * len(jobs)
-    for i, res in map_fits(jobs, workers=workers, scheduler=scheduler):
-        results[i] = res
-    return rank_fits(results, default_probability=neutral, by=rank_by)
+    ranked = [r for _, r in fit_job_sets([jobs], workers=workers, scheduler=scheduler, rank_by=rank_by,
+                                         default_probability=neutral)]
+    return ranked[0] if ranked else []

@@ -35,6 +35,9 @@ class FitResult:
     held) to its distribution type; :attr:`dispersity` reports them with the
     widths.  ``dispersity_tried`` says a poor fit was tried again with the
     main size parameter's width (kept only where its BIC is lower).
+    ``quick`` says a poor fit was left after one round of the global search,
+    without the count and width searches, because a candidate ranked above
+    it fits adequately (:func:`~sasnets.fitting.fit_job_sets`).
     """
 
     model: str
@@ -52,6 +55,7 @@ class FitResult:
     counts_tried: dict = field(default_factory=dict)
     pd_types: dict = field(default_factory=dict)
     dispersity_tried: bool = False
+    quick: bool = False
     q: np.ndarray | None = None
     iq_fit: np.ndarray | None = None
     probability: float | None = None
@@ -129,6 +133,7 @@ class FitResult:
             "success": self.success,
             "message": self.message,
             "stopped_on_budget": self.stopped_on_budget,
+            "quick": self.quick,
             "counts_tried": {k: [int(n) for n in v] for k, v in self.counts_tried.items()},
             "dispersity": {k: {"width": _finite(d["width"]), "error": _finite(d["error"]), "type": d["type"],
                                "fitted": d["fitted"]} for k, d in self.dispersity.items()},
@@ -157,7 +162,7 @@ def result_from_dict(d: dict) -> FitResult:
         fixed={k: _number(v) for k, v in d.get("fixed", {}).items()},
         held={k: _number(v) for k, v in d.get("held", {}).items()},
         success=bool(d.get("success")), message=d.get("message", ""), elapsed=float(d.get("elapsed_s", 0.0)),
-        stopped_on_budget=bool(d.get("stopped_on_budget")),
+        stopped_on_budget=bool(d.get("stopped_on_budget")), quick=bool(d.get("quick")),
         counts_tried={k: list(v) for k, v in d.get("counts_tried", {}).items()},
         pd_types={k: v["type"] for k, v in d.get("dispersity", {}).items()},
         probability=None if d.get("probability") is None else float(d["probability"]),

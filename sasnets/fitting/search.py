@@ -11,7 +11,8 @@ Global search (:func:`_global_search`)
     chi-square, then bounded trust-region least squares runs from ten starts:
     the five best distinct sample points and five spread over the box, so
     that a narrow basin (fringe positions, an SLD ratio) that the best sample
-    points miss still gets a start.  Several starts proved far more reliable
+    points miss still gets a start; the first start to fit well (reduced
+    chi-square below 1.5) ends the search.  Several starts proved far more reliable
     here than differential evolution at a fraction of the model evaluations.
     The first round evaluates the model on at most 80 points spread over the
     curve.  While the best polished fit is still not acceptable (reduced
@@ -23,8 +24,9 @@ Global search (:func:`_global_search`)
 Local polish and uncertainties (:func:`_polish`)
     From the ``starts`` best distinct minima, bumps' Levenberg-Marquardt
     fitter refines *all* fitted parameters, scale and background included,
-    on a :class:`sasmodels.bumps_model.Experiment` with every point.  The
-    best polish is kept; uncertainties are bumps' standard errors from the LM
+    on a :class:`sasmodels.bumps_model.Experiment` with every point, with
+    loose tolerances (a relative 1e-4, 20 steps) and stopping at the first
+    polish that fits well.  The best polish is kept; uncertainties are bumps' standard errors from the LM
     covariance (the inverse of JᵀJ of the error-weighted residuals, i.e.
     assuming the data errors are right; they are not rescaled by the reduced
     chi-square).
@@ -62,12 +64,12 @@ from .result import ACCEPTABLE_REDUCED_CHI2, FitResult
 __all__ = ["fit_model"]
 
 
-def fit_model(curve, model_name: str, *, resolution: float | None = None, budget_s: float = 30.0,
+def fit_model(curve, model_name: str, *, resolution: float | None = None, budget_s: float = 10.0,
               starts: int = 3, seed: int = 0, fit_params: Sequence[str] | None = None,
               fix: dict | None = None, probability: float | None = None,
               search_counts: bool = True, polydisperse: Sequence[str] | None = None,
               pd_type: str = DEFAULT_PD_TYPE, search_widths: bool = True,
-              slit_length=None, slit_width=None, guess: dict | None = None) -> FitResult:
+              slit_length=None, slit_width=None, guess: dict | None = None, quick: bool = False) -> FitResult:
     """Fit ``model_name`` to ``curve`` (a :class:`sasnets.data.Curve`).
 
     ``resolution`` is a 1-sigma dQ/Q fraction overriding the curve's ``dq``;
@@ -93,7 +95,10 @@ def fit_model(curve, model_name: str, *, resolution: float | None = None, budget
     the model by a slit instead of the curve's own resolution; a curve whose
     ``slit_smeared`` is true is fitted with its slit without them.  ``guess``
     ({parameter: value}, e.g. the classifier's size estimates) is one more
-    start of the global search.
+    start of the global search.  ``quick`` leaves a poor fit as it is after
+    one round of the global search, without the count and width searches
+    (``FitResult.quick`` then says so): :func:`~sasnets.fitting.fit_job_sets`
+    searches harder only where that can change the first answer.
     See the module docstring for the method.
     Returns a :class:`FitResult` (with ``success=False`` and a message if the
     fit could not be done).
@@ -105,8 +110,14 @@ def fit_model(curve, model_name: str, *, resolution: float | None = None, budget
     pd_type = check_pd_type(pd_type)
     widths = check_polydisperse(info, polydisperse, held)
     fit = functools.partial(_fit_at, prep, model_name, info, kmodel, budget_s=budget_s, starts=starts, seed=seed,
-                            fit_params=fit_params, probability=probability, pd_type=pd_type)
+                            fit_params=fit_params, probability=probability, pd_type=pd_type,
+                            rounds=1 if quick else _ROUNDS)
     result = fit(held, polydisperse=widths, guess=guess)
+    if quick:
+        # one cut short by the budget is what the full search would give too
+        result.quick = result.success and not result.acceptable and not result.stopped_on_budget
+        result.elapsed = time.perf_counter() - t0
+        return result
     free = [c for c in _length_controls(info) if c not in held]
     if search_counts and free and fit_params is None and result.success and not result.acceptable:
         result = search_count(functools.partial(fit, polydisperse=widths), info, held, free[0], result)
@@ -119,7 +130,8 @@ def fit_model(curve, model_name: str, *, resolution: float | None = None, budget
 
 
 def _fit_at(prep, model_name, info, kmodel, held: dict, *, budget_s, starts, seed, fit_params,
-            probability, guess: dict | None = None, polydisperse=(), pd_type=DEFAULT_PD_TYPE) -> FitResult:
+            probability, guess: dict | None = None, polydisperse=(), pd_type=DEFAULT_PD_TYPE,
+            rounds: int = 1) -> FitResult:
     """One fit of ``model_name`` with the ``held`` parameters held; ``guess``
     ({parameter: value}) is one more starting point of the global search."""
     t0 = time.perf_counter()
@@ -130,7 +142,7 @@ def _fit_at(prep, model_name, info, kmodel, held: dict, *, budget_s, starts, see
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             _fit(result, prep, info, kmodel, budget_s, max(1, int(starts)), seed, fit_params, held, t0, guess,
-                 polydisperse, pd_type)
+                 polydisperse, pd_type, rounds)
     except UsageError:
         raise
     except Exception as exc:  # a kernel or fitter failure is a result, not a crash
@@ -143,7 +155,7 @@ def _fit_at(prep, model_name, info, kmodel, held: dict, *, budget_s, starts, see
 
 
 def _fit(result, prep, info, kmodel, budget_s, starts, seed, fit_params, held, t0, guess=None,
-         polydisperse=(), pd_type=DEFAULT_PD_TYPE):
+         polydisperse=(), pd_type=DEFAULT_PD_TYPE, rounds=1):
     from sasmodels.direct_model import DirectModel
 
     data = prep.data()
@@ -192,12 +204,14 @@ def _fit(result, prep, info, kmodel, budget_s, starts, seed, fit_params, held, t
 
     best = None
     dof = max(1, len(prep.q) - len(shape) - 2)
-    for round_ in range(_ROUNDS if shape else 1):
+    for round_ in range(rounds if shape else 1):
         if shape:
             full = round_ > 0 or not subsampled
             residuals = objective(calc, slice(None)) if full else objective(DirectModel(sub, kmodel, cutoff=1e-5), search_points)
+            npoints = len(prep.q) if full else len(search_points)
+            good_enough = _EARLY_STOP * ACCEPTABLE_REDUCED_CHI2 * max(1, npoints - len(shape) - 2)
             starts_x, stopped = _global_search(shape, residuals, seed + round_, t0 + 0.8 * budget_s, starts,
-                                               sample_power=round_, guess=guess)
+                                               sample_power=round_, guess=guess, good_enough=good_enough)
             result.stopped_on_budget |= stopped
         else:
             starts_x = [np.zeros(0)]
@@ -210,6 +224,8 @@ def _fit(result, prep, info, kmodel, budget_s, starts, seed, fit_params, held, t
             polished = _polish(kmodel, data, shape, fixed, values, blo, bhi, t0 + budget_s, held)
             if best is None or polished[0] < best[0]:
                 best = polished
+            if best[0] / dof < _EARLY_STOP * ACCEPTABLE_REDUCED_CHI2:
+                break  # the other minima could only fit a little better than well
             if time.perf_counter() > t0 + budget_s and k + 1 < len(starts_x):
                 result.stopped_on_budget = True
                 break
@@ -251,13 +267,21 @@ _ROUNDS = 6
 _LOCAL_STARTS = 10
 #: local searches start from sample points at least this far apart (fraction of the box)
 _START_SEPARATION = 0.05
+#: relative tolerances of the LM polish (chi-square and parameters)
+_POLISH_TOL = 1e-4
+#: LM steps of the polish (each costs one evaluation per fitted parameter)
+_POLISH_STEPS = 20
+#: a local search or polish reaching this fraction of the acceptable reduced chi-square ends
+#: the search: the remaining starts could only fit a little better than well
+_EARLY_STOP = 0.75
 
 
 class _OutOfTime(Exception):
     """The fit's time budget ran out in the middle of a search."""
 
 
-def _global_search(shape, residuals, seed, deadline, n_minima, sample_power=0, guess=None):
+def _global_search(shape, residuals, seed, deadline, n_minima, sample_power=0, guess=None,
+                   good_enough: float = 0.0):
     """Multi-start search over the shape parameters (search coordinates).
 
     A scrambled Sobol sample of the box (plus the model defaults and the
@@ -266,7 +290,8 @@ def _global_search(shape, residuals, seed, deadline, n_minima, sample_power=0, g
     least squares (:func:`scipy.optimize.least_squares`) then runs from
     ``_LOCAL_STARTS`` points: half the best distinct sample points, half
     spread over the box (so that a narrow basin the best points miss still
-    gets a start), until the deadline.  Returns (the ``n_minima`` best distinct local minima,
+    gets a start), until the deadline or until one reaches a chi-square
+    below ``good_enough``.  Returns (the ``n_minima`` best distinct local minima,
     whether the deadline cut the search short).
     """
     from scipy.optimize import least_squares
@@ -287,8 +312,9 @@ def _global_search(shape, residuals, seed, deadline, n_minima, sample_power=0, g
             best_seen.update(x=np.array(x, dtype=float), e=e)
         return r
 
-    # 64 points for 1 parameter, 128 for 2-3, 256 for 4-7; doubled per later round
-    m = 5 + int(math.ceil(math.log2(d + 1))) + int(sample_power)
+    # 64 points for 1 parameter, 128 for 2-3, 256 for 4 or more (products: form factor and
+    # structure factor parameters together); doubled per later round
+    m = min(8, 5 + int(math.ceil(math.log2(d + 1)))) + int(sample_power)
     sample = qmc.Sobol(d, scramble=True, seed=np.random.default_rng(seed)).random_base2(m)
     starts = [[p.to_search(p.default) for p in shape]]
     if guess:  # e.g. the fit with one shell fewer
@@ -314,6 +340,8 @@ def _global_search(shape, residuals, seed, deadline, n_minima, sample_power=0, g
                 continue
             minima.append(fit.x)
             values.append(float(fit.fun @ fit.fun))
+            if values[-1] < good_enough:
+                break
         stopped = False
     except _OutOfTime:
         stopped = True
@@ -367,7 +395,10 @@ def _polish(kmodel, data, shape, fixed, values, blo, bhi, deadline, held):
                 best.update(x=problem.getp().copy(), chi2=chi2)
             return r
 
-    driver = FitDriver(fitclass=DeadlineLM, problem=problem, monitors=[], steps=50)
+    # tolerances far looser than bumps' 1.5e-8: a relative chi-square change of 1e-4
+    # does not change which model fits, and the last digits cost hundreds of evaluations
+    driver = FitDriver(fitclass=DeadlineLM, problem=problem, monitors=[], steps=_POLISH_STEPS, ftol=_POLISH_TOL,
+                       xtol=_POLISH_TOL)
     out_of_time = False
     try:
         x, _ = driver.fit()

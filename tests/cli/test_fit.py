@@ -416,3 +416,12 @@ def _check_in_a_browser(page, shot):
 
     pixels = matplotlib.image.imread(str(shot))
     assert pixels.shape[0] > 1000 and pixels.std() > 0.05  # a long page with plots, not a blank one
+
+
+def test_a_poor_candidate_below_an_adequate_one_is_marked_quick(cli_runner, sphere_file):
+    result = cli_runner.invoke(cli, ["fit", sphere_file, "--model", "sphere", "--model", "lamellar", *FAST])
+    assert result.exit_code == 0, result.output
+    assert "lamellar: quick fit, not searched further" in result.output
+    as_json = cli_runner.invoke(cli, ["fit", sphere_file, "--model", "sphere", "--model", "lamellar", "--json", *FAST])
+    quick = {c["model"]: c["quick"] for c in json.loads(as_json.stdout)[0]["candidates"]}
+    assert quick == {"sphere": False, "lamellar": True}

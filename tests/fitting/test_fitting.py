@@ -549,13 +549,52 @@ def test_fits_on_a_dask_cluster_match_the_local_ones(sphere_curve):
     jobs = [fitting.FitJob(sphere_curve, m, {"budget_s": 60, "seed": 3, "search_widths": False})
             for m in ("sphere", "core_shell_sphere")]
     local = dict(fitting.map_fits(jobs, workers=1))
+    # the harder search of a poor first candidate is submitted to the cluster while the others run
+    sets = [[fitting.FitJob(sphere_curve, m, {"budget_s": 60, "seed": 3, "probability": p})
+             for m, p in (("lamellar", 0.6), ("sphere", 0.3))]]
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
         remote = dict(fitting.map_fits(jobs, scheduler=cluster.scheduler_address))
+        remote_sets = dict(fitting.fit_job_sets(sets, scheduler=cluster.scheduler_address))
     assert sorted(remote) == [0, 1]
     for i in (0, 1):
         assert remote[i].model == local[i].model
         assert remote[i].reduced_chi2 == pytest.approx(local[i].reduced_chi2, rel=1e-6)
         for name, (value, _) in local[i].parameters.items():
             assert remote[i].parameters[name][0] == pytest.approx(value, rel=1e-5)
+    local_sets = dict(fitting.fit_job_sets(sets, workers=1))
+    assert [(r.model, r.quick) for r in remote_sets[0]] == [(r.model, r.quick) for r in local_sets[0]]
+    assert [r.chi2 for r in remote_sets[0]] == pytest.approx([r.chi2 for r in local_sets[0]], rel=1e-6)
     with pytest.raises(UsageError, match="Cannot reach the Dask scheduler"):
         list(fitting.map_fits(jobs, scheduler="tcp://127.0.0.1:1"))
+
+
+def _job_set(curve, probabilities):
+    return [fitting.FitJob(curve, m, {"budget_s": 20, "seed": 0, "probability": p}) for m, p in probabilities.items()]
+
+
+def test_a_poor_candidate_below_an_adequate_one_keeps_its_quick_fit(sphere_curve):
+    (index, ranked), = fitting.fit_job_sets([_job_set(sphere_curve, {"sphere": 0.6, "lamellar": 0.3})], workers=1)
+    assert index == 0 and [r.model for r in ranked] == ["sphere", "lamellar"]
+    sphere, lamellar = ranked
+    assert sphere.acceptable and not sphere.quick
+    assert not lamellar.acceptable and lamellar.quick and not lamellar.dispersity_tried
+    assert lamellar.to_dict()["quick"] is True
+
+
+def test_a_poor_candidate_ranked_first_is_searched_harder(sphere_curve):
+    progress = []
+    (_, ranked), = fitting.fit_job_sets([_job_set(sphere_curve, {"lamellar": 0.6, "sphere": 0.3})], workers=2,
+                                         progress=lambda done, total: progress.append((done, total)))
+    lamellar = next(r for r in ranked if r.model == "lamellar")
+    assert not lamellar.quick and lamellar.dispersity_tried  # the full search, width included
+    assert progress[-1] == (3, 3)  # two quick fits and the full one
+    assert [d for d, _ in progress] == [1, 2, 3]
+
+
+def test_each_set_is_yielded_once_when_its_fits_are_done(sphere_curve):
+    other = simulate("sphere", {**SPHERE, "radius": 30.0}, seed=1)
+    sets = [_job_set(sphere_curve, {"sphere": 0.9}), _job_set(other, {"sphere": 0.8, "cylinder": 0.2})]
+    out = dict(fitting.fit_job_sets(sets, workers=2))
+    assert sorted(out) == [0, 1]
+    assert [r.model for r in out[1]] == ["sphere", "cylinder"]
+    assert out[1][0].parameters["radius"][0] == pytest.approx(30.0, rel=0.05)
