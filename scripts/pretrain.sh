@@ -27,6 +27,10 @@
 # Training warm-starts from the shipped instrument classifier
 # (--init-from, PRETRAIN_INIT) and the model card
 # (sasnets/pretrained/MODEL_CARD.md) records the budgets and epochs.
+# Later rounds continue from the shipped realistic classifier on other curves
+# (one session's budget each): round 2 was
+#   PRETRAIN_INIT=sasnets/pretrained/realistic-resnet1d-large PRETRAIN_TRAIN_SEED=11 \
+#   PRETRAIN_LR=0.002 PRETRAIN_COMPARE=<copy of the round-1 classifier> scripts/pretrain.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -39,6 +43,8 @@ ARCH=${PRETRAIN_ARCH:-resnet1d_large}
 NAME=${PRETRAIN_NAME:-realistic-resnet1d-large}
 INIT=${PRETRAIN_INIT-sasnets/pretrained/instrument-resnet1d-large}
 EPOCHS=${PRETRAIN_EPOCHS:-32}
+LR=${PRETRAIN_LR:-}              # peak learning rate (default: the recipe's 0.003)
+TRAIN_SEED=${PRETRAIN_TRAIN_SEED:-1}  # another seed simulates other training curves
 CHEAP_COUNT=${PRETRAIN_COUNT:-1000}
 MEDIUM_COUNT=${PRETRAIN_MEDIUM:-150}
 SLOW_COUNT=${PRETRAIN_SLOW:-40}
@@ -83,18 +89,18 @@ if [[ $STAGE == generate || $STAGE == all ]]; then
     (
         gen_tiers "$STORE" test 2 25 20 12 8 10
         gen_tiers "$STORE" calibrate 3 15 10 6 4 6
-        gen "$DIR/train-any.h5" train 4 "$ANY_COUNT" --resolution 0 --any-size --pd-points 15 -- "${CHEAP[@]}"
+        gen "$DIR/train-any.h5" train $((TRAIN_SEED + 3)) "$ANY_COUNT" --resolution 0 --any-size --pd-points 15 -- "${CHEAP[@]}"
     ) > "$DIR/generate-b.log" 2>&1 &
     b_pid=$!
     (
-        gen "$DIR/train-b.h5" train 1 "$SLOW_COUNT" --resolution 0 --pd-points 6 -- "${SLOW[@]}"
-        gen "$DIR/train-c.h5" train 1 "$SLOWEST_COUNT" --resolution 0 --pd-points 4 -- "${SLOWEST[@]}"
-        gen "$DIR/train-c.h5" train 1 "$MONO_COUNT" --resolution 0 --mono -- "${MONO[@]}"
+        gen "$DIR/train-b.h5" train "$TRAIN_SEED" "$SLOW_COUNT" --resolution 0 --pd-points 6 -- "${SLOW[@]}"
+        gen "$DIR/train-c.h5" train "$TRAIN_SEED" "$SLOWEST_COUNT" --resolution 0 --pd-points 4 -- "${SLOWEST[@]}"
+        gen "$DIR/train-c.h5" train "$TRAIN_SEED" "$MONO_COUNT" --resolution 0 --mono -- "${MONO[@]}"
     ) > "$DIR/generate-c.log" 2>&1 &
     c_pid=$!
     (
-        gen "$TRAIN" train 1 "$CHEAP_COUNT" --resolution 0 --pd-points 15 -- "${CHEAP[@]}"
-        gen "$TRAIN" train 1 "$MEDIUM_COUNT" --resolution 0 --pd-points 15 -- "${MEDIUM[@]}"
+        gen "$TRAIN" train "$TRAIN_SEED" "$CHEAP_COUNT" --resolution 0 --pd-points 15 -- "${CHEAP[@]}"
+        gen "$TRAIN" train "$TRAIN_SEED" "$MEDIUM_COUNT" --resolution 0 --pd-points 15 -- "${MEDIUM[@]}"
     ) > "$DIR/generate-a.log" 2>&1
     wait "$b_pid" "$c_pid"
     for part in b c; do
@@ -124,6 +130,7 @@ if [[ $STAGE == train || $STAGE == all ]]; then
     # resnet1d_large beat resnet1d (51.0 % vs 48.3 % top-1 on 67 cheap models).
     choices=(--augment-set clean_prob=0)
     [[ -n $INIT ]] && choices+=(--init-from "$INIT")
+    [[ -n $LR ]] && choices+=(--lr "$LR")
     [[ ${#resume[@]} -gt 0 ]] && choices=()
     sasnets train "$TRAIN" -o "$RUN" --arch "$ARCH" --tag train \
         --epochs "$EPOCHS" --patience "$EPOCHS" --seed 0 \

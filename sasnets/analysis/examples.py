@@ -104,15 +104,16 @@ def classify_examples(clf, examples=LABELLED, top: int = 3) -> list[dict]:
     return out
 
 
-def fit_examples(clf, examples=LABELLED, top: int = 3, budget_s: float = 20.0, workers: int | None = None) -> list[dict]:
+def fit_examples(clf, examples=LABELLED, top: int = 3, budget_s: float = 10.0, workers: int | None = None) -> list[dict]:
     """``sasnets fit``'s default on each labelled example: ``{"file", "entry", "first", "reduced_chi2",
     "accepted_first", "best_accepted" (the best-fitting accepted candidate and its reduced chi2, if
-    one was fitted), "seconds"}``, or ``{"file", "entry", "error"}``."""
+    one was fitted), "first_by" ({ranking: [first model, accepted]}: the same fits in each order
+    ``sasnets fit --rank-by`` offers), "seconds"}``, or ``{"file", "entry", "error"}``."""
     import time
     import warnings
 
     from ..classifier.factors import split_label
-    from ..fitting import fit_candidates
+    from ..fitting import RANKINGS, fit_candidates, rank_fits
     from ..stores.measured import load_curves
 
     folder = examples_dir()
@@ -135,6 +136,8 @@ def fit_examples(clf, examples=LABELLED, top: int = 3, budget_s: float = 20.0, w
         record.update(first=first.model, reduced_chi2=float(first.reduced_chi2),
                       accepted_first=split_label(first.model)[0] in ex.form_factors,
                       best_accepted=(best.model, float(best.reduced_chi2)) if best else None,
+                      first_by={by: [f.model, split_label(f.model)[0] in ex.form_factors]
+                                for by, f in ((by, rank_fits(list(ranked), by=by)[0]) for by in RANKINGS)},
                       seconds=time.perf_counter() - t0)
         out.append(record)
     return out

@@ -91,6 +91,7 @@ def _fmt(value, error=None) -> str:
 
 
 _ORDER = {"network": "in the network's order (--rank-by posterior re-ranks by fit)",
+          "adequate": "in the network's order, adequate fits (chi2/dof < 2) first",
           "posterior": "ranked by ln(p) - BIC/2"}
 
 
@@ -134,6 +135,10 @@ def _table(source: str, results, rank_by: str = DEFAULT_RANKING) -> list[str]:
         lines.append(f"  note: the fits overrule the network's first choice, {overruled.model} "
                      f"(p={overruled.probability:.2f}); a poor fit of a model with many parameters may be a missed "
                      "minimum: compare with --plot, or keep the network's order with --rank-by network (the default)")
+    moved = _overruled(results) if rank_by == "adequate" else None
+    if moved is not None:
+        lines.append(f"  note: the network's first choice, {moved.model} (p={moved.probability:.2f}), fits poorly "
+                     "and goes after the adequate fits; --rank-by network keeps it first")
     better = _fits_better_than_first(results) if rank_by == "network" else None
     if better is not None:
         first = results[0]
@@ -240,9 +245,9 @@ def _overruled(results):
 @click.option("--bumps-pars", "pars_dir", metavar="DIR", type=click.Path(file_okay=False),
               help="Write each candidate's fitted parameters as a bumps .par file, DIR/<file>-<model>.par.")
 @click.option("--rank-by", "rank_by", type=click.Choice(list(_ORDER)), default=DEFAULT_RANKING,
-              show_default=True, help="Final order: the network's, with the fits as a check on each candidate, or "
-              "re-ranked by network probability times fit evidence (ln p - BIC/2). The shipped classifier's model "
-              "card measures both; its first choice is right more often in the network's order.")
+              show_default=True, help="Final order: the network's, with the fits as a check on each candidate; "
+              "the network's with the adequate fits (chi2/dof < 2) first; or re-ranked by network probability "
+              "times fit evidence (ln p - BIC/2). docs/fitting.md#ranking compares them.")
 @click.option("--fix", "fix", multiple=True, metavar="NAME=VALUE",
               help="Hold a parameter you know at VALUE in every candidate that has it (repeatable): a solvent SLD, "
               "a polydispersity (radius_pd=0.1), background or scale on absolute data, or a count of shells or "

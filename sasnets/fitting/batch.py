@@ -216,8 +216,10 @@ def fit_job_sets(job_sets: Sequence[Sequence[FitJob]], *, workers: int | None = 
 
 def _to_refine(results: list, rank_by: str, default_probability) -> list:
     """Indices of the quick fits to fit again in full: the poor ones ranked
-    above the first adequate one (all poor ones when none is adequate)."""
-    ranked = rank_fits(list(results), default_probability=default_probability, by=rank_by)
+    above the first adequate one (all poor ones when none is adequate); in
+    the network's order for ``adequate``, which moves adequate fits first."""
+    order = "network" if rank_by == "adequate" else rank_by
+    ranked = rank_fits(list(results), default_probability=default_probability, by=order)
     out = []
     for r in ranked:
         if r.acceptable:

@@ -8,8 +8,10 @@ output as the prior and ``exp(-BIC/2)`` as the Schwarz approximation of the
 evidence; ``posterior`` is ``softmax(score)`` over the candidates.
 ``by="posterior"`` ranks by ``score`` (highest first); ``by="network"``
 keeps the network's order (scores and posteriors are still reported), so
-the fits check the network's answer rather than overrule it.  Failed fits
-go last.  Which order is the better first answer depends on the classifier
+the fits check the network's answer rather than overrule it;
+``by="adequate"`` keeps the network's order among the adequate fits
+(reduced chi2 < 2) and puts the poor ones after them: the first answer is
+the most probable model that fits the data.  Failed fits go last.  Which order is the better first answer depends on the classifier
 and the data: where the fit search misses the true model's minimum more
 often than the network errs, re-ranking lowers top-1, as it does for the
 shipped classifier on its instrument-like test curves (its model card
@@ -28,7 +30,7 @@ __all__ = ["rank_fits", "RANKINGS", "MIN_PROBABILITY", "DEFAULT_RANKING"]
 #: Network probabilities are clipped below at this value before taking the log.
 MIN_PROBABILITY = 1e-6
 #: orders :func:`rank_fits` knows: the combined posterior, or the network's probability alone
-RANKINGS = ("posterior", "network")
+RANKINGS = ("posterior", "network", "adequate")
 #: the order ``sasnets fit`` and :func:`~sasnets.fitting.fit_candidates` give by default (see the module docstring)
 DEFAULT_RANKING = "network"
 
@@ -48,7 +50,8 @@ def rank_fits(results: Sequence[FitResult], default_probability: float | None = 
     network's order rather than overrule it, which is the better first answer
     where the fit search misses the true model's minimum more often than the
     network errs (the pretrained classifier on instrument-like curves, see its
-    model card)."""
+    model card).  ``by="adequate"`` is the network's order with the adequate
+    fits (:attr:`FitResult.acceptable`) moved before the poor ones."""
     if by not in RANKINGS:
         raise UsageError(f"Unknown ranking {by!r}; choose from {', '.join(RANKINGS)} (--rank-by).")
     results = list(results)
@@ -65,8 +68,9 @@ def rank_fits(results: Sequence[FitResult], default_probability: float | None = 
 
     def key(r):
         failed = not math.isfinite(r.score)
-        first = -prior[id(r)] if by == "network" else 0.0
-        return (failed, first, -r.score if not failed else 0.0, -(r.probability or 0.0), r.model)
+        poor = by == "adequate" and not r.acceptable
+        first = -prior[id(r)] if by in ("network", "adequate") else 0.0
+        return (failed, poor, first, -r.score if not failed else 0.0, -(r.probability or 0.0), r.model)
     ordered = sorted(results, key=key)
     for i, r in enumerate(ordered, 1):
         r.rank = i

@@ -85,6 +85,9 @@ def test_table_says_when_the_fits_overrule_the_network():
     lines = _table("x.dat", rank_fits(fits, by="network"), "network")
     assert "network's order" in lines[0] and "onion" in lines[2]
     assert not any("overrule" in line for line in lines)
+    lines = _table("x.dat", rank_fits(fits, by="adequate"), "adequate")
+    assert "adequate fits (chi2/dof < 2) first" in lines[0] and "core_shell_sphere" in lines[2]
+    assert any("first choice, onion (p=0.70), fits poorly" in line and "--rank-by network" in line for line in lines)
 
 
 def test_table_names_the_counts_tried_when_a_multi_shell_fit_is_poor():

@@ -114,6 +114,18 @@ def test_network_order_keeps_the_classifier_ranking_and_still_scores_the_fits():
         rank_fits([a], by="fit")
 
 
+def test_adequate_order_puts_the_most_probable_adequate_fit_first():
+    # chi2/dof: poor 4.1, good 1.03, better 1.01; network: poor > good > better
+    poor, good, better = _result("poor", 400.0, 3, 0.6), _result("good", 100.0, 3, 0.3), _result("better", 98.0, 3, 0.1)
+    bad = _result("bad", math.nan, 3, 0.99, success=False)
+    ranked = rank_fits([better, bad, poor, good], by="adequate")
+    assert [r.model for r in ranked] == ["good", "better", "poor", "bad"]
+    assert [r.rank for r in ranked] == [1, 2, 3, 4]
+    # no adequate fit: the network's order, as by="network"
+    worse = _result("worse", 900.0, 3, 0.4)
+    assert [r.model for r in rank_fits([worse, poor], by="adequate")] == ["poor", "worse"]
+
+
 def test_to_dict_is_strict_json(sphere_fit):
     out = sphere_fit.to_dict(curve=True)
     text = json.dumps(out, allow_nan=False)
@@ -581,14 +593,17 @@ def test_a_poor_candidate_below_an_adequate_one_keeps_its_quick_fit(sphere_curve
     assert lamellar.to_dict()["quick"] is True
 
 
-def test_a_poor_candidate_ranked_first_is_searched_harder(sphere_curve):
+@pytest.mark.parametrize("rank_by", ["network", "adequate"])
+def test_a_poor_candidate_ranked_first_is_searched_harder(sphere_curve, rank_by):
     progress = []
     (_, ranked), = fitting.fit_job_sets([_job_set(sphere_curve, {"lamellar": 0.6, "sphere": 0.3})], workers=2,
-                                         progress=lambda done, total: progress.append((done, total)))
+                                         rank_by=rank_by, progress=lambda done, total: progress.append((done, total)))
     lamellar = next(r for r in ranked if r.model == "lamellar")
     assert not lamellar.quick and lamellar.dispersity_tried  # the full search, width included
     assert progress[-1] == (3, 3)  # two quick fits and the full one
     assert [d for d, _ in progress] == [1, 2, 3]
+    # the network's first choice stays first in its order; the adequate sphere goes first in the adequate order
+    assert [r.model for r in ranked] == (["lamellar", "sphere"] if rank_by == "network" else ["sphere", "lamellar"])
 
 
 def test_each_set_is_yielded_once_when_its_fits_are_done(sphere_curve):
