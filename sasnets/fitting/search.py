@@ -160,7 +160,15 @@ def _fit(result, prep, info, kmodel, budget_s, starts, seed, fit_params, held, t
 
     data = prep.data()
     calc = DirectModel(data, kmodel, cutoff=1e-5)
-    shape, fixed, pd_types = _shape_parameters(info, calc, prep, fit_params, held, polydisperse, pd_type)
+    # the first search round sees at most _SEARCH_POINTS points spread over the
+    # curve (the model is evaluated thousands of times there); the polish, and
+    # any further round, uses them all.  Which parameters are degenerate with
+    # scale is decided on those points too: a pure factor is one on any points.
+    search_points = np.unique(np.linspace(0, len(prep.q) - 1, min(len(prep.q), _SEARCH_POINTS)).round().astype(int))
+    sub = prep.data(search_points)
+    subsampled = len(search_points) < len(prep.q)
+    probe = DirectModel(sub, kmodel, cutoff=1e-5) if subsampled else calc
+    shape, fixed, pd_types = _shape_parameters(info, probe, prep, fit_params, held, polydisperse, pd_type)
     result.fixed = fixed
     result.pd_types = {k[:-len("_pd_type")]: v for k, v in pd_types.items()}
     fixed = {**fixed, **pd_types}  # what the kernel takes; FitResult.fixed keeps the numbers
@@ -171,12 +179,6 @@ def _fit(result, prep, info, kmodel, budget_s, starts, seed, fit_params, held, t
         bhi = max(float(np.max(prep.iq)), blo + 1e-12)
     held_scale = held.get("scale")
 
-    # the first search round sees at most _SEARCH_POINTS points spread over the
-    # curve (the model is evaluated thousands of times there); the polish, and
-    # any further round, uses them all
-    search_points = np.unique(np.linspace(0, len(prep.q) - 1, min(len(prep.q), _SEARCH_POINTS)).round().astype(int))
-    sub = prep.data(search_points)
-    subsampled = len(search_points) < len(prep.q)
     weights = 1.0 / prep.diq ** 2
 
     def objective(calculator, points):
@@ -207,7 +209,7 @@ def _fit(result, prep, info, kmodel, budget_s, starts, seed, fit_params, held, t
     for round_ in range(rounds if shape else 1):
         if shape:
             full = round_ > 0 or not subsampled
-            residuals = objective(calc, slice(None)) if full else objective(DirectModel(sub, kmodel, cutoff=1e-5), search_points)
+            residuals = objective(calc, slice(None)) if full else objective(probe, search_points)
             npoints = len(prep.q) if full else len(search_points)
             good_enough = _EARLY_STOP * ACCEPTABLE_REDUCED_CHI2 * max(1, npoints - len(shape) - 2)
             starts_x, stopped = _global_search(shape, residuals, seed + round_, t0 + 0.8 * budget_s, starts,
