@@ -27,10 +27,12 @@
 # Training warm-starts from the shipped instrument classifier
 # (--init-from, PRETRAIN_INIT) and the model card
 # (sasnets/pretrained/MODEL_CARD.md) records the budgets and epochs.
-# Later rounds continue from the shipped realistic classifier on other curves
-# (one session's budget each): round 2 was
-#   PRETRAIN_INIT=sasnets/pretrained/realistic-resnet1d-large PRETRAIN_TRAIN_SEED=11 \
-#   PRETRAIN_LR=0.002 PRETRAIN_COMPARE=<copy of the round-1 classifier> scripts/pretrain.sh
+# Later rounds continue from the shipped realistic classifier on newly simulated
+# training curves (another seed; one session's budget each) with the same test,
+# calibration and judge tags; round 2 was, with a copy of the round-1 classifier
+# in /tmp/round1 (ship overwrites sasnets/pretrained/):
+#   PRETRAIN_INIT=/tmp/round1/realistic-resnet1d-large PRETRAIN_TRAIN_SEED=11 PRETRAIN_LR=0.002 \
+#   PRETRAIN_EPOCHS=28 PRETRAIN_COMPARE=/tmp/round1/realistic-resnet1d-large scripts/pretrain.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

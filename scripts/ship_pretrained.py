@@ -221,9 +221,11 @@ def measured_table(records: list, before: list | None) -> list:
              f"factor is named where the tutorial uses one on **{n_sq} of {len(with_sq)}**, and `none` (or an "
              f"accepted one) on {sum(r['structure_factor_right'] for r in ok if 'none' in r['structure_factors'])} "
              f"of {len(ok) - len(with_sq)} samples where no S(q) is needed."
-             + (f" The instrument classifier shipped before this one had an accepted form factor in its top 3 for "
-                f"{sum(r['form_factor_in_top3'] for r in before if 'error' not in r)} of them and never named a "
-                "structure factor." if before else ""), "",
+             + (f" The classifier shipped before this one had an accepted form factor in its top 3 for "
+                f"{sum(r['form_factor_in_top3'] for r in before if 'error' not in r)} of them and named the "
+                f"structure factor where the tutorial uses one on "
+                f"{sum(r['structure_factor_right'] for r in before if 'error' not in r and 'none' not in r['structure_factors'])}"
+                f" of {len(with_sq)}." if before else ""), "",
              "| file | label (source) | top 3 (pair, probability) | accepted form factor in top 3 | most probable S(q) |"
              + (" before: top 1 |" if before else ""),
              "| --- | --- | --- | --- | --- |" + (" --- |" if before else "")]
