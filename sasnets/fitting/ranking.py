@@ -11,11 +11,14 @@ keeps the network's order (scores and posteriors are still reported), so
 the fits check the network's answer rather than overrule it;
 ``by="adequate"`` keeps the network's order among the adequate fits
 (reduced chi2 < 2) and puts the poor ones after them: the first answer is
-the most probable model that fits the data.  Failed fits go last.  Which order is the better first answer depends on the classifier
-and the data: where the fit search misses the true model's minimum more
-often than the network errs, re-ranking lowers top-1, as it does for the
-shipped classifier on its instrument-like test curves (its model card
-measures both; ``network`` is ``sasnets fit``'s default for that reason).
+the most probable model that fits the data.  Failed fits go last.
+
+Which order is the better first answer depends on the classifier and the
+data: where the fit search misses the true model's minimum more often than
+the network errs, re-ranking lowers top-1, as it did for the instrument
+classifier shipped before the realistic one (``network`` became
+``sasnets fit``'s default for that reason); with the realistic classifier,
+re-ranking has measured better (docs/fitting.md, Ranking).
 """
 from __future__ import annotations
 
