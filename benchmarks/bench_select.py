@@ -6,13 +6,14 @@ classifier's training sampler), the realistic preset's instrument conditions
 (q window, 2-10 % dQ/Q, noise, scale, background, dispersity).
 
 Contender: ``sasnets fit``'s default, the classifier's top ``--top`` candidates
-(plus the simpler models nested in them), each fitted, in the network's order.
+(plus the simpler models nested in them), each fitted, in ``sasnets fit``'s
+default order.
 
 Baseline (measured in the same run, same fitter and budget): fit every model
 of a pool and pick the lowest BIC, as AutoSAS does over its model library.
 Both use the same two passes (``sasnets.fitting.fit_job_sets``): every
 candidate fitted quickly, then the poor ones ranked above the first adequate
-one (by the network, or by BIC for the baseline) fitted again in full.
+one (in the default order, or by BIC for the baseline) fitted again in full.
 ``--pool family`` (default, affordable on 2 cores) is every label of the
 classifier in the true form factor's family, products included; ``--pool
 all`` is every label (about 200 fits a curve).
@@ -67,7 +68,8 @@ def _scores(firsts, data, seconds: float, fits: int) -> dict:
 def run(per_model: int, budget: float, pool: str, workers: int, seed: int, top: int, models=MODELS,
         baseline: bool = True) -> dict:
     import sasnets
-    from sasnets.fitting import FitJob, RANKINGS, candidate_jobs, classifier_probabilities, fit_job_sets, rank_fits
+    from sasnets.fitting import DEFAULT_RANKING, FitJob, RANKINGS, candidate_jobs, classifier_probabilities
+    from sasnets.fitting import fit_job_sets, rank_fits
     from sasnets.fitting import size_guesses
 
     clf = sasnets.load_default_classifier()
@@ -86,7 +88,7 @@ def run(per_model: int, budget: float, pool: str, workers: int, seed: int, top: 
         # the same two-pass fitter for both: the baseline ranks by BIC alone (no probabilities)
         ranked = [None] * len(sets)
         counted = {"fits": 0}
-        for s, fits in fit_job_sets(sets, workers=workers, rank_by="network" if name == "classify_then_fit"
+        for s, fits in fit_job_sets(sets, workers=workers, rank_by=DEFAULT_RANKING if name == "classify_then_fit"
                                     else "posterior", progress=lambda done, total: counted.update(fits=total)):
             ranked[s] = fits
         seconds = time.perf_counter() - t0

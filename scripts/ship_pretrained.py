@@ -142,10 +142,11 @@ def fit_section(fv: dict | None) -> list:
         "cannot tell them apart. Re-ranking by fit " + _change(fv["top1"], fv["reranked_top1"]) + " top-1 here"
         + (": the fit search can stop far from the true model's minimum when that model has many parameters "
            "(paracrystals, multi-shell spheres, rough bicelles), and between equally good fits BIC prefers the "
-           "simpler model. That is why `sasnets fit` keeps the network's order by default and reads the fits as "
-           "a check on each candidate."
+           "simpler model. With this classifier `sasnets fit FILE --rank-by network` gives the better first "
+           "answer."
            if fv["reranked_top1"] < fv["top1"] else
-           "; with this classifier `sasnets fit FILE --rank-by posterior` gives the better first answer.")
+           "; with this classifier re-ranking (`sasnets fit`'s default, `--rank-by posterior`) gives the better "
+           "first answer.")
         + " Read the table, not only its first row, when fits are equally good.",
         "",
     ]
@@ -233,11 +234,13 @@ def measured_table(records: list, before: list | None) -> list:
     if fitted:
         n_first = sum(r["fit"]["accepted_first"] for r in fitted)
         by = {order: sum(r["fit"]["first_by"][order][1] for r in fitted) for order in fitted[0]["fit"]["first_by"]}
-        others = ", ".join(f"{n} with `--rank-by {order}`" for order, n in by.items() if order != "network")
+        from sasnets.fitting import DEFAULT_RANKING
+
+        others = ", ".join(f"{n} with `--rank-by {order}`" for order, n in by.items() if order != DEFAULT_RANKING)
         seconds = [r["fit"]["seconds"] for r in fitted]
-        lines[0] += (f" `sasnets fit FILE` (its default: top 3 and nested simpler models, 10 s budget a fit, the "
-                     f"network's order) ranks an accepted form factor first on {n_first} of {len(fitted)} ({others}; "
-                     f"the same fits), in {np.median(seconds):.1f} s a file (median; "
+        lines[0] += (f" `sasnets fit FILE` (its default: top 3 and nested simpler models, 10 s budget a fit, "
+                     f"`--rank-by {DEFAULT_RANKING}`) ranks an accepted form factor first on {n_first} of "
+                     f"{len(fitted)} ({others}; the same fits), in {np.median(seconds):.1f} s a file (median; "
                      f"{min(seconds):.1f}–{max(seconds):.1f} s, 2 cores).")
         lines[2] = lines[2].rstrip(" |") + " | sasnets fit: first (reduced χ²); best accepted |"
         lines[3] = lines[3] + " --- |"

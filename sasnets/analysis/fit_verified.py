@@ -107,7 +107,7 @@ def fit_verified_accuracy_on_store(classifier, store, tag: str = "test", n: int 
     of ``n`` curves of ``tag`` in ``store`` (a URL or an open store), and the
     top-1 of the answer ``sasnets fit --rank-by posterior`` gives: the top
     ``k`` candidates re-ranked by fit (:func:`rank_fits`); ``top1`` is the
-    first row of the default, the network's order.  Fitting is expensive (up to
+    first row in the network's order (``--rank-by network``).  Fitting is expensive (up to
     ``k + 1`` fits per curve), so ``sasnets evaluate --fit-verify N`` samples.
     Curves of scattering models the classifier does not know are left out.
     Returns ``{"fit_verified": fraction, "top_k": fraction without fitting,

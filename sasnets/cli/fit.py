@@ -90,7 +90,7 @@ def _fmt(value, error=None) -> str:
     return f"{value:.4g}±{error:.2g}"
 
 
-_ORDER = {"network": "in the network's order (--rank-by posterior re-ranks by fit)",
+_ORDER = {"network": "in the network's order",
           "adequate": "in the network's order, adequate fits (chi2/dof < 2) first",
           "posterior": "ranked by ln(p) - BIC/2"}
 
@@ -134,7 +134,7 @@ def _table(source: str, results, rank_by: str = DEFAULT_RANKING) -> list[str]:
     if overruled is not None:
         lines.append(f"  note: the fits overrule the network's first choice, {overruled.model} "
                      f"(p={overruled.probability:.2f}); a poor fit of a model with many parameters may be a missed "
-                     "minimum: compare with --plot, or keep the network's order with --rank-by network (the default)")
+                     "minimum: compare with --plot, or keep the network's order with --rank-by network")
     moved = _overruled(results) if rank_by == "adequate" else None
     if moved is not None:
         lines.append(f"  note: the network's first choice, {moved.model} (p={moved.probability:.2f}), fits poorly "
@@ -245,9 +245,9 @@ def _overruled(results):
 @click.option("--bumps-pars", "pars_dir", metavar="DIR", type=click.Path(file_okay=False),
               help="Write each candidate's fitted parameters as a bumps .par file, DIR/<file>-<model>.par.")
 @click.option("--rank-by", "rank_by", type=click.Choice(list(_ORDER)), default=DEFAULT_RANKING,
-              show_default=True, help="Final order: the network's, with the fits as a check on each candidate; "
-              "the network's with the adequate fits (chi2/dof < 2) first; or re-ranked by network probability "
-              "times fit evidence (ln p - BIC/2). docs/fitting.md#ranking compares them.")
+              show_default=True, help="Final order: re-ranked by network probability times fit evidence "
+              "(ln p - BIC/2); the network's, with the fits as a check on each candidate; or the network's with "
+              "the adequate fits (chi2/dof < 2) first. docs/fitting.md#ranking compares them.")
 @click.option("--fix", "fix", multiple=True, metavar="NAME=VALUE",
               help="Hold a parameter you know at VALUE in every candidate that has it (repeatable): a solvent SLD, "
               "a polydispersity (radius_pd=0.1), background or scale on absolute data, or a count of shells or "
@@ -283,9 +283,9 @@ def fit(files, classifier_path, top, models, resolution, budget, starts, plot_pa
     and check each candidate against the data.
 
     For each candidate: reduced chi-square, fitted parameters with
-    uncertainties, BIC and the network probability.  The candidates keep the
-    network's order, or are re-ranked by ln(p) - BIC/2 (network prior times
-    the Schwarz evidence) with --rank-by posterior; "ok" marks reduced
+    uncertainties, BIC and the network probability.  The candidates are
+    ranked by ln(p) - BIC/2 (network prior times the Schwarz evidence), or
+    keep the network's order with --rank-by network; "ok" marks reduced
     chi-square < 2.
 
     A product of form and structure factor is named as sasmodels names it;

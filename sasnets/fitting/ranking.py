@@ -16,9 +16,9 @@ the most probable model that fits the data.  Failed fits go last.
 Which order is the better first answer depends on the classifier and the
 data: where the fit search misses the true model's minimum more often than
 the network errs, re-ranking lowers top-1, as it did for the instrument
-classifier shipped before the realistic one (``network`` became
-``sasnets fit``'s default for that reason); with the realistic classifier,
-re-ranking has measured better (docs/fitting.md, Ranking).
+classifier shipped before the realistic one; with the realistic classifier
+re-ranking measured better (docs/fitting.md, Ranking), so ``posterior`` is
+``sasnets fit``'s default.
 """
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ MIN_PROBABILITY = 1e-6
 #: orders :func:`rank_fits` knows: the combined posterior, or the network's probability alone
 RANKINGS = ("posterior", "network", "adequate")
 #: the order ``sasnets fit`` and :func:`~sasnets.fitting.fit_candidates` give by default (see the module docstring)
-DEFAULT_RANKING = "network"
+DEFAULT_RANKING = "posterior"
 
 
 def rank_fits(results: Sequence[FitResult], default_probability: float | None = None,
