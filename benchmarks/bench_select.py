@@ -68,9 +68,8 @@ def _scores(firsts, data, seconds: float, fits: int) -> dict:
 def run(per_model: int, budget: float, pool: str, workers: int, seed: int, top: int, models=MODELS,
         baseline: bool = True) -> dict:
     import sasnets
-    from sasnets.fitting import DEFAULT_RANKING, FitJob, RANKINGS, candidate_jobs, classifier_probabilities
-    from sasnets.fitting import fit_job_sets, rank_fits
-    from sasnets.fitting import size_guesses
+    from sasnets.fitting import (DEFAULT_RANKING, RANKINGS, FitJob, candidate_jobs, classifier_probabilities,
+                                 fit_job_sets, rank_fits, size_guesses)
 
     clf = sasnets.load_default_classifier()
     data = curves(models, per_model, seed)

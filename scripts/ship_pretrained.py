@@ -232,10 +232,10 @@ def measured_table(records: list, before: list | None) -> list:
              "| --- | --- | --- | --- | --- |" + (" --- |" if before else "")]
     fitted = [r for r in ok if r.get("fit") and "error" not in r["fit"]]
     if fitted:
-        n_first = sum(r["fit"]["accepted_first"] for r in fitted)
-        by = {order: sum(r["fit"]["first_by"][order][1] for r in fitted) for order in fitted[0]["fit"]["first_by"]}
         from sasnets.fitting import DEFAULT_RANKING
 
+        n_first = sum(r["fit"]["accepted_first"] for r in fitted)
+        by = {order: sum(r["fit"]["first_by"][order][1] for r in fitted) for order in fitted[0]["fit"]["first_by"]}
         others = ", ".join(f"{n} with `--rank-by {order}`" for order, n in by.items() if order != DEFAULT_RANKING)
         seconds = [r["fit"]["seconds"] for r in fitted]
         lines[0] += (f" `sasnets fit FILE` (its default: top 3 and nested simpler models, 10 s budget a fit, "

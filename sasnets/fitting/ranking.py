@@ -32,7 +32,8 @@ __all__ = ["rank_fits", "RANKINGS", "MIN_PROBABILITY", "DEFAULT_RANKING"]
 
 #: Network probabilities are clipped below at this value before taking the log.
 MIN_PROBABILITY = 1e-6
-#: orders :func:`rank_fits` knows: the combined posterior, or the network's probability alone
+#: orders :func:`rank_fits` knows: the combined posterior, the network's probability alone, or the
+#: network's probability with the adequate fits first
 RANKINGS = ("posterior", "network", "adequate")
 #: the order ``sasnets fit`` and :func:`~sasnets.fitting.fit_candidates` give by default (see the module docstring)
 DEFAULT_RANKING = "posterior"
@@ -52,8 +53,7 @@ def rank_fits(results: Sequence[FitResult], default_probability: float | None = 
     instead (ties, e.g. no network, by ``score``): the fits then check the
     network's order rather than overrule it, which is the better first answer
     where the fit search misses the true model's minimum more often than the
-    network errs (the pretrained classifier on instrument-like curves, see its
-    model card).  ``by="adequate"`` is the network's order with the adequate
+    network errs (see the module docstring).  ``by="adequate"`` is the network's order with the adequate
     fits (:attr:`FitResult.acceptable`) moved before the poor ones."""
     if by not in RANKINGS:
         raise UsageError(f"Unknown ranking {by!r}; choose from {', '.join(RANKINGS)} (--rank-by).")
