@@ -111,45 +111,51 @@ def condition_tables(m: dict) -> list:
     return lines
 
 
-def _change(before: float, after: float) -> str:
-    return "raises" if after > before else "lowers" if after < before else "leaves unchanged"
+def _pair_list(pairs: list) -> str:
+    """``true as answered (curves)``, comma-separated, for the fit section."""
+    return ", ".join(f"`{true}` as `{answer}` ({count})" for true, answer, count in pairs) or "none"
 
 
 def fit_section(fv: dict | None) -> list:
-    """Model-card lines on what fitting the candidates adds (``--fit-verify``), if it was measured."""
+    """Model-card lines on what fitting says of the answers (``--fit-verify``), if it was measured."""
     if not fv:
         return []
     k = fv["k"]
-    return [
-        "### Classify, then fit",
+    lines = [
+        "### Classify, then fit: which answers the data cannot tell apart",
         "",
         f"On {fv['n']} random test curves (seeded), each curve's top {k} candidates and, where it is "
         "missing from them, its true model were fitted (bumps; `sasnets evaluate --fit-verify N` "
-        "measures the same on any store):",
+        "measures the same on any store). A wrong top-1 answer that fits as well as an adequate fit of "
+        f"the true model (reduced χ² < 2, the answer's within {100 * fv['tolerance']:.0f} %) is one the "
+        "data cannot tell apart from the truth; one that fits worse is the classifier's own error:",
         "",
         "| measure | value |",
         "| --- | --- |",
-        f"| network top-1 on these curves (the first row of `sasnets fit FILE`, its default order) | "
-        f"{pct(fv['top1'])} |",
+        f"| network top-1 (pair) on these curves | {pct(fv['top1'])} |",
+    ]
+    if "top1_fit_verified" in fv:
+        lines += [
+            f"| top-1 counting answers that fit as well as the true model | {pct(fv['top1_fit_verified'])} |",
+            f"| form factor top-1 | {pct(fv['form_factor_top1'])} |",
+            f"| form factor top-1 counting answers that fit as well | {pct(fv['form_factor_top1_fit_verified'])} |",
+            f"| wrong top-1 that fits as well as the true model (ambiguous) | {pct(fv['top1_equivalent'])} |",
+            f"| wrong top-1 that fits worse (the classifier's error) | {pct(fv['top1_worse'])} |",
+            f"| wrong top-1, the true model's own fit poor (not judged) | {pct(fv['top1_unresolved'])} |",
+        ]
+    lines += [
         f"| true model in the top {k} | {pct(fv['top_k'])} |",
-        f"| a top-{k} candidate fits as well as the true model (reduced χ² within "
-        f"{100 * fv['tolerance']:.0f} %): fit-verified top-{k} | {pct(fv['fit_verified'])} |",
-        f"| top-1 after re-ranking the top {k} by fit (the first row of `sasnets fit FILE --rank-by posterior`) | "
+        f"| a top-{k} candidate right or fitting as well as the true model: fit-verified top-{k} | "
+        f"{pct(fv['fit_verified'])} |",
+        f"| top-1 after re-ranking the top {k} by fit (`--rank-by posterior`, `sasnets fit`'s default) | "
         f"{pct(fv['reranked_top1'])} |",
         "",
-        f"Where the true model is missed, a top-{k} candidate fits as well as it on "
-        f"{pct((fv['fit_verified'] - fv['top_k']) / max(1 - fv['top_k'], 1e-9))} of those curves: the data "
-        "cannot tell them apart. Re-ranking by fit " + _change(fv["top1"], fv["reranked_top1"]) + " top-1 here"
-        + (": the fit search can stop far from the true model's minimum when that model has many parameters "
-           "(paracrystals, multi-shell spheres, rough bicelles), and between equally good fits BIC prefers the "
-           "simpler model. With this classifier `sasnets fit FILE --rank-by network` gives the better first "
-           "answer."
-           if fv["reranked_top1"] < fv["top1"] else
-           "; with this classifier re-ranking (`sasnets fit`'s default, `--rank-by posterior`) gives the better "
-           "first answer.")
-        + " Read the table, not only its first row, when fits are equally good.",
-        "",
     ]
+    if "equivalent_pairs" in fv:
+        lines += [f"Most common answers that fit as well as the true model (true as answered, curves): "
+                  f"{_pair_list(fv['equivalent_pairs'])}.", "",
+                  f"Most common answers that fit worse: {_pair_list(fv['worse_pairs'])}.", ""]
+    return lines
 
 
 def _factor_rows(m: dict) -> list:
@@ -494,6 +500,9 @@ def main(argv=None) -> int:
     parser.add_argument("--recipe", default="scripts/pretrain.sh")
     parser.add_argument("--fit-verify", type=int, default=0, metavar="N",
                         help="also fit the candidates of N random test curves (card section 'Classify, then fit')")
+    parser.add_argument("--fit-verified-from", metavar="JSON",
+                        help="take that section's figures from `sasnets evaluate RUN STORE --fit-verify N --json` "
+                             "saved in JSON (the same test tag) instead of fitting again")
     args = parser.parse_args(argv)
 
     import sasnets
@@ -512,7 +521,10 @@ def main(argv=None) -> int:
             shutil.copy2(os.path.join(args.run, name), os.path.join(target, name))
     clf = sasnets.load_classifier(target)
     result = sasnets.evaluate(clf, args.store, args.tag)
-    if args.fit_verify:
+    if args.fit_verified_from:
+        with open(args.fit_verified_from) as fh:
+            result.metrics["fit_verified"] = json.load(fh)["fit_verified"]
+    elif args.fit_verify:
         from sasnets.analysis.fit_verified import fit_verified_accuracy_on_store
 
         result.metrics["fit_verified"] = fit_verified_accuracy_on_store(clf, args.store, args.tag, n=args.fit_verify)

@@ -10,15 +10,20 @@ from __future__ import annotations
 
 import math
 import os
+from collections import Counter
 from typing import Sequence
 
 import numpy as np
 
 from ..errors import UsageError
 from ..progress import ProgressCallback, notifier
+from ..classifier.factors import split_label
 from ..fitting import FitJob, FitResult, map_fits, rank_fits
 
-__all__ = ["verify_curve", "fit_verified_accuracy", "fit_verified_accuracy_on_store"]
+__all__ = ["verify_curve", "top1_outcome", "fit_verified_accuracy", "fit_verified_accuracy_on_store"]
+
+#: most common pairs reported by :func:`fit_verified_accuracy_on_store`
+PAIRS_SHOWN = 15
 
 
 def verify_curve(true_fit: FitResult | None, candidate_fits: Sequence[FitResult], tolerance: float = 0.1) -> bool:
@@ -35,6 +40,44 @@ def verify_curve(true_fit: FitResult | None, candidate_fits: Sequence[FitResult]
     return min(good) <= true_fit.reduced_chi2 * (1.0 + tolerance)
 
 
+def top1_outcome(true_fit: FitResult | None, top1_fit: FitResult | None, tolerance: float = 0.1) -> str:
+    """What fitting says of a curve's top-1 answer: ``"right"`` (it is the true
+    model, ``true_fit is None``), ``"equivalent"`` (wrong, but it fits as well
+    as the true model, whose fit is adequate: reduced chi-square within
+    ``(1 + tolerance)`` of it), ``"worse"`` (wrong, and the true model fits
+    adequately and better: the data tell them apart) or ``"unresolved"``
+    (wrong, and the true model's own fit is not adequate, so the fits cannot
+    judge).  Stricter than :func:`verify_curve`, which gives the benefit of the
+    doubt when the true model's fit fails."""
+    if true_fit is None:
+        return "right"
+    if not true_fit.acceptable:
+        return "unresolved"
+    ok = top1_fit is not None and top1_fit.success and math.isfinite(top1_fit.reduced_chi2)
+    return "equivalent" if ok and top1_fit.reduced_chi2 <= true_fit.reduced_chi2 * (1.0 + tolerance) else "worse"
+
+
+def _top1_figures(curves: Sequence, tops: list, fits: list, tolerance: float) -> dict:
+    """Fractions of :func:`top1_outcome` over the curves, top-1 counted right
+    when it is right or equivalent (pair and form factor), and the most common
+    ``[true, answered, curves]`` pairs of the equivalent and the worse answers."""
+    outcomes = [top1_outcome(fits[i].get(curve.model) if curve.model != top[0] else None, fits[i].get(top[0]),
+                             tolerance) for i, (curve, top) in enumerate(zip(curves, tops))]
+    n = max(len(curves), 1)
+    same_form = [split_label(curve.model)[0] == split_label(top[0])[0] for curve, top in zip(curves, tops)]
+
+    def pairs(kind):
+        found = Counter((c.model, t[0]) for c, t, o in zip(curves, tops, outcomes) if o == kind)
+        return [[a, b, count] for (a, b), count in found.most_common(PAIRS_SHOWN)]
+    share = {kind: sum(o == kind for o in outcomes) / n for kind in ("equivalent", "worse", "unresolved")}
+    return {"top1_fit_verified": sum(o in ("right", "equivalent") for o in outcomes) / n,
+            "form_factor_top1": sum(same_form) / n,
+            "form_factor_top1_fit_verified": sum(s or o == "equivalent" for s, o in zip(same_form, outcomes)) / n,
+            "top1_equivalent": share["equivalent"], "top1_worse": share["worse"],
+            "top1_unresolved": share["unresolved"],
+            "equivalent_pairs": pairs("equivalent"), "worse_pairs": pairs("worse")}
+
+
 def _checked_sample(curves, probabilities, labels) -> tuple[list, np.ndarray]:
     """The curves as a list and the probabilities as an array of the matching shape."""
     probabilities = np.asarray(probabilities, dtype=float)
@@ -49,7 +92,8 @@ def _fit_sample(curves: Sequence, probabilities: np.ndarray, labels: list, k: in
                 progress: ProgressCallback | None) -> dict:
     """Fit each curve's top-``k`` candidates (all curves when ``rerank``, else
     only those whose true model is not among them) and, where it is missing,
-    its true model; return the fit-verified and the re-ranked top-1 fractions."""
+    its true model; return the fit-verified and the re-ranked top-1
+    fractions and what the fits say of the top-1 answers (:func:`_top1_figures`)."""
     tops = [[labels[j] for j in np.argsort(-p, kind="stable")[:k]] for p in probabilities]
     jobs, owner = [], []
     for i, (curve, p, top) in enumerate(zip(curves, probabilities, tops)):
@@ -68,6 +112,8 @@ def _fit_sample(curves: Sequence, probabilities: np.ndarray, labels: list, k: in
     verified = [curve.model in top or verify_curve(fits[i][curve.model], [fits[i][m] for m in top], tolerance)
                 for i, (curve, top) in enumerate(zip(curves, tops))]
     out = {"fit_verified": float(np.mean(verified))}
+    if rerank or k == 1:  # every curve whose top-1 is wrong had it and its true model fitted
+        out.update(_top1_figures(curves, tops, fits, tolerance))
     if rerank:
         neutral = 1.0 / len(labels)
         out["reranked_top1"] = float(np.mean([
@@ -112,7 +158,11 @@ def fit_verified_accuracy_on_store(classifier, store, tag: str = "test", n: int 
     Curves of scattering models the classifier does not know are left out.
     Returns ``{"fit_verified": fraction, "top_k": fraction without fitting,
     "top1": the network's top-1 on the same curves, "reranked_top1": fraction,
-    "k": k, "n": curves used, "tolerance": tolerance}``.
+    "k": k, "n": curves used, "tolerance": tolerance}`` and what the fits say
+    of the wrong top-1 answers (:func:`top1_outcome`: the shares of
+    ``top1_equivalent``, ``top1_worse``, ``top1_unresolved``, top-1 counting
+    the equivalent answers as right, for the pair and the form factor, and the
+    most common ``equivalent_pairs`` and ``worse_pairs``).
     """
     from ..classifier import resolve_classifier
     from ..stores import open_store
@@ -137,6 +187,6 @@ def fit_verified_accuracy_on_store(classifier, store, tag: str = "test", n: int 
     top1 = float(np.mean(topk[:, 0] == truth))
     options = dict(budget_s=budget_s, starts=starts, seed=seed)
     fitted = _fit_sample(curves, probabilities, labels, k, tolerance, k > 1, options, workers, progress)
-    return {"fit_verified": fitted["fit_verified"], "top_k": float(np.mean(np.any(topk == truth[:, None], axis=1))),
+    return {**fitted, "top_k": float(np.mean(np.any(topk == truth[:, None], axis=1))),
             "top1": top1, "reranked_top1": fitted.get("reranked_top1", top1), "k": int(k),
             "n": len(curves), "tolerance": tolerance}

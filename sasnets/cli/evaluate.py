@@ -142,7 +142,13 @@ def evaluate(classifier, store, tag, as_json, calibrate_on, max_curves, batch_si
             click.echo(f"\n  fit-verified top-{fv['k']} accuracy {100 * fv['fit_verified']:5.1f} % on {fv['n']} fitted curves "
                        f"(top-{fv['k']} without fitting {100 * fv['top_k']:5.1f} %)\n"
                        f"  top-1 after re-ranking the top {fv['k']} by fit (the answer of `sasnets fit`) "
-                       f"{100 * fv['reranked_top1']:5.1f} % (the network alone {100 * fv['top1']:5.1f} % on these curves)")
+                       f"{100 * fv['reranked_top1']:5.1f} % (the network alone {100 * fv['top1']:5.1f} % on these curves)\n"
+                       f"  wrong top-1 answers: {100 * fv['top1_equivalent']:5.1f} % of curves fit as well as the true "
+                       f"model, {100 * fv['top1_worse']:5.1f} % worse, {100 * fv['top1_unresolved']:5.1f} % not judged "
+                       "(the true model's own fit is poor)")
+            for name, key in (("fit as well", "equivalent_pairs"), ("fit worse", "worse_pairs")):
+                shown = ", ".join(f"{true} as {answer} ({count})" for true, answer, count in fv[key][:5])
+                click.echo(f"  most common answers that {name}: {shown or 'none'}")
 
 
 COMMANDS = [evaluate]

@@ -199,6 +199,10 @@ def test_classifier_candidates_and_evaluate_fit_verify(tiny_classifier, cli_runn
     fv = json.loads(result.stdout)["fit_verified"]
     assert fv["n"] == 3 and fv["k"] == 3 and fv["fit_verified"] >= fv["top_k"] >= fv["top1"]
     assert 0 <= fv["reranked_top1"] <= fv["top_k"]
+    assert fv["top1_fit_verified"] >= fv["top1"] and fv["form_factor_top1_fit_verified"] >= fv["form_factor_top1"]
+    assert fv["top1_equivalent"] + fv["top1_worse"] + fv["top1_unresolved"] == pytest.approx(1 - fv["top1"])
+    result = cli_runner.invoke(cli, ["evaluate", clf, store, "--tag", "test", "-q", "--fit-verify", "2"])
+    assert result.exit_code == 0 and "wrong top-1 answers" in result.output, result.output
 
 
 HAYTER = dict(radius=20.0, volfraction=0.1, charge=25.0, sld=0.5, sld_solvent=6.3, scale=1.0, background=0.01)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from sasnets import fitting
-from sasnets.analysis.fit_verified import fit_verified_accuracy, verify_curve
+from sasnets.analysis.fit_verified import fit_verified_accuracy, top1_outcome, verify_curve
 from sasnets.fitting import FitResult, experiment, fit_candidates, fit_model, rank_fits, search
 from sasnets.data import Curve
 from sasnets.errors import DataError, UsageError
@@ -403,6 +403,16 @@ def test_verify_curve_rule():
     assert not verify_curve(true, [_result("c", math.nan, 3, success=False)])
 
 
+def test_top1_outcome_rule():
+    """A wrong answer counts as equivalent only against an adequate fit of the true model."""
+    true = _result("t", 100.0, 3)  # reduced chi2 1.03: adequate
+    assert top1_outcome(None, None) == "right"
+    assert top1_outcome(true, _result("c", 109.0, 3)) == "equivalent"
+    assert top1_outcome(true, _result("c", 120.0, 3)) == "worse"
+    assert top1_outcome(true, _result("c", math.nan, 3, success=False)) == "worse"
+    assert top1_outcome(_result("t", 500.0, 3), _result("c", 120.0, 3)) == "unresolved"
+
+
 def test_plot_is_written(sphere_curve, sphere_fit, tmp_path):
     from sasnets.analysis.fit_plot import plot_fits
 
@@ -436,8 +446,11 @@ def test_fit_verified_accuracy_on_a_store_subset(tmp_path):
         store.write("test", CurveBatch.from_curves(curves))
     # k=2: the top-2 (lamellar, core_shell_sphere) misses sphere, but core_shell_sphere fits a sphere
     out = fit_verified_accuracy_on_store(FakeBatchClassifier(), url, "test", n=2, k=2, budget_s=20, workers=1)
-    assert out == {"fit_verified": 1.0, "top_k": 0.0, "top1": 0.0, "reranked_top1": 0.0, "k": 2, "n": 2,
-                   "tolerance": 0.1}
+    assert {k: out[k] for k in ("fit_verified", "top_k", "top1", "reranked_top1", "k", "n", "tolerance")} == {
+        "fit_verified": 1.0, "top_k": 0.0, "top1": 0.0, "reranked_top1": 0.0, "k": 2, "n": 2, "tolerance": 0.1}
+    # lamellar, the top-1, fits a sphere worse than sphere does: the data tell them apart
+    assert out["top1_worse"] == 1.0 and out["top1_fit_verified"] == out["form_factor_top1_fit_verified"] == 0.0
+    assert out["worse_pairs"] == [["sphere", "lamellar", 2]] and out["equivalent_pairs"] == []
     out = fit_verified_accuracy_on_store(FakeBatchClassifier(), url, "test", n=5, k=1, budget_s=20, workers=1)
     assert out["n"] == 3 and out["fit_verified"] == 0.0  # cylinder unknown to the classifier: left out
     with pytest.raises(UsageError, match="--tag"):
