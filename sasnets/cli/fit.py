@@ -17,6 +17,7 @@ import warnings
 import click
 
 from ..errors import SasnetsError, UsageError
+from ..fitting.batch import MAX_REFINED
 from ..fitting.ranking import DEFAULT_RANKING
 
 
@@ -124,7 +125,8 @@ def _table(source: str, results, rank_by: str = DEFAULT_RANKING) -> list[str]:
     quick = [r.model for r in results if r.quick]
     if quick:
         lines.append(f"  note: {', '.join(quick)}: quick fit, not searched further since a candidate ranked above "
-                     "fits adequately (name one with --model to fit it in full)")
+                     f"fits adequately or {MAX_REFINED} ranked above were searched instead (name one with --model "
+                     "to fit it in full)")
     held = {k: v for r in results for k, v in r.held.items()}
     if held:
         lines.append("  held: " + ", ".join(f"{k}={v:g}" for k, v in held.items()))
@@ -226,8 +228,8 @@ def _overruled(results):
 @click.option("--resolution", type=float, metavar="PCT",
               help="1-sigma dQ/Q in percent; replaces the files' own dQ (give it when a file has none).")
 @click.option("--budget", default=10.0, show_default=True, type=click.FloatRange(min=0, min_open=True),
-              metavar="SECONDS", help="Wall-clock limit per fit (per shell or level count tried, for the "
-              "multi-shell and multi-level models, and for the width search's second fit).")
+              metavar="SECONDS", help="Wall-clock limit per fit, its searches over shell or level counts "
+              "(multi-shell and multi-level models) and size dispersity included.")
 @click.option("--starts", default=3, show_default=True, type=click.IntRange(min=1),
               help="Local polishes (bumps Levenberg-Marquardt) from distinct minima of the global search.")
 @click.option("--plot", "plot_path", metavar="PATH",

@@ -28,20 +28,20 @@ One concept per module:
 Fit workers import sasmodels and bumps only, never TensorFlow.
 Fit-verified metrics of a classifier live in :mod:`sasnets.analysis.fit_verified`.
 """
-from .batch import (FitJob, candidate_jobs, classifier_probabilities, fit_candidates, fit_job_sets, held_for,
-                    map_fits, polydisperse_for, size_guesses)
+from .batch import (MAX_REFINED, QUICK_BUDGET_SHARE, FitJob, candidate_jobs, classifier_probabilities,
+                    fit_candidates, fit_job_sets, held_for, map_fits, polydisperse_for, size_guesses)
 from .counts import COUNT_SEARCH_MAX
 from .dispersity import DEFAULT_PD_TYPE, PD_TYPES, size_parameters
 from .products import structure_factors
 from .experiment import DEFAULT_RELATIVE_ERROR, Fixable, check_models, count_parameters, fixable_parameters
 from .ranking import DEFAULT_RANKING, MIN_PROBABILITY, RANKINGS, rank_fits
 from .result import ACCEPTABLE_REDUCED_CHI2, FitResult
-from .search import fit_model
+from .search import DEFAULT_BUDGET_S, fit_model
 
 __all__ = [
     "FitResult", "FitJob", "fit_model", "fit_candidates", "candidate_jobs", "classifier_probabilities",
     "held_for", "map_fits", "fit_job_sets", "size_guesses", "check_models", "fixable_parameters", "count_parameters", "Fixable",
     "rank_fits", "RANKINGS", "DEFAULT_RANKING", "ACCEPTABLE_REDUCED_CHI2", "MIN_PROBABILITY",
     "COUNT_SEARCH_MAX", "DEFAULT_RELATIVE_ERROR", "polydisperse_for", "size_parameters", "PD_TYPES",
-    "DEFAULT_PD_TYPE", "structure_factors",
+    "DEFAULT_PD_TYPE", "structure_factors", "DEFAULT_BUDGET_S", "MAX_REFINED", "QUICK_BUDGET_SHARE",
 ]

@@ -16,14 +16,18 @@ __all__ = ["COUNT_SEARCH_MAX", "search_count"]
 COUNT_SEARCH_MAX = 3
 
 
-def search_count(fit, info, held: dict, control: str, first):
+def search_count(fit, info, held: dict, control: str, first, time_left=lambda: True):
     """The fit with the lowest BIC among ``first`` (the default count of
     ``control``) and fits with every other count up to COUNT_SEARCH_MAX
-    within the count's limits; the chosen count is a fixed value, not a held one."""
+    within the count's limits, while ``time_left()``; the chosen count is a
+    fixed value, not a held one (``counts_tried`` lists the counts fitted)."""
     upper = next(p.limits[1] for p in info.parameters.kernel_parameters if p.name == control)
     fits = {int(first.fixed[control]): first}
     for n in range(1, int(min(COUNT_SEARCH_MAX, upper)) + 1):
         if n not in fits:
+            if not time_left():
+                first.stopped_on_budget = True
+                break
             below = fits.get(n - 1)  # its shells or levels are a start for the first n - 1 of these
             guess = {k: v for k, (v, _) in below.parameters.items()} if below is not None and below.success else None
             fits[n] = fit({**held, control: n}, guess=guess)

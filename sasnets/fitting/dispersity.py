@@ -82,14 +82,14 @@ def check_polydisperse(info, names: Sequence[str] | None, held: dict) -> list:
     return out
 
 
-def search_dispersity(fit, first, info, held: dict, polydisperse: list):
+def search_dispersity(fit, first, info, held: dict, polydisperse: list, time_left=lambda: True):
     """``first`` (a fit with the widths of ``polydisperse``) or, when it is
     not acceptable, a fit with the main size parameter's width added too,
     whichever has the lower BIC.  ``fit(held, polydisperse=..., guess=...)``
-    runs one fit."""
+    runs one fit; none when ``first`` stopped on the budget or not ``time_left()``."""
     main = main_size_parameter(info)
     if main is None or main in polydisperse or main + "_pd" in held or not first.success or first.acceptable \
-            or first.stopped_on_budget:  # no time for a fit whose evaluations are 35 times dearer
+            or first.stopped_on_budget or not time_left():  # no time for a fit whose evaluations are 35 times dearer
         return first
     guess = {k: v for k, (v, _) in first.parameters.items()}
     wider = fit(held, polydisperse=[*polydisperse, main], guess=guess)

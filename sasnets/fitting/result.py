@@ -36,8 +36,9 @@ class FitResult:
     widths.  ``dispersity_tried`` says a poor fit was tried again with the
     main size parameter's width (kept only where its BIC is lower).
     ``quick`` says a poor fit was left after one round of the global search,
-    without the count and width searches, because a candidate ranked above
-    it fits adequately (:func:`~sasnets.fitting.fit_job_sets`).
+    within a share of the budget and without the count and width searches,
+    because a candidate ranked above it fits adequately or two ranked above
+    it were searched in full instead (:func:`~sasnets.fitting.fit_job_sets`).
     """
 
     model: str

@@ -32,9 +32,11 @@ Local polish and uncertainties (:func:`_polish`)
     chi-square).
 
 Budget
-    ``budget_s`` caps the wall-clock time of one fit (of each count, when a
-    count is searched, :mod:`sasnets.fitting.counts`): the global search
-    stops at 80 % of it and the LM polish at 100 %, each keeping the best
+    ``budget_s`` caps the wall-clock time of one fit, its count and width
+    searches included (:mod:`sasnets.fitting.counts`,
+    :mod:`sasnets.fitting.dispersity`: each of their fits gets what is left
+    of the budget, and none starts with less than a tenth of it): the
+    global search stops at 80 % of it and the LM polish at 100 %, each keeping the best
     point seen (``FitResult.stopped_on_budget`` says so; a polish cut short
     leaves the uncertainties NaN, since they would cost several more model
     evaluations).  A fit overruns by the model evaluations in flight and the
@@ -61,10 +63,13 @@ from .dispersity import DEFAULT_PD_TYPE, check_pd_type, check_polydisperse, sear
 from .experiment import _checked_hold, _kernel, _length_controls, _prepare, _shape_parameters
 from .result import ACCEPTABLE_REDUCED_CHI2, FitResult
 
-__all__ = ["fit_model"]
+__all__ = ["fit_model", "DEFAULT_BUDGET_S"]
+
+#: seconds one fit may take, its count and width searches included
+DEFAULT_BUDGET_S = 10.0
 
 
-def fit_model(curve, model_name: str, *, resolution: float | None = None, budget_s: float = 10.0,
+def fit_model(curve, model_name: str, *, resolution: float | None = None, budget_s: float = DEFAULT_BUDGET_S,
               starts: int = 3, seed: int = 0, fit_params: Sequence[str] | None = None,
               fix: dict | None = None, probability: float | None = None,
               search_counts: bool = True, polydisperse: Sequence[str] | None = None,
@@ -80,8 +85,7 @@ def fit_model(curve, model_name: str, *, resolution: float | None = None, budget
     lists the names; a vector's count such as ``n_shells`` sets how many of
     its entries are fitted).  A count neither held nor given ``fit_params``
     is searched when the default count fits poorly (``search_counts``; the
-    counts tried are in ``FitResult.counts_tried``, each fitted within
-    ``budget_s``).
+    counts tried are in ``FitResult.counts_tried``, all within ``budget_s``).
 
     A product (``"sphere@hayter_msa"``) fits the volume fraction and the
     interaction parameters of its structure factor, with the effective radius
@@ -97,8 +101,10 @@ def fit_model(curve, model_name: str, *, resolution: float | None = None, budget
     ({parameter: value}, e.g. the classifier's size estimates) is one more
     start of the global search.  ``quick`` leaves a poor fit as it is after
     one round of the global search, without the count and width searches
-    (``FitResult.quick`` then says so): :func:`~sasnets.fitting.fit_job_sets`
-    searches harder only where that can change the first answer.
+    (``FitResult.quick`` then says so; a poor fit is quick even when the
+    budget cut it short): :func:`~sasnets.fitting.fit_job_sets` gives quick
+    fits a share of the budget and searches harder only where that can
+    change the first answer.
     See the module docstring for the method.
     Returns a :class:`FitResult` (with ``success=False`` and a message if the
     fit could not be done).
@@ -109,21 +115,27 @@ def fit_model(curve, model_name: str, *, resolution: float | None = None, budget
     held = _checked_hold(info, fix)
     pd_type = check_pd_type(pd_type)
     widths = check_polydisperse(info, polydisperse, held)
-    fit = functools.partial(_fit_at, prep, model_name, info, kmodel, budget_s=budget_s, starts=starts, seed=seed,
-                            fit_params=fit_params, probability=probability, pd_type=pd_type,
-                            rounds=1 if quick else _ROUNDS)
+    deadline = t0 + budget_s
+
+    def fit(held_, **kwargs):  # each fit of the count and width searches gets what is left of the budget
+        return _fit_at(prep, model_name, info, kmodel, held_, budget_s=max(deadline - time.perf_counter(), 0.0),
+                       starts=starts, seed=seed, fit_params=fit_params, probability=probability, pd_type=pd_type,
+                       rounds=1 if quick else _ROUNDS, **kwargs)
+
+    def time_left() -> bool:  # worth another fit
+        return deadline - time.perf_counter() > _MIN_SEARCH_SHARE * budget_s
+
     result = fit(held, polydisperse=widths, guess=guess)
     if quick:
-        # one cut short by the budget is what the full search would give too
-        result.quick = result.success and not result.acceptable and not result.stopped_on_budget
+        result.quick = result.success and not result.acceptable
         result.elapsed = time.perf_counter() - t0
         return result
     free = [c for c in _length_controls(info) if c not in held]
     if search_counts and free and fit_params is None and result.success and not result.acceptable:
-        result = search_count(functools.partial(fit, polydisperse=widths), info, held, free[0], result)
+        result = search_count(functools.partial(fit, polydisperse=widths), info, held, free[0], result, time_left)
     if search_widths and polydisperse is None and fit_params is None and result.success and not result.acceptable:
         chosen = {c: result.fixed[c] for c in free if c in result.fixed and result.counts_tried}
-        result = search_dispersity(fit, result, info, {**held, **chosen}, widths)
+        result = search_dispersity(fit, result, info, {**held, **chosen}, widths, time_left)
         result.held = dict(held)
     result.elapsed = time.perf_counter() - t0
     return result
@@ -261,6 +273,8 @@ def _distinct_best(points, energies, width, n, separation=0.01):
     return chosen
 
 
+#: the count and width searches start another fit only while this share of the budget is left
+_MIN_SEARCH_SHARE = 0.1
 #: most data points the first global search round evaluates the model on
 _SEARCH_POINTS = 80
 #: most global search rounds (each with twice the sample of the one before) while the fit stays poor

@@ -219,13 +219,38 @@ def test_a_count_not_held_is_searched_when_the_default_count_fits_poorly():
                 thickness2=30.0, scale=0.01, background=0.005)
     curve = simulate("core_multi_shell", pars, npoints=80, qmin=3e-3, qmax=0.4)
     assert fit_model(curve, "core_multi_shell", budget_s=10, seed=0, search_counts=False).reduced_chi2 > 10
-    r = fit_model(curve, "core_multi_shell", budget_s=10, seed=0)
+    r = fit_model(curve, "core_multi_shell", budget_s=30, seed=0)  # the budget covers all three counts
     assert r.counts_tried == {"n": [1, 2, 3]} and r.fixed["n"] == 2 and r.held == {}
     assert r.reduced_chi2 < 2 and "thickness2" in r.parameters and "thickness3" not in r.parameters
     assert r.to_dict()["counts_tried"] == {"n": [1, 2, 3]}
     one_shell = simulate("core_multi_shell", dict(pars, n=1), npoints=80, qmin=3e-3, qmax=0.4)
     one = fit_model(one_shell, "core_multi_shell", budget_s=10, seed=0)
     assert one.acceptable and one.counts_tried == {} and one.fixed["n"] == 1  # a good first fit costs nothing more
+
+
+def test_the_count_and_width_searches_stay_within_the_fit_budget(monkeypatch):
+    """The budget covers the whole fit: with no time left after the first fit, no other
+    count and no width is tried, and the result says the budget stopped it."""
+    pars = dict(sld_core=1.0, radius=60.0, sld_solvent=6.4, n=2, sld1=2.0, thickness1=20.0, sld2=4.0,
+                thickness2=30.0, scale=0.01, background=0.005)
+    curve = simulate("core_multi_shell", pars, npoints=80, qmin=3e-3, qmax=0.4)
+    monkeypatch.setattr(search, "_MIN_SEARCH_SHARE", 1.0)  # never a share of the budget left for another fit
+    r = fit_model(curve, "core_multi_shell", budget_s=10, seed=0)
+    assert not r.acceptable and r.counts_tried == {"n": [1]} and not r.dispersity_tried and r.stopped_on_budget
+
+
+def test_the_network_picks_which_poor_quick_fits_are_searched_in_full():
+    """Of the poor quick fits, the MAX_REFINED most probable are fitted in full, whatever
+    their quick chi-square (a quick fit cut short can be far from its minimum)."""
+    from sasnets.fitting.batch import _to_refine
+
+    results = [_result("a", 900.0, 3, 0.05), _result("b", 5000.0, 3, 0.5), _result("c", 4000.0, 3, 0.3),
+               _result("d", 800.0, 3, 0.1)]
+    for r in results:
+        r.quick = True
+    assert fitting.MAX_REFINED == 2 and _to_refine(results, "posterior", None) == [1, 2]
+    results.append(_result("e", 150.0, 3, 0.01))  # adequate and ranked first: nothing to search harder
+    assert _to_refine(results, "posterior", None) == []
 
 
 @pytest.mark.slow  # several fits
