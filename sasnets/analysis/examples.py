@@ -106,14 +106,18 @@ def classify_examples(clf, examples=LABELLED, top: int = 3) -> list[dict]:
 
 def fit_examples(clf, examples=LABELLED, top: int = 3, budget_s: float = 10.0, workers: int | None = None) -> list[dict]:
     """``sasnets fit``'s default on each labelled example: ``{"file", "entry", "first", "reduced_chi2",
-    "accepted_first", "best_accepted" (the best-fitting accepted candidate and its reduced chi2, if
-    one was fitted), "first_by" ({ranking: [first model, accepted]}: the same fits in each order
-    ``sasnets fit --rank-by`` offers), "seconds"}``, or ``{"file", "entry", "error"}``."""
+    "accepted_first", "best_accepted" (the best-fitting accepted candidate, its reduced chi2 and
+    free parameters, if one was fitted), "as_good_first" (the first answer is accepted, or fits as
+    well as the best accepted candidate (:func:`~sasnets.analysis.fit_verified.fits_as_well`) with
+    no more free parameters), "first_by"
+    ({ranking: [first model, accepted]}: the same fits in each order ``sasnets fit --rank-by``
+    offers), "seconds"}``, or ``{"file", "entry", "error"}``."""
     import time
     import warnings
 
     from ..classifier.factors import split_label
     from ..fitting import RANKINGS, fit_candidates, rank_fits
+    from .fit_verified import fits_as_well
     from ..stores.measured import load_curves
 
     folder = examples_dir()
@@ -133,9 +137,12 @@ def fit_examples(clf, examples=LABELLED, top: int = 3, budget_s: float = 10.0, w
         first = ranked[0]
         accepted = [r for r in ranked if r.success and split_label(r.model)[0] in ex.form_factors]
         best = min(accepted, key=lambda r: r.reduced_chi2) if accepted else None
-        record.update(first=first.model, reduced_chi2=float(first.reduced_chi2),
-                      accepted_first=split_label(first.model)[0] in ex.form_factors,
-                      best_accepted=(best.model, float(best.reduced_chi2)) if best else None,
+        accepted_first = split_label(first.model)[0] in ex.form_factors
+        as_good = accepted_first or (best is not None and first.nparams <= best.nparams
+                                     and fits_as_well(first, best))
+        record.update(first=first.model, reduced_chi2=float(first.reduced_chi2), accepted_first=accepted_first,
+                      best_accepted=(best.model, float(best.reduced_chi2), best.nparams) if best else None,
+                      as_good_first=bool(as_good),
                       first_by={by: [f.model, split_label(f.model)[0] in ex.form_factors]
                                 for by, f in ((by, rank_fits(list(ranked), by=by)[0]) for by in RANKINGS)},
                       seconds=time.perf_counter() - t0)

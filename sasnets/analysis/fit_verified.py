@@ -20,7 +20,7 @@ from ..progress import ProgressCallback, notifier
 from ..classifier.factors import split_label
 from ..fitting import FitJob, FitResult, map_fits, rank_fits
 
-__all__ = ["verify_curve", "top1_outcome", "fit_verified_accuracy", "fit_verified_accuracy_on_store"]
+__all__ = ["verify_curve", "fits_as_well", "top1_outcome", "fit_verified_accuracy", "fit_verified_accuracy_on_store"]
 
 #: most common pairs reported by :func:`fit_verified_accuracy_on_store`
 PAIRS_SHOWN = 15
@@ -40,11 +40,20 @@ def verify_curve(true_fit: FitResult | None, candidate_fits: Sequence[FitResult]
     return min(good) <= true_fit.reduced_chi2 * (1.0 + tolerance)
 
 
+def fits_as_well(candidate: FitResult | None, reference: FitResult, tolerance: float = 0.1) -> bool:
+    """True when ``candidate`` fits the curve as well as ``reference``: its
+    reduced chi-square is at most ``(1 + tolerance)`` times the reference's,
+    or at most 1 (within the error bars: no fit can do meaningfully better,
+    which matters on noiseless curves where both are far below 1)."""
+    if candidate is None or not candidate.success or not math.isfinite(candidate.reduced_chi2):
+        return False
+    return candidate.reduced_chi2 <= max(reference.reduced_chi2 * (1.0 + tolerance), 1.0)
+
+
 def top1_outcome(true_fit: FitResult | None, top1_fit: FitResult | None, tolerance: float = 0.1) -> str:
     """What fitting says of a curve's top-1 answer: ``"right"`` (it is the true
     model, ``true_fit is None``), ``"equivalent"`` (wrong, but it fits as well
-    as the true model, whose fit is adequate: reduced chi-square within
-    ``(1 + tolerance)`` of it), ``"worse"`` (wrong, and the true model fits
+    as the true model, whose fit is adequate: :func:`fits_as_well`), ``"worse"`` (wrong, and the true model fits
     adequately and better: the data tell them apart) or ``"unresolved"``
     (wrong, and the true model's own fit is not adequate, so the fits cannot
     judge).  Stricter than :func:`verify_curve`, which gives the benefit of the
@@ -53,8 +62,7 @@ def top1_outcome(true_fit: FitResult | None, top1_fit: FitResult | None, toleran
         return "right"
     if not true_fit.acceptable:
         return "unresolved"
-    ok = top1_fit is not None and top1_fit.success and math.isfinite(top1_fit.reduced_chi2)
-    return "equivalent" if ok and top1_fit.reduced_chi2 <= true_fit.reduced_chi2 * (1.0 + tolerance) else "worse"
+    return "equivalent" if fits_as_well(top1_fit, true_fit, tolerance) else "worse"
 
 
 def _top1_figures(curves: Sequence, tops: list, fits: list, tolerance: float) -> dict:

@@ -436,6 +436,8 @@ def test_top1_outcome_rule():
     assert top1_outcome(true, _result("c", 120.0, 3)) == "worse"
     assert top1_outcome(true, _result("c", math.nan, 3, success=False)) == "worse"
     assert top1_outcome(_result("t", 500.0, 3), _result("c", 120.0, 3)) == "unresolved"
+    # noiseless curves: both far below the error bars are equally good, whatever their ratio
+    assert top1_outcome(_result("t", 1e-5, 3), _result("c", 1e-3, 3)) == "equivalent"
 
 
 def test_plot_is_written(sphere_curve, sphere_fit, tmp_path):
