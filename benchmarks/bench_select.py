@@ -26,7 +26,7 @@ ranked in each final order ``sasnets fit --rank-by`` offers (network,
 adequate, posterior), with the share of curves whose true model was among the
 fitted candidates (what any order can reach).
 
-Run:  python benchmarks/bench_select.py [--per-model 2] [--budget 10] [--pool family|all] [--workers 2] [--no-baseline]
+Run:  python benchmarks/bench_select.py [--per-model 2] [--budget 5] [--pool family|all] [--workers 2] [--no-baseline]
       [--models sphere,cylinder,...]
 """
 from __future__ import annotations
@@ -65,15 +65,15 @@ def _scores(firsts, data, seconds: float, fits: int) -> dict:
             "seconds_per_curve": seconds / len(data), "fits": fits}
 
 
-def run(per_model: int, budget: float, pool: str, workers: int, seed: int, top: int, models=MODELS,
+def run(per_model: int, budget: float | None, pool: str, workers: int, seed: int, top: int, models=MODELS,
         baseline: bool = True) -> dict:
     import sasnets
-    from sasnets.fitting import (DEFAULT_RANKING, RANKINGS, FitJob, candidate_jobs, classifier_probabilities,
+    from sasnets.fitting import (DEFAULT_BUDGET_S, DEFAULT_RANKING, RANKINGS, FitJob, candidate_jobs, classifier_probabilities,
                                  fit_job_sets, rank_fits, size_guesses)
 
     clf = sasnets.load_default_classifier()
     data = curves(models, per_model, seed)
-    options = dict(budget_s=budget, seed=seed)
+    options = dict(budget_s=budget or DEFAULT_BUDGET_S, seed=seed)
     out = {}
     for name in ("classify_then_fit", "baseline") if baseline else ("classify_then_fit",):
         t0 = time.perf_counter()
@@ -107,7 +107,7 @@ def run(per_model: int, budget: float, pool: str, workers: int, seed: int, top: 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--per-model", type=int, default=2)
-    parser.add_argument("--budget", type=float, default=10.0)
+    parser.add_argument("--budget", type=float, help="seconds a fit (default: sasnets fit's)")
     parser.add_argument("--pool", choices=["family", "all"], default="family")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--top", type=int, default=3)

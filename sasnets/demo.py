@@ -59,7 +59,7 @@ class DemoResult:
 def run_demo(outdir: str = "sasnets-demo", *, models: Sequence[str] = DEMO_MODELS, count: int = 600,
              test_count: int | None = None, epochs: int = 15, arch: str = "resnet1d", batch_size: int = 64,
              top: int = 3,
-             fit_budget_s: float = 10.0, seed: int = 0, workers: int | None = None,
+             fit_budget_s: float | None = None, seed: int = 0, workers: int | None = None,
              threads: int | None = None, analyzers: Sequence[str] | None = None,
              progress: ProgressCallback | None = None) -> DemoResult:
     """Generate, train, evaluate, classify and fit; returns a :class:`DemoResult`.
@@ -67,13 +67,13 @@ def run_demo(outdir: str = "sasnets-demo", *, models: Sequence[str] = DEMO_MODEL
     ``count`` training curves (``test_count``, default ``count // 4``, test
     curves) of each of ``models``; ``epochs`` of ``arch`` in batches of
     ``batch_size`` (small, so a small dataset still gives many steps); the example curve's
-    ``top`` candidates are fitted for at most ``fit_budget_s`` seconds each.
+    ``top`` candidates are fitted for at most ``fit_budget_s`` seconds each (``sasnets fit``'s default).
     ``seed`` fixes every random draw.  ``analyzers`` defaults to the
     built-in report analyzers without t-SNE (the slowest).
     """
     from .analysis.evaluate import evaluate
     from .analysis.fit_plot import plot_fits
-    from .fitting import classifier_probabilities, fit_candidates
+    from .fitting import DEFAULT_BUDGET_S, classifier_probabilities, fit_candidates
     from .analysis.report import run_analyzers, write_index
     from .simulate.generation import generate
     from .simulate.options import GenerationOptions
@@ -121,7 +121,8 @@ def run_demo(outdir: str = "sasnets-demo", *, models: Sequence[str] = DEMO_MODEL
     probabilities = classifier_probabilities(classifier, curve)
     predictions = sorted(probabilities.items(), key=lambda kv: -kv[1])[:top]
     notify("fit example", 0, top)
-    fits = fit_candidates(curve, classifier, top=top, budget_s=fit_budget_s, seed=seed, workers=workers)
+    fits = fit_candidates(curve, classifier, top=top, budget_s=fit_budget_s or DEFAULT_BUDGET_S, seed=seed,
+                          workers=workers)
     notify("fit example", top, top)
     fit_png = plot_fits(curve, fits, os.path.join(report_dir, "example_fit.png"),
                         title=f"{os.path.basename(example)}: ranked fits")

@@ -238,14 +238,15 @@ def measured_table(records: list, before: list | None) -> list:
              "| --- | --- | --- | --- | --- |" + (" --- |" if before else "")]
     fitted = [r for r in ok if r.get("fit") and "error" not in r["fit"]]
     if fitted:
-        from sasnets.fitting import DEFAULT_RANKING
+        from sasnets.fitting import DEFAULT_BUDGET_S, DEFAULT_RANKING
 
         n_first = sum(r["fit"]["accepted_first"] for r in fitted)
         n_as_good = sum(r["fit"]["as_good_first"] for r in fitted)
         by = {order: sum(r["fit"]["first_by"][order][1] for r in fitted) for order in fitted[0]["fit"]["first_by"]}
         others = ", ".join(f"{n} with `--rank-by {order}`" for order, n in by.items() if order != DEFAULT_RANKING)
         seconds = [r["fit"]["seconds"] for r in fitted]
-        lines[0] += (f" `sasnets fit FILE` (its default: top 3 and nested simpler models, 10 s budget a fit, "
+        lines[0] += (f" `sasnets fit FILE` (its default: top 3 and nested simpler models, {DEFAULT_BUDGET_S:g} s "
+                     "budget a fit, "
                      f"`--rank-by {DEFAULT_RANKING}`) ranks an accepted form factor first on {n_first} of "
                      f"{len(fitted)} ({others}; the same fits), and first a model that is accepted or fits as well "
                      f"as the best accepted candidate (reduced χ² within 10 %, or within the error bars) with no more free parameters on "
@@ -316,7 +317,7 @@ def sizes_section(meta) -> list:
 
 
 def model_card(clf, result, pairs, train_counts, test_tag, recipe, size_bytes, other=None, measured=None,
-               measured_before=None, speed=None) -> str:
+               measured_before=None, speed=None, limits: str = "") -> str:
     from sasnets.classifier.factors import split_label
 
     m = result.metrics
@@ -389,6 +390,8 @@ def model_card(clf, result, pairs, train_counts, test_tag, recipe, size_bytes, o
         "",
     ]
     lines += metrics_table(m)
+    if limits.strip():  # what limits the figures, written from them by whoever ships (--limits)
+        lines += [limits.strip(), ""]
     if other is not None:
         om = other.metrics
         lines += ["## 2. Another sampler: sasmodels' `compare.randomize_pars`", "",
@@ -501,6 +504,9 @@ def main(argv=None) -> int:
                         help="also run sasnets fit's default on the labelled example files (card table 3b)")
     parser.add_argument("--dest", default=os.path.join(ROOT, "sasnets", "pretrained"))
     parser.add_argument("--recipe", default="scripts/pretrain.sh")
+    parser.add_argument("--limits", default=os.path.join(ROOT, "scripts", "model_card_limits.md"),
+                        help="markdown placed after the card's first table: what limits its figures, as measured "
+                             "(written by hand from this and earlier runs; a missing file leaves it out)")
     parser.add_argument("--fit-verify", type=int, default=0, metavar="N",
                         help="also fit the candidates of N random test curves (card section 'Classify, then fit')")
     parser.add_argument("--fit-verified-from", metavar="JSON",
@@ -549,7 +555,8 @@ def main(argv=None) -> int:
     if size > 20 * 2**20:
         print(f"warning: {target} is {size / 2**20:.1f} MB, over the 20 MB limit", file=sys.stderr)
     card = model_card(clf, result, confused_pairs(result), train_counts, args.tag, args.recipe, size, other=other,
-                      measured=measured, measured_before=before, speed=speed)
+                      measured=measured, measured_before=before, speed=speed,
+                      limits=open(args.limits).read() if os.path.exists(args.limits) else "")
     with open(os.path.join(args.dest, "MODEL_CARD.md"), "w") as fh:
         fh.write(card)
     with open(os.path.join(args.dest, "evaluation.json"), "w") as fh:

@@ -104,8 +104,9 @@ def classify_examples(clf, examples=LABELLED, top: int = 3) -> list[dict]:
     return out
 
 
-def fit_examples(clf, examples=LABELLED, top: int = 3, budget_s: float = 10.0, workers: int | None = None) -> list[dict]:
-    """``sasnets fit``'s default on each labelled example: ``{"file", "entry", "first", "reduced_chi2",
+def fit_examples(clf, examples=LABELLED, top: int = 3, budget_s: float | None = None,
+                 workers: int | None = None) -> list[dict]:
+    """``sasnets fit``'s default (its budget unless ``budget_s`` is given) on each labelled example: ``{"file", "entry", "first", "reduced_chi2",
     "accepted_first", "best_accepted" (the best-fitting accepted candidate, its reduced chi2 and
     free parameters, if one was fitted), "as_good_first" (the first answer is accepted, or fits as
     well as the best accepted candidate (:func:`~sasnets.analysis.fit_verified.fits_as_well`) with
@@ -116,7 +117,7 @@ def fit_examples(clf, examples=LABELLED, top: int = 3, budget_s: float = 10.0, w
     import warnings
 
     from ..classifier.factors import split_label
-    from ..fitting import RANKINGS, fit_candidates, rank_fits
+    from ..fitting import DEFAULT_BUDGET_S, RANKINGS, fit_candidates, rank_fits
     from .fit_verified import fits_as_well
     from ..stores.measured import load_curves
 
@@ -129,7 +130,8 @@ def fit_examples(clf, examples=LABELLED, top: int = 3, budget_s: float = 10.0, w
                 warnings.simplefilter("ignore")
                 curve = load_curves(os.path.join(folder, ex.file))[ex.entry]
                 t0 = time.perf_counter()
-                ranked = fit_candidates(curve, clf, top=top, budget_s=budget_s, workers=workers)
+                ranked = fit_candidates(curve, clf, top=top, budget_s=budget_s or DEFAULT_BUDGET_S,
+                                        workers=workers)
         except Exception as exc:
             record["error"] = f"{type(exc).__name__}: {exc}"
             out.append(record)

@@ -18,6 +18,7 @@ import click
 
 from ..errors import SasnetsError, UsageError
 from ..fitting.batch import MAX_REFINED
+from ..fitting.search import DEFAULT_BUDGET_S
 from ..fitting.ranking import DEFAULT_RANKING
 
 
@@ -227,7 +228,7 @@ def _overruled(results):
               help="Fit this scattering model (repeatable) instead of the classifier's candidates.")
 @click.option("--resolution", type=float, metavar="PCT",
               help="1-sigma dQ/Q in percent; replaces the files' own dQ (give it when a file has none).")
-@click.option("--budget", default=10.0, show_default=True, type=click.FloatRange(min=0, min_open=True),
+@click.option("--budget", default=DEFAULT_BUDGET_S, show_default=True, type=click.FloatRange(min=0, min_open=True),
               metavar="SECONDS", help="Wall-clock limit per fit, its searches over shell or level counts "
               "(multi-shell and multi-level models) and size dispersity included.")
 @click.option("--starts", default=3, show_default=True, type=click.IntRange(min=1),

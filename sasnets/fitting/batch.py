@@ -29,8 +29,9 @@ __all__ = ["FitJob", "map_fits", "fit_job_sets", "fit_candidates", "candidate_jo
 #: share of a fit's budget that its quick first pass gets (:func:`fit_job_sets`)
 QUICK_BUDGET_SHARE = 0.3
 #: most poor candidates of a set fitted again in full (:func:`fit_job_sets`): one round on two
-#: cores.  Fitting every poor one in full changed the first answer on none of 30 curves from
-#: sasmodels' sampler and on none of SasView's 16 labelled files, at 1.4-2 times the time.
+#: cores.  Fitting every poor one in full, as before, put the true model first no more often on
+#: 32 curves from sasmodels' sampler, nor an accepted one on SasView's 16 labelled files, at twice
+#: the time (docs/fitting.md, "Classify-then-fit against fitting every model").
 MAX_REFINED = 2
 
 
