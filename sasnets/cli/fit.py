@@ -125,9 +125,9 @@ def _table(source: str, results, rank_by: str = DEFAULT_RANKING) -> list[str]:
         lines.append(f"  note: {', '.join(models)}: {message}{hint}")
     quick = [r.model for r in results if r.quick]
     if quick:
-        lines.append(f"  note: {', '.join(quick)}: quick fit, not searched further since a candidate ranked above "
-                     f"fits adequately or {MAX_REFINED} ranked above were searched instead (name one with --model "
-                     "to fit it in full)")
+        lines.append(f"  note: {', '.join(quick)}: quick fit, not searched further (a candidate ranked above fits "
+                     f"adequately, or {MAX_REFINED} others were searched in full; name one with --model to fit it "
+                     "in full)")
     held = {k: v for r in results for k, v in r.held.items()}
     if held:
         lines.append("  held: " + ", ".join(f"{k}={v:g}" for k, v in held.items()))

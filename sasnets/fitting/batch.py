@@ -177,9 +177,11 @@ def fit_job_sets(job_sets: Sequence[Sequence[FitJob]], *, workers: int | None = 
     and yield ``(set index, ranked results)`` as each set finishes.
 
     Searching harder is spent only where it can change the first answer.
-    Every candidate is first fitted quickly (``fit_model(quick=True)``: one
-    round of the global search, no count or width search, within
-    :data:`QUICK_BUDGET_SHARE` of its budget); then, of the poor candidates
+    The network's most probable candidate is fitted in full; every other
+    candidate is first fitted quickly (``fit_model(quick=True)``: one round
+    of the global search, no count or width search, within
+    :data:`QUICK_BUDGET_SHARE` of its budget), so that no quick fit
+    overrules the network's first choice.  Then, of the poor quick fits
     ranked (``rank_by``, :func:`rank_fits`) above the set's first adequate
     one (all of them when none is adequate), the :data:`MAX_REFINED` most
     probable by the network are fitted again in full, starting from their
@@ -199,7 +201,11 @@ def fit_job_sets(job_sets: Sequence[Sequence[FitJob]], *, workers: int | None = 
     total, done = len(jobs), 0
     with _FitRunner(jobs, workers, scheduler) as runner:
         for s, js in enumerate(job_sets):
+            favourite = _favourite(js)
             for j, job in enumerate(js):
+                if j == favourite:  # the network's first choice is searched in full from the start
+                    runner.submit((s, j), job)
+                    continue
                 budget = QUICK_BUDGET_SHARE * job.options.get("budget_s", DEFAULT_BUDGET_S)
                 runner.submit((s, j), FitJob(job.curve, job.model, {**job.options, "quick": True, "budget_s": budget}))
         for (s, j), result in runner.completed():
@@ -226,22 +232,26 @@ def fit_job_sets(job_sets: Sequence[Sequence[FitJob]], *, workers: int | None = 
                 yield s, rank_fits(results[s], default_probability=default_probability, by=rank_by)
 
 
+def _favourite(jobs: Sequence[FitJob]) -> int | None:
+    """Index of the job the network finds most probable, or None without probabilities."""
+    probabilities = [job.options.get("probability") for job in jobs]
+    known = [(p, -j) for j, p in enumerate(probabilities) if p is not None]
+    return -max(known)[1] if known else None
+
+
 def _to_refine(results: list, rank_by: str, default_probability) -> list:
     """Indices of the quick fits to fit again in full: of the poor ones
     ranked above the first adequate one (in the network's order for
     ``adequate``, which moves adequate fits first), the :data:`MAX_REFINED`
-    the network finds most probable.  A quick fit cut short by its budget
-    can be far from its minimum, so the network's probability, not the
-    quick fit, picks which ones get the full search."""
+    the network finds most probable.  A quick fit cut short by its budget can be far
+    from its minimum, so the network's probability, not the quick fit,
+    picks which ones get the full search."""
     order = "network" if rank_by == "adequate" else rank_by
     ranked = rank_fits(list(results), default_probability=default_probability, by=order)
-    above = []
-    for r in ranked:
-        if r.acceptable:
-            break
-        if r.quick:
-            above.append(r)
-    chosen = sorted(above, key=lambda r: -(r.probability if r.probability is not None else -1.0))[:MAX_REFINED]
+    answer = next((r for r in ranked if r.acceptable), None)
+    above = ranked[:ranked.index(answer)] if answer is not None else ranked
+    poor = [r for r in above if r.quick]
+    chosen = sorted(poor, key=lambda r: -(r.probability if r.probability is not None else -1.0))[:MAX_REFINED]
     return [i for i, x in enumerate(results) if any(x is r for r in chosen)]
 
 

@@ -37,8 +37,9 @@ class FitResult:
     main size parameter's width (kept only where its BIC is lower).
     ``quick`` says a poor fit was left after one round of the global search,
     within a share of the budget and without the count and width searches,
-    because a candidate ranked above it fits adequately or two ranked above
-    it were searched in full instead (:func:`~sasnets.fitting.fit_job_sets`).
+    because a candidate ranked above it fits adequately, or two others were
+    searched in full instead (:func:`~sasnets.fitting.fit_job_sets`; the
+    network's first choice is never quick).
     """
 
     model: str

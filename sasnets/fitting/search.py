@@ -66,7 +66,7 @@ from .result import ACCEPTABLE_REDUCED_CHI2, FitResult
 __all__ = ["fit_model", "DEFAULT_BUDGET_S"]
 
 #: seconds one fit may take, its count and width searches included.  5 s put the true model
-#: first as often as 10 s on 32 curves from sasmodels' sampler, and an accepted one as often on
+#: first as often as 10 s on 32 curves from sasmodels' sampler, and an accepted one at least as often on
 #: SasView's 16 labelled files, in 0.7 and 0.8 times the time (docs/fitting.md, Benchmark)
 DEFAULT_BUDGET_S = 5.0
 

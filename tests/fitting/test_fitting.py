@@ -240,8 +240,9 @@ def test_the_count_and_width_searches_stay_within_the_fit_budget(monkeypatch):
 
 
 def test_the_network_picks_which_poor_quick_fits_are_searched_in_full():
-    """Of the poor quick fits, the MAX_REFINED most probable are fitted in full, whatever
-    their quick chi-square (a quick fit cut short can be far from its minimum)."""
+    """Of the poor quick fits above the first adequate one, the MAX_REFINED most probable are
+    fitted in full, whatever their quick chi-square (a quick fit cut short can be far from its
+    minimum)."""
     from sasnets.fitting.batch import _to_refine
 
     results = [_result("a", 900.0, 3, 0.05), _result("b", 5000.0, 3, 0.5), _result("c", 4000.0, 3, 0.3),
@@ -634,16 +635,27 @@ def test_a_poor_candidate_below_an_adequate_one_keeps_its_quick_fit(sphere_curve
 
 
 @pytest.mark.parametrize("rank_by", ["network", "adequate"])
-def test_a_poor_candidate_ranked_first_is_searched_harder(sphere_curve, rank_by):
+def test_the_network_first_choice_is_searched_in_full(sphere_curve, rank_by):
     progress = []
     (_, ranked), = fitting.fit_job_sets([_job_set(sphere_curve, {"lamellar": 0.6, "sphere": 0.3})], workers=2,
                                          rank_by=rank_by, progress=lambda done, total: progress.append((done, total)))
     lamellar = next(r for r in ranked if r.model == "lamellar")
     assert not lamellar.quick and lamellar.dispersity_tried  # the full search, width included
-    assert progress[-1] == (3, 3)  # two quick fits and the full one
-    assert [d for d, _ in progress] == [1, 2, 3]
+    assert progress == [(1, 2), (2, 2)]  # its full fit and the sphere's quick one: nothing to refit
     # the network's first choice stays first in its order; the adequate sphere goes first in the adequate order
     assert [r.model for r in ranked] == (["lamellar", "sphere"] if rank_by == "network" else ["sphere", "lamellar"])
+
+
+def test_a_poor_quick_fit_ranked_above_the_first_adequate_one_is_searched_harder(sphere_curve):
+    progress = []
+    jobs = _job_set(sphere_curve, {"power_law": 0.6, "lamellar": 0.3, "sphere": 0.1})
+    (_, ranked), = fitting.fit_job_sets([jobs], workers=2, rank_by="network",
+                                         progress=lambda done, total: progress.append((done, total)))
+    fits = {r.model: r for r in ranked}
+    assert not fits["power_law"].acceptable and not fits["power_law"].quick  # the first choice: full from the start
+    assert not fits["lamellar"].quick and fits["lamellar"].dispersity_tried  # quick, poor, above sphere: refitted
+    assert fits["sphere"].acceptable and not fits["sphere"].quick
+    assert progress[-1] == (4, 4) and [d for d, _ in progress] == [1, 2, 3, 4]
 
 
 def test_each_set_is_yielded_once_when_its_fits_are_done(sphere_curve):
