@@ -234,9 +234,8 @@ def fit_job_sets(job_sets: Sequence[Sequence[FitJob]], *, workers: int | None = 
 
 def _favourite(jobs: Sequence[FitJob]) -> int | None:
     """Index of the job the network finds most probable, or None without probabilities."""
-    probabilities = [job.options.get("probability") for job in jobs]
-    known = [(p, -j) for j, p in enumerate(probabilities) if p is not None]
-    return -max(known)[1] if known else None
+    known = [j for j, job in enumerate(jobs) if job.options.get("probability") is not None]
+    return max(known, key=lambda j: jobs[j].options["probability"]) if known else None
 
 
 def _to_refine(results: list, rank_by: str, default_probability) -> list:
