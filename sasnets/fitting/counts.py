@@ -23,10 +23,11 @@ def search_count(fit, info, held: dict, control: str, first, time_left=lambda: T
     fixed value, not a held one (``counts_tried`` lists the counts fitted)."""
     upper = next(p.limits[1] for p in info.parameters.kernel_parameters if p.name == control)
     fits = {int(first.fixed[control]): first}
+    skipped = False
     for n in range(1, int(min(COUNT_SEARCH_MAX, upper)) + 1):
         if n not in fits:
             if not time_left():
-                first.stopped_on_budget = True
+                skipped = True
                 break
             below = fits.get(n - 1)  # its shells or levels are a start for the first n - 1 of these
             guess = {k: v for k, (v, _) in below.parameters.items()} if below is not None and below.success else None
@@ -34,4 +35,5 @@ def search_count(fit, info, held: dict, control: str, first, time_left=lambda: T
             fits[n].held = dict(held)
     best = min((r for r in fits.values() if r.success), key=lambda r: r.bic)
     best.counts_tried = {control: sorted(fits)}
+    best.stopped_on_budget |= skipped  # counts left untried for want of time
     return best
