@@ -120,6 +120,9 @@ def build_specs(qmin, qmax, nq, channels, augment, augment_set=()):
 @click.option("--batch-size", type=int, default=None, help="Curves per batch (default: the architecture's recipe).")
 @click.option("--lr", "learning_rate", type=float, default=None, help="Peak learning rate (default: the architecture's recipe).")
 @click.option("--label-smoothing", type=float, default=None, help="Label smoothing of the loss (default: the recipe's).")
+@click.option("--marginal-weight", type=float, default=None,
+              help="Also train on the form-factor and structure-factor probabilities (sums over the F@S labels), "
+                   "this weight times their cross-entropy (default: the recipe's, 0).")
 @click.option("--patience", type=int, default=None, help="Stop after this many epochs without a better validation accuracy.")
 @click.option("--hyper", multiple=True, metavar="NAME=VALUE", help="Architecture hyper-parameter (repeatable; VALUE is JSON).")
 @click.option("--resume", is_flag=True, help="Continue the interrupted run in RUN exactly where it stopped; with "
@@ -132,8 +135,8 @@ def build_specs(qmin, qmax, nq, channels, augment, augment_set=()):
 @click.option("--tensorboard/--no-tensorboard", default=True, show_default=True, help="Write TensorBoard logs to RUN/logs.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress output.")
 def train_command(store, output, arch, tag, val_tag, val_fraction, models, qmin, qmax, nq, channels, augment,
-                  augment_set, stream, seed, threads, epochs, batch_size, learning_rate, label_smoothing, patience, hyper,
-                  resume, overwrite, init_from, distribute, tensorboard, quiet):
+                  augment_set, stream, seed, threads, epochs, batch_size, learning_rate, label_smoothing, marginal_weight,
+                  patience, hyper, resume, overwrite, init_from, distribute, tensorboard, quiet):
     """Train a classifier on the curves of STORE (a file or URL) and save it to RUN.
 
     RUN receives classifier.json, network.keras (best validation epoch),
@@ -156,7 +159,8 @@ def train_command(store, output, arch, tag, val_tag, val_fraction, models, qmin,
         classifier = train(
             store, output, arch=arch, tag=tag, val_tag=val_tag, val_fraction=val_fraction, models=_models(models),
             epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, label_smoothing=label_smoothing,
-            patience=patience, hyper=parse_settings(hyper) or None, qgrid=qgrid, preprocess=preprocess, augment=aug,
+            marginal_weight=marginal_weight, patience=patience, hyper=parse_settings(hyper) or None, qgrid=qgrid,
+            preprocess=preprocess, augment=aug,
             seed=seed, resume=resume, overwrite=overwrite, distribute=distribute, stream=stream,
             tensorboard=tensorboard, threads=threads, init_from=_init_from(init_from), progress=printer)
     except KeyboardInterrupt:

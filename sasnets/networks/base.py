@@ -26,7 +26,7 @@ from ..errors import UsageError
 from ..options import Options
 
 __all__ = ["Recipe", "Architecture", "get_architecture", "architecture_names",
-           "make_optimizer", "make_loss", "DEFAULT_ARCHITECTURE"]
+           "make_optimizer", "make_loss", "marginal_matrices", "DEFAULT_ARCHITECTURE"]
 
 #: the architecture ``sasnets train`` uses when ``--arch`` is not given
 DEFAULT_ARCHITECTURE = "resnet1d"
@@ -45,6 +45,11 @@ class Recipe(Options):
     schedule: str = "cosine"  # cosine decay over all epochs after a linear warm-up
     warmup_epochs: float = 1.0
     label_smoothing: float = 0.0
+    # weight of an extra cross-entropy on the form-factor and on the
+    # structure-factor probabilities (sums over the F@S labels): 0 trains on the
+    # labels alone; > 0 also rewards naming the right form (or structure) factor
+    # when the pair is wrong, the answer a scientist reads first
+    marginal_weight: float = 0.0
     batch_size: int = 256
     epochs: int = 40
     patience: int = 10  # epochs without a better validation accuracy before stopping
@@ -66,6 +71,8 @@ class Recipe(Options):
             raise UsageError(f"The learning rate must be positive (--lr), got {self.learning_rate}.")
         if not 0 <= self.label_smoothing < 1:
             raise UsageError(f"Label smoothing must be in [0, 1) (--label-smoothing), got {self.label_smoothing}.")
+        if not self.marginal_weight >= 0:
+            raise UsageError(f"The marginal weight must be 0 or more (--marginal-weight), got {self.marginal_weight}.")
         if int(self.batch_size) < 1:
             raise UsageError(f"The batch size must be at least 1 (--batch-size), got {self.batch_size}.")
         if int(self.epochs) < 1:
@@ -154,9 +161,60 @@ def make_optimizer(recipe: Recipe, steps_per_epoch: int):
     return keras.optimizers.RMSprop(learning_rate=schedule, **opts)
 
 
-def make_loss(recipe: Recipe):
-    """Categorical cross-entropy on logits, with the recipe's label smoothing."""
+def make_loss(recipe: Recipe, labels=None):
+    """Categorical cross-entropy on logits, with the recipe's label smoothing;
+    with a positive ``recipe.marginal_weight`` and product ``labels`` (F@S),
+    plus that weight times the cross-entropy of the form-factor and of the
+    structure-factor marginals (:func:`marginal_matrices`)."""
     import keras
 
-    return keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=float(recipe.label_smoothing))
+    smoothing = float(recipe.label_smoothing)
+    weight = float(recipe.marginal_weight)
+    groups = marginal_matrices(labels) if weight > 0 and labels is not None else []
+    if not groups:
+        return keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=smoothing)
+    return _MarginalCrossentropy(groups, weight, smoothing)
 
+
+def marginal_matrices(labels) -> list:
+    """0/1 matrices ``(len(labels), groups)`` that sum label probabilities into
+    form-factor and structure-factor probabilities; a grouping that merges no
+    labels (no products among ``labels``) is left out."""
+    import numpy as np
+
+    from ..classifier.factors import split_label
+
+    pairs = [split_label(label) for label in labels]
+    matrices = []
+    for part in (0, 1):
+        names = sorted({pair[part] for pair in pairs})
+        if 1 < len(names) < len(labels):
+            index = {name: i for i, name in enumerate(names)}
+            matrix = np.zeros((len(labels), len(names)), dtype="float32")
+            matrix[np.arange(len(labels)), [index[pair[part]] for pair in pairs]] = 1.0
+            matrices.append(matrix)
+    return matrices
+
+
+def _MarginalCrossentropy(groups: list, weight: float, smoothing: float):
+    """The Keras loss of :func:`make_loss` with marginals (a class built on
+    first use, so that importing this module does not import Keras)."""
+    import keras
+
+    class MarginalCrossentropy(keras.losses.Loss):
+        def __init__(self):
+            super().__init__(name="marginal_crossentropy")
+            self.groups = [keras.ops.convert_to_tensor(g) for g in groups]
+
+        def call(self, y_true, y_pred):
+            ops = keras.ops
+            y_true = ops.cast(y_true, y_pred.dtype)
+            loss = keras.losses.categorical_crossentropy(y_true, y_pred, from_logits=True, label_smoothing=smoothing)
+            proba = ops.softmax(y_pred, axis=-1)
+            for group in self.groups:
+                group = ops.cast(group, y_pred.dtype)
+                loss = loss - weight * ops.sum(ops.matmul(y_true, group) * ops.log(ops.matmul(proba, group) + 1e-7),
+                                               axis=-1)
+            return loss
+
+    return MarginalCrossentropy()

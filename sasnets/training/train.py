@@ -73,8 +73,8 @@ def configure_backend(seed: int, threads: int | None = None, deterministic: bool
 def train(store, outdir: str, *, arch: str | None = None, tag: str = "train", val_tag: str | None = None,
           val_fraction: float | None = None, models: Sequence[str] | None = None,
           epochs: int | None = None, batch_size: int | None = None, learning_rate: float | None = None,
-          label_smoothing: float | None = None, patience: int | None = None, hyper: dict | None = None,
-          qgrid: QGrid | dict | None = None, preprocess: PreprocessSpec | dict | None = None,
+          label_smoothing: float | None = None, marginal_weight: float | None = None, patience: int | None = None,
+          hyper: dict | None = None, qgrid: QGrid | dict | None = None, preprocess: PreprocessSpec | dict | None = None,
           augment: bool | AugmentSpec | dict | None = None, seed: int | None = None,
           resume: bool = False, overwrite: bool = False, distribute: bool = False,
           stream: bool | None = None, memory_limit: int | None = None, tensorboard: bool = True,
@@ -110,7 +110,8 @@ def train(store, outdir: str, *, arch: str | None = None, tag: str = "train", va
     plan = plan_run(ckpt_dir, resume, arch=arch, tag=tag, val_tag=val_tag, val_fraction=val_fraction, models=models,
                      hyper=hyper, seed=seed, stream=stream, qgrid=qgrid, preprocess=preprocess, augment=augment,
                      recipe_options={"epochs": epochs, "batch_size": batch_size, "learning_rate": learning_rate,
-                                     "label_smoothing": label_smoothing, "patience": patience},
+                                     "label_smoothing": label_smoothing, "marginal_weight": marginal_weight,
+                                     "patience": patience},
                     init_from=os.path.abspath(source.path) if source is not None and source.path else None)
     configure_backend(plan.seed, threads, deterministic)
     data = _read_data(plan, store_url, memory_limit, progress)
@@ -215,8 +216,8 @@ def _build_network(plan: RunPlan, data: TrainingData, strategy, jit_compile: boo
     def build_and_compile():
         model = plan.architecture.build(data.input_shape, len(data.labels), **plan.hyper)
         k = min(5, len(data.labels))
-        model.compile(optimizer=make_optimizer(plan.recipe, data.steps_per_epoch), loss=make_loss(plan.recipe),
-                      jit_compile=jit_compile,
+        model.compile(optimizer=make_optimizer(plan.recipe, data.steps_per_epoch),
+                      loss=make_loss(plan.recipe, data.labels), jit_compile=jit_compile,
                       metrics=["accuracy", keras.metrics.TopKCategoricalAccuracy(k=k, name="top5")])
         model.optimizer.build(model.trainable_variables)
         return model

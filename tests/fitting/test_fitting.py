@@ -427,6 +427,10 @@ def test_verify_curve_rule():
     assert verify_curve(true, [_result("c", 109.0, 3)], tolerance=0.1)
     assert not verify_curve(true, [_result("c", 120.0, 3)], tolerance=0.1)
     assert not verify_curve(true, [_result("c", math.nan, 3, success=False)])
+    # the same rule as fits_as_well: within the error bars counts, as on noiseless curves
+    assert verify_curve(_result("t", 10.0, 3), [_result("c", 120.0, 3), _result("d", 50.0, 3)])
+    # the true model's fit failed: any candidate that fitted gets the benefit of the doubt
+    assert verify_curve(_result("t", math.nan, 3, success=False), [_result("c", 500.0, 3)])
 
 
 def test_top1_outcome_rule():
