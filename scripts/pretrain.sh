@@ -33,6 +33,11 @@
 # in /tmp/round1 (ship overwrites sasnets/pretrained/):
 #   PRETRAIN_INIT=/tmp/round1/realistic-resnet1d-large PRETRAIN_TRAIN_SEED=11 PRETRAIN_LR=0.002 \
 #   PRETRAIN_EPOCHS=28 PRETRAIN_COMPARE=/tmp/round1/realistic-resnet1d-large scripts/pretrain.sh
+# and round 3 continued from round 2 (copied to /tmp/round2) on the same training
+# curves, longer, at a lower peak rate, with the loss on the form- and structure-factor
+# probabilities (--marginal-weight):
+#   PRETRAIN_INIT=/tmp/round2/realistic-resnet1d-large PRETRAIN_LR=0.001 PRETRAIN_EPOCHS=70 \
+#   PRETRAIN_MARGINAL=0.5 PRETRAIN_COMPARE=/tmp/round2/realistic-resnet1d-large scripts/pretrain.sh train
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -46,6 +51,7 @@ NAME=${PRETRAIN_NAME:-realistic-resnet1d-large}
 INIT=${PRETRAIN_INIT-sasnets/pretrained/instrument-resnet1d-large}
 EPOCHS=${PRETRAIN_EPOCHS:-32}
 LR=${PRETRAIN_LR:-}              # peak learning rate (default: the recipe's 0.003)
+MARGINAL=${PRETRAIN_MARGINAL:-}  # --marginal-weight (default: the recipe's 0)
 TRAIN_SEED=${PRETRAIN_TRAIN_SEED:-1}  # another seed simulates other training curves
 CHEAP_COUNT=${PRETRAIN_COUNT:-1000}
 MEDIUM_COUNT=${PRETRAIN_MEDIUM:-150}
@@ -133,6 +139,7 @@ if [[ $STAGE == train || $STAGE == all ]]; then
     choices=(--augment-set clean_prob=0)
     [[ -n $INIT ]] && choices+=(--init-from "$INIT")
     [[ -n $LR ]] && choices+=(--lr "$LR")
+    [[ -n $MARGINAL ]] && choices+=(--marginal-weight "$MARGINAL")
     [[ ${#resume[@]} -gt 0 ]] && choices=()
     sasnets train "$TRAIN" -o "$RUN" --arch "$ARCH" --tag train \
         --epochs "$EPOCHS" --patience "$EPOCHS" --seed 0 \

@@ -219,9 +219,12 @@ def augment(batch: CurveBatch, rng: np.random.Generator, spec: AugmentSpec | Non
     if np.any(smear > 0):
         total = np.sqrt(np.asarray(batch.dq, np.float64) ** 2 + (smear[curve_of_point] * batch.q) ** 2)
         columns["dq"] = total
-    return CurveBatch(
-        models=batch.models,
-        offsets=np.concatenate([[0], np.cumsum(new_lengths)]),
-        **{c: np.asarray(columns[c])[keep] for c in COLUMNS},
-        seeds=batch.seeds, indices=batch.indices, params=batch.params,
-    )
+    # a scaled intensity past float32's range becomes inf, which preprocessing
+    # masks like any other non-finite point: no warning for it
+    with np.errstate(over="ignore"):
+        return CurveBatch(
+            models=batch.models,
+            offsets=np.concatenate([[0], np.cumsum(new_lengths)]),
+            **{c: np.asarray(columns[c])[keep] for c in COLUMNS},
+            seeds=batch.seeds, indices=batch.indices, params=batch.params,
+        )

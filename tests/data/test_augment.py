@@ -136,3 +136,20 @@ def test_overrides_take_numbers_and_ranges_and_name_unknown_settings():
         AugmentSpec().replace(noise=0.02)
     with pytest.raises(UsageError, match="between 0 and 1"):
         AugmentSpec().replace(clean_prob=2)
+
+
+def test_intensities_scaled_past_float32_become_masked_points_without_a_warning():
+    import warnings
+
+    from sasnets.data.preprocess import PreprocessSpec, preprocess
+    from sasnets.data.qgrid import QGrid
+
+    huge = toy_curves(2, seed=0, models=("sphere",), nq=64)
+    huge.iq = huge.iq * np.float32(1e35)  # a giant particle's forward intensity
+    spec = AugmentSpec(scale=(1e4, 1e4), clean_prob=0.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = augment(huge, np.random.default_rng(0), spec)
+    assert np.isinf(out.iq).any()
+    x = preprocess(out, QGrid(1e-3, 0.5, 48), PreprocessSpec())
+    assert np.isfinite(x).all()
