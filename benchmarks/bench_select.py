@@ -6,8 +6,8 @@ classifier's training sampler), the realistic preset's instrument conditions
 (q window, 2-10 % dQ/Q, noise, scale, background, dispersity).
 
 Contender: ``sasnets fit``'s default, the classifier's top ``--top`` candidates
-(plus the simpler models nested in them), each fitted, in ``sasnets fit``'s
-default order.
+(plus the simpler models nested in them, and the ``--extend`` next ones when
+none of those fits adequately), each fitted, in ``sasnets fit``'s default order.
 
 Baseline (measured in the same run, same fitter and budget): fit every model
 of a pool and pick the lowest BIC, as AutoSAS does over its model library.
@@ -27,7 +27,7 @@ adequate, posterior), with the share of curves whose true model was among the
 fitted candidates (what any order can reach).
 
 Run:  python benchmarks/bench_select.py [--per-model 2] [--budget 5] [--pool family|all] [--workers 2] [--no-baseline]
-      [--models sphere,cylinder,...]
+      [--top 3] [--extend 2] [--models sphere,cylinder,...]
 """
 from __future__ import annotations
 
@@ -66,10 +66,10 @@ def _scores(firsts, data, seconds: float, fits: int) -> dict:
 
 
 def run(per_model: int, budget: float | None, pool: str, workers: int, seed: int, top: int, models=MODELS,
-        baseline: bool = True) -> dict:
+        baseline: bool = True, extend: int | None = None) -> dict:
     import sasnets
-    from sasnets.fitting import (DEFAULT_BUDGET_S, DEFAULT_RANKING, RANKINGS, FitJob, candidate_jobs, classifier_probabilities,
-                                 fit_job_sets, rank_fits, size_guesses)
+    from sasnets.fitting import (DEFAULT_BUDGET_S, DEFAULT_EXTEND, DEFAULT_RANKING, RANKINGS, FitJob, candidate_jobs,
+                                 classifier_probabilities, fit_job_sets, rank_fits, size_guesses)
 
     clf = sasnets.load_default_classifier()
     data = curves(models, per_model, seed)
@@ -81,7 +81,7 @@ def run(per_model: int, budget: float | None, pool: str, workers: int, seed: int
         for curve in data:
             if name == "classify_then_fit":
                 sets.append(candidate_jobs(curve, classifier_probabilities(clf, curve), top=top,
-                                           guesses=size_guesses(clf, curve), **options))
+                                           extend=DEFAULT_EXTEND if extend is None else extend, guesses=size_guesses(clf, curve), **options))
             else:
                 sets.append([FitJob(curve, m, dict(options)) for m in pool_for(curve.model, clf.labels, pool)])
         # the same two-pass fitter for both: the baseline ranks by BIC alone (no probabilities)
@@ -111,13 +111,15 @@ def main(argv=None) -> int:
     parser.add_argument("--pool", choices=["family", "all"], default="family")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--top", type=int, default=3)
+    parser.add_argument("--extend", type=int, help="candidates fitted after the top ones when none of those fits "
+                        "adequately (default: sasnets fit's)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--models", default=",".join(MODELS), help="comma-separated labels to simulate")
     parser.add_argument("--no-baseline", action="store_true", help="classify-then-fit alone (no speed-up)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     r = run(args.per_model, args.budget, args.pool, args.workers, args.seed, args.top, args.models.split(","),
-            baseline=not args.no_baseline)
+            baseline=not args.no_baseline, extend=args.extend)
     if args.json:
         print(json.dumps(r, indent=2))
         return 0

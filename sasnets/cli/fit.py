@@ -17,7 +17,7 @@ import warnings
 import click
 
 from ..errors import SasnetsError, UsageError
-from ..fitting.batch import MAX_REFINED
+from ..fitting.batch import DEFAULT_EXTEND, MAX_REFINED
 from ..fitting.search import DEFAULT_BUDGET_S
 from ..fitting.ranking import DEFAULT_RANKING
 
@@ -224,6 +224,9 @@ def _overruled(results):
               help="Trained classifier directory; its top candidates are fitted (default: the installed default classifier).")
 @click.option("--top", default=3, show_default=True, type=click.IntRange(min=1),
               help="How many of the classifier's most probable scattering models to fit.")
+@click.option("--extend", default=DEFAULT_EXTEND, show_default=True, type=click.IntRange(min=0),
+              help="When none of the --top candidates fits adequately (chi2/dof < 2), fit this many more, the next "
+              "most probable ones.")
 @click.option("--model", "models", multiple=True, metavar="NAME",
               help="Fit this scattering model (repeatable) instead of the classifier's candidates.")
 @click.option("--resolution", type=float, metavar="PCT",
@@ -277,7 +280,7 @@ def _overruled(results):
               help="Run the fits on an existing Dask cluster, e.g. tcp://head:8786 (instead of local processes).")
 @click.option("--q-units", "q_units", metavar="A|nm",
               help="Units of q in the files, overriding what they say (default: as the file says, else 1/Å).")
-def fit(files, classifier_path, top, models, resolution, budget, starts, plot_path, as_json, csv_path, results_path,
+def fit(files, classifier_path, top, extend, models, resolution, budget, starts, plot_path, as_json, csv_path, results_path,
         report_dir, pars_dir,
         rank_by, fix,
         polydisperse, pd_type, monodisperse, slit_length, slit_width, size_seeds, seed, workers, scheduler, q_units):
@@ -343,7 +346,7 @@ def fit(files, classifier_path, top, models, resolution, budget, starts, plot_pa
         from ..fitting.results_file import ResultsFile, options_key
 
         results_file = ResultsFile(results_path, options_key(
-            {**options, "models": list(models), "top": top, "size_seeds": size_seeds,
+            {**options, "models": list(models), "top": top, "extend": extend, "size_seeds": size_seeds,
              "q_units": q_units, "classifier": getattr(classifier, "path", None)}))
     failed = []
     entries = []  # (source, curve, its candidate fits or None when fitted by an earlier run) in file order
@@ -367,7 +370,8 @@ def fit(files, classifier_path, top, models, resolution, budget, starts, plot_pa
             try:
                 probabilities = fitting.classifier_probabilities(classifier, curve) if classifier is not None else None
                 guesses = fitting.size_guesses(classifier, curve) if size_seeds and classifier is not None else {}
-                new = fitting.candidate_jobs(curve, probabilities, models=models, top=top, guesses=guesses, **options)
+                new = fitting.candidate_jobs(curve, probabilities, models=models, top=top, extend=extend,
+                                             guesses=guesses, **options)
             except SasnetsError as exc:
                 click.echo(f"Error: {exc}", err=True)
                 failed.append((source, str(exc)))
@@ -382,7 +386,7 @@ def fit(files, classifier_path, top, models, resolution, budget, starts, plot_pa
         from ._progress import ProgressBars
 
         with ProgressBars(units={"fitting": "fit"}) as bars:
-            bars(Progress("fitting", 0, sum(len(entries[e][2]) for e in sets)))
+            bars(Progress("fitting", 0, sum(not job.reserve for e in sets for job in entries[e][2])))
             for s, ranked in fitting.fit_job_sets([entries[e][2] for e in sets], workers=workers,
                                                   scheduler=scheduler, rank_by=rank_by, default_probability=neutral,
                                                   progress=lambda done, total: bars(Progress("fitting", done, total))):

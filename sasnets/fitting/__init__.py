@@ -28,7 +28,7 @@ One concept per module:
 Fit workers import sasmodels and bumps only, never TensorFlow.
 Fit-verified metrics of a classifier live in :mod:`sasnets.analysis.fit_verified`.
 """
-from .batch import (MAX_REFINED, QUICK_BUDGET_SHARE, FitJob, candidate_jobs, classifier_probabilities,
+from .batch import (DEFAULT_EXTEND, MAX_REFINED, QUICK_BUDGET_SHARE, FitJob, candidate_jobs, classifier_probabilities,
                     fit_candidates, fit_job_sets, held_for, map_fits, polydisperse_for, size_guesses)
 from .counts import COUNT_SEARCH_MAX
 from .dispersity import DEFAULT_PD_TYPE, PD_TYPES, size_parameters
@@ -43,5 +43,5 @@ __all__ = [
     "held_for", "map_fits", "fit_job_sets", "size_guesses", "check_models", "fixable_parameters", "count_parameters", "Fixable",
     "rank_fits", "RANKINGS", "DEFAULT_RANKING", "ACCEPTABLE_REDUCED_CHI2", "MIN_PROBABILITY",
     "COUNT_SEARCH_MAX", "DEFAULT_RELATIVE_ERROR", "polydisperse_for", "size_parameters", "PD_TYPES",
-    "DEFAULT_PD_TYPE", "structure_factors", "DEFAULT_BUDGET_S", "MAX_REFINED", "QUICK_BUDGET_SHARE",
+    "DEFAULT_PD_TYPE", "structure_factors", "DEFAULT_BUDGET_S", "MAX_REFINED", "QUICK_BUDGET_SHARE", "DEFAULT_EXTEND",
 ]

@@ -22,8 +22,8 @@ from .ranking import DEFAULT_RANKING, rank_fits
 from .result import FitResult
 from .search import DEFAULT_BUDGET_S, fit_model
 
-__all__ = ["FitJob", "map_fits", "fit_job_sets", "fit_candidates", "candidate_jobs", "held_for", "polydisperse_for",
-           "classifier_probabilities"]
+__all__ = ["DEFAULT_EXTEND", "FitJob", "map_fits", "fit_job_sets", "fit_candidates", "candidate_jobs", "held_for",
+           "polydisperse_for", "classifier_probabilities"]
 
 
 #: share of a fit's budget that its quick first pass gets (:func:`fit_job_sets`)
@@ -33,15 +33,21 @@ QUICK_BUDGET_SHARE = 0.3
 #: 32 curves from sasmodels' sampler, nor an accepted one on SasView's 16 labelled files, at twice
 #: the time (docs/fitting.md, "Classify-then-fit against fitting every model").
 MAX_REFINED = 2
+#: candidates after the top ones fitted when none of those fits adequately (``sasnets fit --extend``)
+DEFAULT_EXTEND = 2
 
 
 @dataclass
 class FitJob:
-    """One fit to run: the curve, the model and :func:`fit_model` keywords."""
+    """One fit to run: the curve, the model and :func:`fit_model` keywords.
+
+    A ``reserve`` job of a candidate set is fitted only when none of the
+    set's other candidates fits adequately (:func:`fit_job_sets`)."""
 
     curve: object
     model: str
     options: dict = field(default_factory=dict)
+    reserve: bool = False
 
 
 def _run_job(job: FitJob) -> FitResult:
@@ -186,7 +192,9 @@ def fit_job_sets(job_sets: Sequence[Sequence[FitJob]], *, workers: int | None = 
     one (all of them when none is adequate), the :data:`MAX_REFINED` most
     probable by the network are fitted again in full, starting from their
     quick fit, and the fit with the lower BIC is kept.  The other poor
-    candidates keep their quick fit (``FitResult.quick``).
+    candidates keep their quick fit (``FitResult.quick``).  When still no
+    fit of a set is adequate, its ``reserve`` jobs (the next candidates,
+    :func:`candidate_jobs` ``extend``) are fitted in full.
     ``progress(done, total)`` is called as fits finish (the total grows as
     sets need harder searches).
     """
@@ -196,13 +204,15 @@ def fit_job_sets(job_sets: Sequence[Sequence[FitJob]], *, workers: int | None = 
     if not jobs:
         return
     results = [[None] * len(js) for js in job_sets]
-    left = [len(js) for js in job_sets]
-    refining = [False] * len(job_sets)
-    total, done = len(jobs), 0
+    left = [sum(not job.reserve for job in js) for js in job_sets]
+    stage = [0] * len(job_sets)  # 0: first fits, 1: refits of poor quick ones, 2: reserves
+    total, done = sum(left), 0
     with _FitRunner(jobs, workers, scheduler) as runner:
         for s, js in enumerate(job_sets):
             favourite = _favourite(js)
             for j, job in enumerate(js):
+                if job.reserve:
+                    continue
                 if j == favourite:  # the network's first choice is searched in full from the start
                     runner.submit((s, j), job)
                     continue
@@ -217,19 +227,26 @@ def fit_job_sets(job_sets: Sequence[Sequence[FitJob]], *, workers: int | None = 
                 result.quick, result.elapsed = False, elapsed
             results[s][j] = result
             left[s] -= 1
-            if not left[s] and not refining[s]:
-                refining[s] = True
-                for j2 in _to_refine(results[s], rank_by, default_probability):
-                    quick = results[s][j2]
-                    guess = {k: v for k, (v, _) in quick.parameters.items()}
+            while not left[s] and stage[s] < 2:
+                stage[s] += 1
+                fitted = [r for r in results[s] if r is not None]
+                if stage[s] == 1:
+                    chosen = _to_refine(results[s], rank_by, default_probability)
+                    submit = [(j2, {"guess": {k: v for k, (v, _) in results[s][j2].parameters.items()}})
+                              for j2 in chosen]
+                else:
+                    submit = [] if any(r.acceptable for r in fitted) else \
+                        [(j2, {}) for j2, job in enumerate(job_sets[s]) if job.reserve]
+                for j2, extra in submit:
                     job = job_sets[s][j2]
-                    runner.submit((s, j2), FitJob(job.curve, job.model, {**job.options, "guess": guess}))
-                    left[s] += 1
-                    total += 1
+                    runner.submit((s, j2), FitJob(job.curve, job.model, {**job.options, **extra}))
+                left[s] += len(submit)
+                total += len(submit)
             if progress is not None:
                 progress(done, total)
             if not left[s]:
-                yield s, rank_fits(results[s], default_probability=default_probability, by=rank_by)
+                yield s, rank_fits([r for r in results[s] if r is not None], default_probability=default_probability,
+                                   by=rank_by)
 
 
 def _favourite(jobs: Sequence[FitJob]) -> int | None:
@@ -246,7 +263,7 @@ def _to_refine(results: list, rank_by: str, default_probability) -> list:
     from its minimum, so the network's probability, not the quick fit,
     picks which ones get the full search."""
     order = "network" if rank_by == "adequate" else rank_by
-    ranked = rank_fits(list(results), default_probability=default_probability, by=order)
+    ranked = rank_fits([r for r in results if r is not None], default_probability=default_probability, by=order)
     answer = next((r for r in ranked if r.acceptable), None)
     above = ranked[:ranked.index(answer)] if answer is not None else ranked
     poor = [r for r in above if r.quick]
@@ -298,20 +315,27 @@ def size_guesses(classifier, curve) -> dict:
 
 
 def candidate_jobs(curve, probabilities: dict | None, *, models: Sequence[str] | None = None, top: int = 3,
-                   fix: dict | None = None, nested: bool = True, guesses: dict | None = None, **fit_options) -> list:
+                   extend: int = 0, fix: dict | None = None, nested: bool = True, guesses: dict | None = None,
+                   **fit_options) -> list:
     """The fits :func:`fit_candidates` runs: the ``models`` given, or the
     ``top`` most probable ones and (``nested``) the simpler models nested in
     them that they leave out (:func:`nested_simpler`: a textbook sphere the
-    network ranks fourth behind an ellipsoid is still fitted).  Each
+    network ranks fourth behind an ellipsoid is still fitted), then the
+    ``extend`` next most probable ones as ``reserve`` jobs, fitted only when
+    none of the others fits adequately.  Each
     candidate holds the parameters of ``fix`` it has (:func:`held_for`) and
     starts from its entry of ``guesses`` (:func:`size_guesses`), if any; a
     candidate without one starts from the entry of the product it is nested in."""
+    reserves = []
     if models:
         names = list(dict.fromkeys(models))
     elif probabilities:
-        names = sorted(probabilities, key=lambda m: -probabilities[m])[:max(1, int(top))]
+        ordered = sorted(probabilities, key=lambda m: -probabilities[m])
+        names = ordered[:max(1, int(top))]
         if nested:
             names += [m for m in nested_simpler(names) if m in probabilities]
+        reserves = [m for m in ordered if m not in names][:max(0, int(extend))]
+        names += reserves
     else:
         raise UsageError("Nothing to fit: pass a classifier or at least one model name (--model NAME).")
     holds = held_for(names, fix)
@@ -322,7 +346,8 @@ def candidate_jobs(curve, probabilities: dict | None, *, models: Sequence[str] |
         if name not in guesses and parent is not None:
             guesses[name] = parent
     return [FitJob(curve, name, {**fit_options, "fix": holds[name], "polydisperse": widths[name],
-                                 "probability": (probabilities or {}).get(name), "guess": guesses.get(name)})
+                                 "probability": (probabilities or {}).get(name), "guess": guesses.get(name)},
+                   reserve=name in reserves)
             for name in names]
 
 
@@ -373,6 +398,7 @@ def held_for(models: Sequence[str], fix: dict | None) -> dict:
 
 
 def fit_candidates(curve, classifier=None, *, models: Sequence[str] | None = None, top: int = 3,
+                   extend: int = DEFAULT_EXTEND,
                    resolution: float | None = None, budget_s: float = DEFAULT_BUDGET_S, starts: int = 3, seed: int = 0,
                    workers: int | None = None, fit_params: Sequence[str] | None = None,
                    fix: dict | None = None, rank_by: str = DEFAULT_RANKING,
@@ -383,7 +409,8 @@ def fit_candidates(curve, classifier=None, *, models: Sequence[str] | None = Non
 
     ``classifier`` is a loaded classifier (``labels`` + ``predict_proba``) or a
     path to one; it supplies the candidates (the ``top`` most probable) and
-    their probabilities.  ``models`` fits the named scattering models instead
+    their probabilities, and the ``extend`` next ones when none of those fits
+    adequately.  ``models`` fits the named scattering models instead
     (with the classifier's probabilities when a classifier is also given,
     ``None`` otherwise).  Without either, the default classifier is used when
     one is installed.  ``fix`` holds known parameter values in every
@@ -406,7 +433,7 @@ def fit_candidates(curve, classifier=None, *, models: Sequence[str] | None = Non
         probabilities = classifier_probabilities(classifier, curve)
     guesses = size_guesses(classifier, curve) if seed_sizes and classifier is not None else {}
     neutral = 1.0 / len(probabilities) if probabilities else None
-    jobs = candidate_jobs(curve, probabilities, models=models, top=top, resolution=resolution,
+    jobs = candidate_jobs(curve, probabilities, models=models, top=top, extend=extend, resolution=resolution,
                           budget_s=budget_s, starts=starts, seed=seed, fit_params=fit_params, fix=fix,
                           polydisperse=polydisperse, pd_type=pd_type, search_widths=search_widths,
                           slit_length=slit_length, slit_width=slit_width, guesses=guesses)

@@ -669,3 +669,29 @@ def test_each_set_is_yielded_once_when_its_fits_are_done(sphere_curve):
     assert sorted(out) == [0, 1]
     assert [r.model for r in out[1]] == ["sphere", "cylinder"]
     assert out[1][0].parameters["radius"][0] == pytest.approx(30.0, rel=0.05)
+
+
+def test_reserve_candidates_are_the_next_most_probable_after_the_nested_ones(sphere_curve):
+    probabilities = {"ellipsoid": 0.5, "cylinder": 0.2, "lamellar": 0.15, "sphere": 0.1, "power_law": 0.05}
+    jobs = fitting.candidate_jobs(sphere_curve, probabilities, top=2, extend=2)
+    assert [(j.model, j.reserve) for j in jobs] == [("ellipsoid", False), ("cylinder", False), ("sphere", False),
+                                                    ("lamellar", True), ("power_law", True)]
+    assert not any(j.reserve for j in fitting.candidate_jobs(sphere_curve, probabilities, top=2, extend=0))
+    assert [j.model for j in fitting.candidate_jobs(sphere_curve, None, models=["sphere"], extend=3)] == ["sphere"]
+
+
+def test_reserves_are_fitted_only_when_no_candidate_fits_adequately(sphere_curve):
+    def job_set(probabilities, reserves):
+        return [fitting.FitJob(sphere_curve, m, {"budget_s": 20, "seed": 0, "probability": p}, reserve=m in reserves)
+                for m, p in probabilities.items()]
+
+    progress = []
+    poor_first = job_set({"lamellar": 0.5, "power_law": 0.3, "sphere": 0.1, "guinier": 0.05}, {"sphere", "guinier"})
+    (_, ranked), = fitting.fit_job_sets([poor_first], workers=2,
+                                         progress=lambda done, total: progress.append((done, total)))
+    assert ranked[0].model == "sphere" and ranked[0].acceptable and not ranked[0].quick
+    assert sorted(r.model for r in ranked) == ["guinier", "lamellar", "power_law", "sphere"]
+    assert progress[0][1] == 2 and progress[-1] == (len(progress), len(progress))  # the total grew with the reserves
+    (_, ranked), = fitting.fit_job_sets([job_set({"sphere": 0.6, "lamellar": 0.3, "power_law": 0.1}, {"power_law"})],
+                                         workers=2)
+    assert [r.model for r in ranked] == ["sphere", "lamellar"]  # sphere fits: the reserve is left unfitted
