@@ -105,8 +105,9 @@ def classify_examples(clf, examples=LABELLED, top: int = 3) -> list[dict]:
 
 
 def fit_examples(clf, examples=LABELLED, top: int = 3, budget_s: float | None = None,
-                 workers: int | None = None) -> list[dict]:
-    """``sasnets fit``'s default (its budget unless ``budget_s`` is given) on each labelled example: ``{"file", "entry", "first", "reduced_chi2",
+                 workers: int | None = None, extend: int | None = None) -> list[dict]:
+    """``sasnets fit``'s default (its budget and ``--extend`` unless ``budget_s`` or ``extend`` is
+    given) on each labelled example: ``{"file", "entry", "first", "reduced_chi2",
     "accepted_first", "best_accepted" (the best-fitting accepted candidate, its reduced chi2 and
     free parameters, if one was fitted), "as_good_first" (the first answer is accepted, or fits as
     well as the best accepted candidate (:func:`~sasnets.analysis.fit_verified.fits_as_well`) with
@@ -117,7 +118,7 @@ def fit_examples(clf, examples=LABELLED, top: int = 3, budget_s: float | None = 
     import warnings
 
     from ..classifier.factors import split_label
-    from ..fitting import DEFAULT_BUDGET_S, RANKINGS, fit_candidates, rank_fits
+    from ..fitting import DEFAULT_BUDGET_S, DEFAULT_EXTEND, RANKINGS, fit_candidates, rank_fits
     from .fit_verified import fits_as_well
     from ..stores.measured import load_curves
 
@@ -131,7 +132,7 @@ def fit_examples(clf, examples=LABELLED, top: int = 3, budget_s: float | None = 
                 curve = load_curves(os.path.join(folder, ex.file))[ex.entry]
                 t0 = time.perf_counter()
                 ranked = fit_candidates(curve, clf, top=top, budget_s=budget_s or DEFAULT_BUDGET_S,
-                                        workers=workers)
+                                        extend=DEFAULT_EXTEND if extend is None else extend, workers=workers)
         except Exception as exc:
             record["error"] = f"{type(exc).__name__}: {exc}"
             out.append(record)

@@ -97,7 +97,7 @@ _ORDER = {"network": "in the network's order",
           "posterior": "ranked by ln(p) - BIC/2"}
 
 
-def _table(source: str, results, rank_by: str = DEFAULT_RANKING) -> list[str]:
+def _table(source: str, results, rank_by: str = DEFAULT_RANKING, extend: int = 0) -> list[str]:
     if all(r.probability is None for r in results):  # no network: either order is the fit's
         rank_by = "posterior"
     lines = [f"{source}: {len(results)} candidate(s), {_ORDER[rank_by]}"]
@@ -133,6 +133,10 @@ def _table(source: str, results, rank_by: str = DEFAULT_RANKING) -> list[str]:
         lines.append("  held: " + ", ".join(f"{k}={v:g}" for k, v in held.items()))
     lines += _count_hints(results)
     lines += _condition_notes(results)
+    if not extend and results and not any(r.acceptable for r in results) \
+            and any(r.probability is not None for r in results):
+        lines.append("  note: no candidate fits adequately (chi2/dof < 2): --extend 2 also fits the next two most "
+                     "probable scattering models (or the file's error bars may be too small)")
     overruled = _overruled(results) if rank_by == "posterior" else None
     if overruled is not None:
         lines.append(f"  note: the fits overrule the network's first choice, {overruled.model} "
@@ -226,7 +230,7 @@ def _overruled(results):
               help="How many of the classifier's most probable scattering models to fit.")
 @click.option("--extend", default=DEFAULT_EXTEND, show_default=True, type=click.IntRange(min=0),
               help="When none of the --top candidates fits adequately (chi2/dof < 2), fit this many more, the next "
-              "most probable ones.")
+              "most probable ones (off by default: docs/fitting.md measures what it changes).")
 @click.option("--model", "models", multiple=True, metavar="NAME",
               help="Fit this scattering model (repeatable) instead of the classifier's candidates.")
 @click.option("--resolution", type=float, metavar="PCT",
@@ -404,7 +408,7 @@ def fit(files, classifier_path, top, extend, models, resolution, budget, starts,
         if as_json:
             out.append({"file": path, "candidates": [r.to_dict() for r in ranked]})
         else:
-            click.echo("\n".join(_table(path, ranked, rank_by)))
+            click.echo("\n".join(_table(path, ranked, rank_by, extend)))
         if plot_path:
             target = _plot_path(plot_path, path, len(entries) > 1)
             from ..analysis.fit_plot import plot_fits

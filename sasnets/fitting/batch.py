@@ -33,8 +33,11 @@ QUICK_BUDGET_SHARE = 0.3
 #: 32 curves from sasmodels' sampler, nor an accepted one on SasView's 16 labelled files, at twice
 #: the time (docs/fitting.md, "Classify-then-fit against fitting every model").
 MAX_REFINED = 2
-#: candidates after the top ones fitted when none of those fits adequately (``sasnets fit --extend``)
-DEFAULT_EXTEND = 2
+#: candidates after the top ones fitted when none of those fits adequately (``sasnets fit --extend``).
+#: Off by default: 2 changed the first answer on none of 32 curves from sasmodels' sampler and made
+#: one more of SasView's 16 labelled files fit adequately (none more accepted), at 20-35 % more time
+#: (docs/fitting.md).
+DEFAULT_EXTEND = 0
 
 
 @dataclass

@@ -88,6 +88,21 @@ def test_table_says_when_the_fits_overrule_the_network():
     lines = _table("x.dat", rank_fits(fits, by="adequate"), "adequate")
     assert "adequate fits (chi2/dof < 2) first" in lines[0] and "core_shell_sphere" in lines[2]
     assert any("first choice, onion (p=0.70), fits poorly" in line and "--rank-by network" in line for line in lines)
+    assert not any("--extend" in line for line in lines)  # core_shell_sphere (chi2/dof 1.03) fits
+
+
+def test_table_suggests_extend_when_no_candidate_fits():
+    from sasnets.fitting import FitResult, rank_fits
+    from sasnets.cli.fit import _table
+
+    fits = [FitResult(model=m, success=True, chi2=900.0, npoints=100, nparams=3, dof=97, probability=p,
+                      parameters={"scale": (1.0, 0.1)}) for m, p in (("onion", 0.7), ("sphere", 0.3))]
+    assert any("no candidate fits adequately" in line and "--extend 2" in line
+               for line in _table("x.dat", rank_fits(fits)))
+    assert not any("--extend" in line for line in _table("x.dat", rank_fits(fits), extend=2))  # already extended
+    for r in fits:  # --model without a classifier: no next candidates to offer
+        r.probability = None
+    assert not any("--extend" in line for line in _table("x.dat", rank_fits(fits)))
 
 
 def test_table_names_the_counts_tried_when_a_multi_shell_fit_is_poor():
