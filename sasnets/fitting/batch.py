@@ -232,14 +232,13 @@ def fit_job_sets(job_sets: Sequence[Sequence[FitJob]], *, workers: int | None = 
             left[s] -= 1
             while not left[s] and stage[s] < 2:
                 stage[s] += 1
-                fitted = [r for r in results[s] if r is not None]
                 if stage[s] == 1:
-                    chosen = _to_refine(results[s], rank_by, default_probability)
                     submit = [(j2, {"guess": {k: v for k, (v, _) in results[s][j2].parameters.items()}})
-                              for j2 in chosen]
+                              for j2 in _to_refine(results[s], rank_by, default_probability)]
+                elif any(r is not None and r.acceptable for r in results[s]):
+                    submit = []
                 else:
-                    submit = [] if any(r.acceptable for r in fitted) else \
-                        [(j2, {}) for j2, job in enumerate(job_sets[s]) if job.reserve]
+                    submit = [(j2, {}) for j2, job in enumerate(job_sets[s]) if job.reserve]
                 for j2, extra in submit:
                     job = job_sets[s][j2]
                     runner.submit((s, j2), FitJob(job.curve, job.model, {**job.options, **extra}))
