@@ -74,14 +74,15 @@ def run(per_model: int, budget: float | None, pool: str, workers: int, seed: int
     clf = sasnets.load_default_classifier()
     data = curves(models, per_model, seed)
     options = dict(budget_s=budget or DEFAULT_BUDGET_S, seed=seed)
+    extend = DEFAULT_EXTEND if extend is None else extend
     out = {}
     for name in ("classify_then_fit", "baseline") if baseline else ("classify_then_fit",):
         t0 = time.perf_counter()
         sets = []
         for curve in data:
             if name == "classify_then_fit":
-                sets.append(candidate_jobs(curve, classifier_probabilities(clf, curve), top=top,
-                                           extend=DEFAULT_EXTEND if extend is None else extend, guesses=size_guesses(clf, curve), **options))
+                sets.append(candidate_jobs(curve, classifier_probabilities(clf, curve), top=top, extend=extend,
+                                           guesses=size_guesses(clf, curve), **options))
             else:
                 sets.append([FitJob(curve, m, dict(options)) for m in pool_for(curve.model, clf.labels, pool)])
         # the same two-pass fitter for both: the baseline ranks by BIC alone (no probabilities)

@@ -127,8 +127,8 @@ def fit_section(fv: dict | None) -> list:
         f"On {fv['n']} random test curves (seeded), each curve's top {k} candidates and, where it is "
         "missing from them, its true model were fitted (bumps; `sasnets evaluate --fit-verify N` "
         "measures the same on any store). A wrong top-1 answer that fits as well as an adequate fit of "
-        f"the true model (reduced χ² < 2, the answer's within {100 * fv['tolerance']:.0f} % of it or below 1) is one the "
-        "data cannot tell apart from the truth; one that fits worse is the classifier's own error:",
+        f"the true model (reduced χ² < 2, the answer's within {100 * fv['tolerance']:.0f} % of it or below 1) is "
+        "one the data cannot tell apart from the truth; one that fits worse is the classifier's own error:",
         "",
         "| measure | value |",
         "| --- | --- |",
@@ -249,7 +249,8 @@ def measured_table(records: list, before: list | None) -> list:
                      "budget a fit, "
                      f"`--rank-by {DEFAULT_RANKING}`) ranks an accepted form factor first on {n_first} of "
                      f"{len(fitted)} ({others}; the same fits), and first a model that is accepted or fits as well "
-                     f"as the best accepted candidate (reduced χ² within 10 %, or within the error bars) with no more free parameters on "
+                     "as the best accepted candidate (reduced χ² within 10 %, or within the error bars) with no more "
+                     f"free parameters on "
                      f"{n_as_good} of {len(fitted)}, in {np.median(seconds):.1f} s a file (median; "
                      f"{min(seconds):.1f}–{max(seconds):.1f} s, 2 cores; `sasnets.analysis.examples.fit_examples`).")
         lines[2] = lines[2].rstrip(" |") + " | sasnets fit: first (reduced χ²); best accepted |"

@@ -284,10 +284,9 @@ def _overruled(results):
               help="Run the fits on an existing Dask cluster, e.g. tcp://head:8786 (instead of local processes).")
 @click.option("--q-units", "q_units", metavar="A|nm",
               help="Units of q in the files, overriding what they say (default: as the file says, else 1/Å).")
-def fit(files, classifier_path, top, extend, models, resolution, budget, starts, plot_path, as_json, csv_path, results_path,
-        report_dir, pars_dir,
-        rank_by, fix,
-        polydisperse, pd_type, monodisperse, slit_length, slit_width, size_seeds, seed, workers, scheduler, q_units):
+def fit(files, classifier_path, top, extend, models, resolution, budget, starts, plot_path, as_json, csv_path,
+        results_path, report_dir, pars_dir, rank_by, fix, polydisperse, pd_type, monodisperse, slit_length, slit_width,
+        size_seeds, seed, workers, scheduler, q_units):
     """Fit the most probable scattering models to each measured curve in FILES
     (files, or directories standing for the files in them)
     and check each candidate against the data.

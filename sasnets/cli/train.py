@@ -135,8 +135,8 @@ def build_specs(qmin, qmax, nq, channels, augment, augment_set=()):
 @click.option("--tensorboard/--no-tensorboard", default=True, show_default=True, help="Write TensorBoard logs to RUN/logs.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress output.")
 def train_command(store, output, arch, tag, val_tag, val_fraction, models, qmin, qmax, nq, channels, augment,
-                  augment_set, stream, seed, threads, epochs, batch_size, learning_rate, label_smoothing, marginal_weight,
-                  patience, hyper, resume, overwrite, init_from, distribute, tensorboard, quiet):
+                  augment_set, stream, seed, threads, epochs, batch_size, learning_rate, label_smoothing,
+                  marginal_weight, patience, hyper, resume, overwrite, init_from, distribute, tensorboard, quiet):
     """Train a classifier on the curves of STORE (a file or URL) and save it to RUN.
 
     RUN receives classifier.json, network.keras (best validation epoch),

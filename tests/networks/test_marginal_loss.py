@@ -61,8 +61,8 @@ def test_cli_trains_with_the_marginal_loss_and_resume_keeps_it(product_store, tm
     from sasnets.cli import cli
 
     run = str(tmp_path / "run")
-    common = ["--arch", "resnet1d", "--hyper", "widths=[8,8,16,16]", "--qmin", "0.001", "--qmax", "0.5", "--nq", "48", "--batch-size", "32",
-              "--no-tensorboard", "-q"]
+    common = ["--arch", "resnet1d", "--hyper", "widths=[8,8,16,16]", "--qmin", "0.001", "--qmax", "0.5", "--nq", "48",
+              "--batch-size", "32", "--no-tensorboard", "-q"]
     result = cli_runner.invoke(cli, ["train", product_store, "-o", run, "--epochs", "1", "--marginal-weight", "0.5",
                                      *common])
     assert result.exit_code == 0, result.output
