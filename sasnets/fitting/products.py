@@ -14,6 +14,11 @@ How a product is fitted
     (``radius`` for a sphere, ``outer radius`` for a core-shell sphere,
     ``average curvature`` for an ellipsoid) unless ``fix`` holds another mode
     (``radius_effective_mode=0`` frees ``radius_effective`` and fits it).
+    When the tied fit is poor and no mode is held, the product is fitted once
+    more with ``radius_effective`` free (:func:`search_effective_radius`) and
+    the fit with the lower BIC is kept: the radius of the interaction is not
+    always the particle's (a charged micelle's Debye layer, a corona, an
+    aggregate), and SasView users fit it on its own.
     The volume fraction and the interaction parameters of S(q) (charge of
     hayter_msa, well depth and width of squarewell, perturbation and
     stickiness of stickyhardsphere) are fitted; the volume fraction within
@@ -30,7 +35,8 @@ from __future__ import annotations
 
 from ..errors import UsageError
 
-__all__ = ["CONDITIONS", "MAX_VOLFRACTION", "check_product", "is_product", "structure_factors"]
+__all__ = ["CONDITIONS", "MAX_VOLFRACTION", "check_product", "is_product", "structure_factors",
+           "search_effective_radius"]
 
 #: S(q) parameters that describe the sample's conditions: held unless fit_params names them
 CONDITIONS = ("temperature", "dielectconst", "concentration_salt")
@@ -110,3 +116,24 @@ def adjust_bounds(info, param) -> None:
     if is_product(info) and param.name == "volfraction":
         param.lo, param.hi = max(param.lo, 0.0), min(param.hi, MAX_VOLFRACTION)
         param.default = min(max(param.default, param.lo), param.hi)
+
+
+def search_effective_radius(fit, first, info, held: dict, time_left=lambda: True):
+    """``first`` (a product fitted with its effective radius tied to the form
+    factor) or, when it is not acceptable and ``held`` sets no mode, a fit
+    with ``radius_effective`` free (mode 0) starting from ``first``,
+    whichever has the lower BIC.  ``fit(held, guess=...)`` runs one fit; none
+    unless ``time_left()``."""
+    if not is_product(info) or _MODE in held or not first.success or first.acceptable or not time_left():
+        return first
+    from .dispersity import main_size_parameter
+
+    guess = {k: v for k, (v, _) in first.parameters.items()}
+    size = main_size_parameter(info)
+    if size in guess:  # the particle's own size is where the interaction radius starts
+        guess["radius_effective"] = guess[size]
+    free = fit({**held, _MODE: 0}, guess=guess)
+    free.counts_tried = dict(first.counts_tried)
+    free.held, free.dispersity_tried = dict(first.held), first.dispersity_tried
+    return free if free.success and free.bic < first.bic else first
+

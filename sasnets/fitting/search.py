@@ -59,8 +59,10 @@ import numpy as np
 
 from ..errors import UsageError
 from .counts import search_count
-from .dispersity import DEFAULT_PD_TYPE, check_pd_type, check_polydisperse, search_dispersity
+from .dispersity import (DEFAULT_PD_TYPE, PD_POINTS, check_pd_type, check_polydisperse, search_dispersity,
+                         widens)
 from .experiment import _checked_hold, _kernel, _length_controls, _prepare, _shape_parameters
+from .products import search_effective_radius
 from .result import ACCEPTABLE_REDUCED_CHI2, FitResult
 
 __all__ = ["fit_model", "DEFAULT_BUDGET_S"]
@@ -119,15 +121,20 @@ def fit_model(curve, model_name: str, *, resolution: float | None = None, budget
     widths = check_polydisperse(info, polydisperse, held)
     deadline = t0 + budget_s
 
-    def fit(held_, **kwargs):  # each fit of the count and width searches gets what is left of the budget
-        return _fit_at(prep, model_name, info, kmodel, held_, budget_s=max(deadline - time.perf_counter(), 0.0),
-                       starts=starts, seed=seed, fit_params=fit_params, probability=probability, pd_type=pd_type,
+    def fit(held_, share=1.0, **kwargs):  # each fit of the searches gets what is left of the budget
+        left = min(max(deadline - time.perf_counter(), 0.0), share * budget_s)
+        return _fit_at(prep, model_name, info, kmodel, held_, budget_s=left, starts=starts, seed=seed,
+                       fit_params=fit_params, probability=probability, pd_type=pd_type,
                        rounds=1 if quick else _ROUNDS, **kwargs)
 
     def time_left() -> bool:  # worth another fit
         return deadline - time.perf_counter() > _MIN_SEARCH_SHARE * budget_s
 
-    result = fit(held, polydisperse=widths, guess=guess)
+    may_widen = search_widths and polydisperse is None and fit_params is None and not quick \
+        and widens(info, held, widths)
+    # a poor monodisperse fit leaves the width search half the budget: more rounds of a search that
+    # misses a polydisperse sample's minimum would leave it none
+    result = fit(held, share=_FIRST_FIT_SHARE if may_widen else 1.0, polydisperse=widths, guess=guess)
     if quick:
         result.quick = result.success and not result.acceptable
         result.elapsed = time.perf_counter() - t0
@@ -135,12 +142,35 @@ def fit_model(curve, model_name: str, *, resolution: float | None = None, budget
     free = [c for c in _length_controls(info) if c not in held]
     if search_counts and free and fit_params is None and result.success and not result.acceptable:
         result = search_count(functools.partial(fit, polydisperse=widths), info, held, free[0], result, time_left)
-    if search_widths and polydisperse is None and fit_params is None and result.success and not result.acceptable:
-        chosen = {c: result.fixed[c] for c in free if c in result.fixed and result.counts_tried}
-        result = search_dispersity(fit, result, info, {**held, **chosen}, widths, time_left)
+    # what the searches chose (a count, a width) is held or fitted by the searches after them
+    chosen = {**held, **{c: result.fixed[c] for c in free if c in result.fixed and result.counts_tried}}
+    if may_widen and result.success and not result.acceptable:
+        first = result
+
+        def time_to_widen() -> bool:  # a wider fit's evaluations are PD_POINTS times dearer than this one's
+            if not time_left():
+                return False
+            cost = PD_POINTS * _evaluation_seconds(prep, kmodel, first.sasmodels_parameters)
+            return deadline - time.perf_counter() > _MIN_WIDER_EVALUATIONS * cost
+        result = search_dispersity(fit, result, info, chosen, widths, time_to_widen)
         result.held = dict(held)
+    if fit_params is None and result.success and not result.acceptable:
+        fitted_widths = [name for name in result.pd_types if name + "_pd" in result.parameters]
+        result = search_effective_radius(functools.partial(fit, polydisperse=fitted_widths), result, info, chosen,
+                                         time_left)
     result.elapsed = time.perf_counter() - t0
     return result
+
+
+def _evaluation_seconds(prep, kmodel, pars: dict) -> float:
+    """Seconds one evaluation of the model at ``pars`` takes on every point of the curve."""
+    from sasmodels.direct_model import DirectModel
+
+    calc = DirectModel(prep.data(), kmodel, cutoff=1e-5)
+    t0 = time.perf_counter()
+    with np.errstate(all="ignore"):
+        calc(**pars)
+    return time.perf_counter() - t0
 
 
 def _fit_at(prep, model_name, info, kmodel, held: dict, *, budget_s, starts, seed, fit_params,
@@ -277,6 +307,11 @@ def _distinct_best(points, energies, width, n, separation=0.01):
 
 #: the count and width searches start another fit only while this share of the budget is left
 _MIN_SEARCH_SHARE = 0.1
+#: most of the budget the first fit takes when a poor one is followed by the width search (:func:`fit_model`)
+_FIRST_FIT_SHARE = 0.5
+#: the width search runs only when the budget left allows this many evaluations with the width: a slow
+#: kernel (an elliptical bicelle: 0.45 s an evaluation with a width on 100 points) would overrun it by seconds
+_MIN_WIDER_EVALUATIONS = 50
 #: most data points the first global search round evaluates the model on
 _SEARCH_POINTS = 80
 #: most global search rounds (each with twice the sample of the one before) while the fit stays poor

@@ -74,6 +74,20 @@ def test_held_conditions_and_a_free_effective_radius(hayter_curve):
     assert "radius_effective" in r.parameters  # mode 0 frees it
 
 
+def test_a_poor_tied_product_fit_frees_the_effective_radius_when_it_lowers_bic():
+    # hard spheres interacting at twice their radius (a corona): the tied effective radius cannot fit
+    pars = dict(radius=40.0, radius_effective=80.0, radius_effective_mode=0, volfraction=0.3, sld=1.0,
+                sld_solvent=6.3, scale=1.0, background=0.01)
+    curve = simulate("sphere@hardsphere", pars, q=np.logspace(-2.3, -0.7, 100), noise=0.01)
+    tied = fit_model(curve, "sphere@hardsphere", budget_s=10, fix={"radius_effective_mode": 1})
+    auto = fit_model(curve, "sphere@hardsphere", budget_s=10, search_widths=False)
+    assert not tied.acceptable and tied.fixed["radius_effective_mode"] == 1
+    assert auto.acceptable and auto.bic < tied.bic
+    assert auto.fixed["radius_effective_mode"] == 0 and auto.held == {}  # chosen by the search, not held
+    assert auto.parameters["radius_effective"][0] == pytest.approx(80, rel=0.05)
+    assert auto.sasmodels_parameters["radius_effective_mode"] == 0
+
+
 @pytest.mark.parametrize("name, match", [
     ("sphere@sphere", "is a form factor, not a structure factor"),
     ("lamellar@hardsphere", "has no effective radius"),
@@ -197,4 +211,6 @@ def test_product_of_a_form_factor_without_beta_approximation_fits(hayter_curve):
     # raspberry's products have no structure_factor_mode: the fit must not pass one
     r = fit_model(hayter_curve, "raspberry@squarewell", budget_s=5)
     assert np.isfinite(r.reduced_chi2), r.message
-    assert r.fixed["radius_effective_mode"] == 1 and "structure_factor_mode" not in r.fixed
+    assert "structure_factor_mode" not in r.fixed
+    # tied, or freed by the effective-radius search where the tied fit is poor
+    assert r.fixed["radius_effective_mode"] == 1 or "radius_effective" in r.parameters
