@@ -136,4 +136,3 @@ def search_effective_radius(fit, first, info, held: dict, time_left=lambda: True
     free.counts_tried = dict(first.counts_tried)
     free.held, free.dispersity_tried = dict(first.held), first.dispersity_tried
     return free if free.success and free.bic < first.bic else first
-
