@@ -35,7 +35,8 @@ Budget
     ``budget_s`` caps the wall-clock time of one fit, its count and width
     searches included (:mod:`sasnets.fitting.counts`,
     :mod:`sasnets.fitting.dispersity`: each of their fits gets what is left
-    of the budget, and none starts with less than a tenth of it): the
+    of the budget, and none starts with less than a tenth of it; the first
+    fit takes at most half when the width search may follow it): the
     global search stops at 80 % of it and the LM polish at 100 %, each keeping the best
     point seen (``FitResult.stopped_on_budget`` says so; a polish cut short
     leaves the uncertainties NaN, since they would cost several more model
