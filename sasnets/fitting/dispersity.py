@@ -22,12 +22,11 @@ When a width is fitted (:func:`search_dispersity`)
     the width of its *main* size parameter (:func:`main_size_parameter`: the
     first size parameter of the form factor, ``radius`` of a sphere or a
     cylinder) added, starting from the monodisperse fit, and the fit with the
-    lower BIC is kept.  The monodisperse fit then gets at most half the
-    budget (:func:`~sasnets.fitting.fit_model`), so that the wider fit is
-    not left without time by more search rounds of a fit that cannot reach a
-    polydisperse sample's minimum.  An acceptable monodisperse fit costs
-    nothing more; a poor one costs one more fit whose model evaluations are
-    35 times dearer.  ``FitResult.dispersity`` reports the
+    lower BIC is kept (not after a fit the budget cut short: the wider one
+    would be cut shorter; nor when the budget left allows too few evaluations
+    with the width, :func:`~sasnets.fitting.fit_model`).  An acceptable
+    monodisperse fit costs nothing more; a poor one costs one more fit whose
+    model evaluations are 35 times dearer.  ``FitResult.dispersity`` reports the
     widths and types.
 """
 from __future__ import annotations
@@ -84,21 +83,15 @@ def check_polydisperse(info, names: Sequence[str] | None, held: dict) -> list:
     return out
 
 
-def widens(info, held: dict, polydisperse: list) -> bool:
-    """True when :func:`search_dispersity` can add a width: the model has a main
-    size parameter whose width is neither fitted (``polydisperse``) nor held."""
-    main = main_size_parameter(info)
-    return main is not None and main not in polydisperse and main + "_pd" not in held
-
-
 def search_dispersity(fit, first, info, held: dict, polydisperse: list, time_left=lambda: True):
     """``first`` (a fit with the widths of ``polydisperse``) or, when it is
     not acceptable, a fit with the main size parameter's width added too,
     whichever has the lower BIC.  ``fit(held, polydisperse=..., guess=...)``
-    runs one fit; none unless ``time_left()``."""
-    if not widens(info, held, polydisperse) or not first.success or first.acceptable or not time_left():
-        return first
+    runs one fit; none when ``first`` stopped on the budget or not ``time_left()``."""
     main = main_size_parameter(info)
+    if main is None or main in polydisperse or main + "_pd" in held or not first.success or first.acceptable \
+            or first.stopped_on_budget or not time_left():  # no time for a fit whose evaluations are 35 times dearer
+        return first
     guess = {k: v for k, (v, _) in first.parameters.items()}
     wider = fit(held, polydisperse=[*polydisperse, main], guess=guess)
     wider.counts_tried = dict(first.counts_tried)

@@ -35,8 +35,7 @@ Budget
     ``budget_s`` caps the wall-clock time of one fit, its count and width
     searches included (:mod:`sasnets.fitting.counts`,
     :mod:`sasnets.fitting.dispersity`: each of their fits gets what is left
-    of the budget, and none starts with less than a tenth of it; the first
-    fit takes at most half when the width search may follow it): the
+    of the budget, and none starts with less than a tenth of it): the
     global search stops at 80 % of it and the LM polish at 100 %, each keeping the best
     point seen (``FitResult.stopped_on_budget`` says so; a polish cut short
     leaves the uncertainties NaN, since they would cost several more model
@@ -60,8 +59,7 @@ import numpy as np
 
 from ..errors import UsageError
 from .counts import search_count
-from .dispersity import (DEFAULT_PD_TYPE, PD_POINTS, check_pd_type, check_polydisperse, search_dispersity,
-                         widens)
+from .dispersity import DEFAULT_PD_TYPE, PD_POINTS, check_pd_type, check_polydisperse, search_dispersity
 from .experiment import _checked_hold, _kernel, _length_controls, _prepare, _shape_parameters
 from .products import search_effective_radius
 from .result import ACCEPTABLE_REDUCED_CHI2, FitResult
@@ -122,20 +120,15 @@ def fit_model(curve, model_name: str, *, resolution: float | None = None, budget
     widths = check_polydisperse(info, polydisperse, held)
     deadline = t0 + budget_s
 
-    def fit(held_, share=1.0, **kwargs):  # each fit of the searches gets what is left of the budget
-        left = min(max(deadline - time.perf_counter(), 0.0), share * budget_s)
-        return _fit_at(prep, model_name, info, kmodel, held_, budget_s=left, starts=starts, seed=seed,
-                       fit_params=fit_params, probability=probability, pd_type=pd_type,
+    def fit(held_, **kwargs):  # each fit of the searches gets what is left of the budget
+        return _fit_at(prep, model_name, info, kmodel, held_, budget_s=max(deadline - time.perf_counter(), 0.0),
+                       starts=starts, seed=seed, fit_params=fit_params, probability=probability, pd_type=pd_type,
                        rounds=1 if quick else _ROUNDS, **kwargs)
 
     def time_left() -> bool:  # worth another fit
         return deadline - time.perf_counter() > _MIN_SEARCH_SHARE * budget_s
 
-    may_widen = search_widths and polydisperse is None and fit_params is None and not quick \
-        and widens(info, held, widths)
-    # a poor monodisperse fit leaves the width search half the budget: more rounds of a search that
-    # misses a polydisperse sample's minimum would leave it none
-    result = fit(held, share=_FIRST_FIT_SHARE if may_widen else 1.0, polydisperse=widths, guess=guess)
+    result = fit(held, polydisperse=widths, guess=guess)
     if quick:
         result.quick = result.success and not result.acceptable
         result.elapsed = time.perf_counter() - t0
@@ -145,7 +138,7 @@ def fit_model(curve, model_name: str, *, resolution: float | None = None, budget
         result = search_count(functools.partial(fit, polydisperse=widths), info, held, free[0], result, time_left)
     # what the searches chose (a count, a width) is held or fitted by the searches after them
     chosen = {**held, **{c: result.fixed[c] for c in free if c in result.fixed and result.counts_tried}}
-    if may_widen and result.success and not result.acceptable:
+    if search_widths and polydisperse is None and fit_params is None and result.success and not result.acceptable:
         first = result
 
         def time_to_widen() -> bool:  # a wider fit's evaluations are PD_POINTS times dearer than this one's
@@ -308,8 +301,6 @@ def _distinct_best(points, energies, width, n, separation=0.01):
 
 #: the count and width searches start another fit only while this share of the budget is left
 _MIN_SEARCH_SHARE = 0.1
-#: most of the budget the first fit takes when a poor one is followed by the width search (:func:`fit_model`)
-_FIRST_FIT_SHARE = 0.5
 #: the width search runs only when the budget left allows this many evaluations with the width: a slow
 #: kernel (an elliptical bicelle: 0.45 s an evaluation with a width on 100 points) would overrun it by seconds
 _MIN_WIDER_EVALUATIONS = 50
