@@ -34,6 +34,7 @@ Only sasmodels is imported here (inside the functions), never TensorFlow.
 from __future__ import annotations
 
 from ..errors import UsageError
+from .dispersity import main_size_parameter
 
 __all__ = ["CONDITIONS", "MAX_VOLFRACTION", "check_product", "is_product", "structure_factors",
            "search_effective_radius"]
@@ -126,8 +127,6 @@ def search_effective_radius(fit, first, info, held: dict, time_left=lambda: True
     unless ``time_left()``."""
     if not is_product(info) or _MODE in held or not first.success or first.acceptable or not time_left():
         return first
-    from .dispersity import main_size_parameter
-
     guess = {k: v for k, (v, _) in first.parameters.items()}
     size = main_size_parameter(info)
     if size in guess:  # the particle's own size is where the interaction radius starts
