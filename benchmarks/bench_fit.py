@@ -349,21 +349,18 @@ def real_samples(per_case=8, budget=20.0, workers=None, seed=0):
     cost = [("plain", "sphere", plain, dict(search_widths=False)),
             ("product", "sphere@hardsphere", own["sphere@hardsphere"], dict(search_widths=False)),
             ("polydisperse", "sphere", own["sphere"], dict(polydisperse=["radius"]))]
-    # the effective radius, not known: tied to the form factor (held mode 1, the fit without the search) against
-    # sasnets fit's default (tied, freed when the tied fit is poor), on every product curve
-    products = [c for _, c in cases if "@" in c.model]
-    conditions = [{k: v for k, v in _truth_holds(c.model, c.params).items() if k != "radius_effective_mode"}
-                  for c in products]
-    cost += [("tied", None, products, [dict(fix={**h, "radius_effective_mode": 1.0}) for h in conditions]),
-             ("automatic", None, products, [dict(fix=h) for h in conditions])]
     spans = {}
     for label, model, curves, opts in cost:
-        if isinstance(opts, list):  # one set of options a curve, each fitted with its true model
-            spans[label] = slice(len(jobs), len(jobs) + len(curves))
-            jobs += [FitJob(c, c.model, dict(budget_s=budget, seed=seed, **o)) for c, o in zip(curves, opts)]
-            continue
         spans[label] = slice(len(jobs), len(jobs) + len(curves))
         jobs += [FitJob(c, model, dict(budget_s=budget, seed=seed, **opts)) for c in curves]
+    # the effective radius, not known: tied to the form factor (held mode 1, the fit without the search) against
+    # sasnets fit's default (tied, freed when the tied fit is poor), on every product curve with its true model
+    products = [c for _, c in cases if "@" in c.model]
+    for label, mode in (("tied", {"radius_effective_mode": 1.0}), ("automatic", {})):
+        spans[label] = slice(len(jobs), len(jobs) + len(products))
+        jobs += [FitJob(c, c.model, dict(budget_s=budget, seed=seed, fix={
+            **{k: v for k, v in _truth_holds(c.model, c.params).items() if k != "radius_effective_mode"}, **mode}))
+            for c in products]
     t0 = time.perf_counter()
     fits = [None] * len(jobs)
     for done, (i, res) in enumerate(map_fits(jobs, workers=workers), 1):
