@@ -24,7 +24,12 @@ When a width is fitted (:func:`search_dispersity`)
     cylinder) added, starting from the monodisperse fit, and the fit with the
     lower BIC is kept (not after a fit the budget cut short: the wider one
     would be cut shorter; nor when the budget left allows too few evaluations
-    with the width, :func:`~sasnets.fitting.fit_model`).  An acceptable
+    with the width, :func:`~sasnets.fitting.fit_model`).  When the first
+    round of the monodisperse search is poor and a width added at its
+    minimum halves its chi-square (smeared minima: the data look
+    polydisperse), the width is fitted at once instead of after the further
+    monodisperse rounds, which would otherwise spend the budget on a shape
+    no monodisperse curve has.  An acceptable
     monodisperse fit costs nothing more; a poor one costs one more fit whose
     model evaluations are 35 times dearer.  ``FitResult.dispersity`` reports the
     widths and types.
@@ -83,16 +88,19 @@ def check_polydisperse(info, names: Sequence[str] | None, held: dict) -> list:
     return out
 
 
-def search_dispersity(fit, first, info, held: dict, polydisperse: list, time_left=lambda: True):
+def search_dispersity(fit, first, info, held: dict, polydisperse: list, time_left=lambda: True, width=None):
     """``first`` (a fit with the widths of ``polydisperse``) or, when it is
-    not acceptable, a fit with the main size parameter's width added too,
-    whichever has the lower BIC.  ``fit(held, polydisperse=..., guess=...)``
-    runs one fit; none when ``first`` stopped on the budget or not ``time_left()``."""
+    not acceptable, a fit with the main size parameter's width added too
+    (starting from ``first`` and ``width``, when given), whichever has the
+    lower BIC.  ``fit(held, polydisperse=..., guess=...)`` runs one fit; none
+    when ``first`` stopped on the budget, was tried already or not ``time_left()``."""
     main = main_size_parameter(info)
     if main is None or main in polydisperse or main + "_pd" in held or not first.success or first.acceptable \
-            or first.stopped_on_budget or not time_left():  # no time for a fit whose evaluations are 35 times dearer
-        return first
+            or first.stopped_on_budget or first.dispersity_tried or not time_left():
+        return first  # no time for a fit whose evaluations are 35 times dearer
     guess = {k: v for k, (v, _) in first.parameters.items()}
+    if width is not None:
+        guess[main + "_pd"] = width
     wider = fit(held, polydisperse=[*polydisperse, main], guess=guess)
     wider.counts_tried = dict(first.counts_tried)
     if wider.success and wider.bic < first.bic:

@@ -19,7 +19,11 @@ Global search (:func:`_global_search`)
     chi-square >= 2) and less than half the budget is spent, the search runs
     again, up to six rounds, on every point and with a new sample twice the
     size of the last: narrow minima (fringes of a large particle) are found
-    where they exist, and a fit that is already good costs no more.
+    where they exist, and a fit that is already good costs no more.  When
+    the width search may follow (:mod:`sasnets.fitting.dispersity`), the
+    first round decides first whether the data look polydisperse
+    (:func:`_width_promise`); then the width is fitted instead of these
+    rounds.
 
 Local polish and uncertainties (:func:`_polish`)
     From the ``starts`` best distinct minima, bumps' Levenberg-Marquardt
@@ -59,7 +63,8 @@ import numpy as np
 
 from ..errors import UsageError
 from .counts import search_count
-from .dispersity import DEFAULT_PD_TYPE, PD_POINTS, check_pd_type, check_polydisperse, search_dispersity
+from .dispersity import (DEFAULT_PD_TYPE, PD_NSIGMA, PD_POINTS, check_pd_type, check_polydisperse, main_size_parameter,
+                         search_dispersity)
 from .experiment import _checked_hold, _kernel, _length_controls, _prepare, _shape_parameters
 from .products import search_effective_radius
 from .result import ACCEPTABLE_REDUCED_CHI2, FitResult
@@ -120,33 +125,50 @@ def fit_model(curve, model_name: str, *, resolution: float | None = None, budget
     widths = check_polydisperse(info, polydisperse, held)
     deadline = t0 + budget_s
 
-    def fit(held_, **kwargs):  # each fit of the searches gets what is left of the budget
-        return _fit_at(prep, model_name, info, kmodel, held_, budget_s=max(deadline - time.perf_counter(), 0.0),
+    def fit(held_, rounds=None, first_round=0, **kwargs):
+        # each fit of the searches gets what is left of the budget; a search's later rounds keep its first's clock
+        start = t0 if first_round else time.perf_counter()
+        return _fit_at(prep, model_name, info, kmodel, held_, budget_s=max(deadline - start, 0.0), start=start,
                        starts=starts, seed=seed, fit_params=fit_params, probability=probability, pd_type=pd_type,
-                       rounds=1 if quick else _ROUNDS, **kwargs)
+                       rounds=rounds or (1 if quick else _ROUNDS), first_round=first_round, **kwargs)
 
     def time_left() -> bool:  # worth another fit
         return deadline - time.perf_counter() > _MIN_SEARCH_SHARE * budget_s
 
-    result = fit(held, polydisperse=widths, guess=guess)
+    may_widen = search_widths and polydisperse is None and fit_params is None and not quick
+
+    def time_to_widen(first) -> bool:  # a wider fit's evaluations are PD_POINTS times dearer than this one's
+        if not time_left():
+            return False
+        cost = PD_POINTS * _evaluation_seconds(prep, kmodel, first.sasmodels_parameters)
+        return deadline - time.perf_counter() > _MIN_WIDER_EVALUATIONS * cost
+
+    # a width search may follow: the first round alone decides whether the data look polydisperse
+    # (then the width is fitted at once) or whether more rounds of the monodisperse search come first
+    result = fit(held, polydisperse=widths, guess=guess, rounds=1 if may_widen else None)
+    early_width = None
+    if may_widen and result.success and not result.acceptable and not result.stopped_on_budget:
+        main = main_size_parameter(info)
+        if main is not None and main + "_pd" not in held and time_to_widen(result):
+            early_width = _width_promise(prep, kmodel, result, main, pd_type, held)
+        if early_width is None and time.perf_counter() < t0 + _MORE_ROUNDS_SHARE * budget_s:
+            # the monodisperse search goes on, on the first round's clock
+            more = fit(held, polydisperse=widths, guess=_values(result), first_round=1)
+            result = _better_of(result, more)
     if quick:
         result.quick = result.success and not result.acceptable
         result.elapsed = time.perf_counter() - t0
         return result
     free = [c for c in _length_controls(info) if c not in held]
-    if search_counts and free and fit_params is None and result.success and not result.acceptable:
+    if early_width is None and search_counts and free and fit_params is None and result.success \
+            and not result.acceptable:
         result = search_count(functools.partial(fit, polydisperse=widths), info, held, free[0], result, time_left)
     # what the searches chose (a count, a width) is held or fitted by the searches after them
     chosen = {**held, **{c: result.fixed[c] for c in free if c in result.fixed and result.counts_tried}}
-    if search_widths and polydisperse is None and fit_params is None and result.success and not result.acceptable:
+    if may_widen and result.success and not result.acceptable:
         first = result
-
-        def time_to_widen() -> bool:  # a wider fit's evaluations are PD_POINTS times dearer than this one's
-            if not time_left():
-                return False
-            cost = PD_POINTS * _evaluation_seconds(prep, kmodel, first.sasmodels_parameters)
-            return deadline - time.perf_counter() > _MIN_WIDER_EVALUATIONS * cost
-        result = search_dispersity(fit, result, info, chosen, widths, time_to_widen)
+        result = search_dispersity(fit, first, info, chosen, widths,
+                                   lambda: early_width is not None or time_to_widen(first), width=early_width)
         result.held = dict(held)
     if fit_params is None and result.success and not result.acceptable:
         fitted_widths = [name for name in result.pd_types if name + "_pd" in result.parameters]
@@ -154,6 +176,55 @@ def fit_model(curve, model_name: str, *, resolution: float | None = None, budget
                                          time_left)
     result.elapsed = time.perf_counter() - t0
     return result
+
+
+def _values(result) -> dict:
+    """{parameter: fitted value} of ``result``: a start for a further fit."""
+    return {k: v for k, (v, _) in result.parameters.items()}
+
+
+def _better_of(first, more):
+    """The lower chi-square of two fits of the same parametrisation (``more``
+    continues ``first``'s search; the budget may have cut it short first)."""
+    if more.success and more.chi2 <= first.chi2:
+        return more
+    first.stopped_on_budget |= more.stopped_on_budget
+    return first
+
+
+def _width_promise(prep, kmodel, result, main: str, pd_type: str, held: dict) -> float | None:
+    """The width of ``main`` that, added at ``result``'s parameters (scale and
+    background solved again), lowers its chi-square below ``_WIDTH_PROMISE``
+    of the monodisperse one the most; None when no width of
+    ``_PROBE_WIDTHS`` does.  Polydisperse data, whose minima are smeared,
+    pass; a monodisperse model that has not found its basin yet does not
+    (docs/fitting.md, Dispersity)."""
+    from sasmodels.direct_model import DirectModel
+
+    calc = DirectModel(prep.data(), kmodel, cutoff=1e-5)
+    weights = 1.0 / prep.diq ** 2
+    blo, bhi = _background_bounds(prep, held)
+    pars = {**result.sasmodels_parameters, "scale": 1.0, "background": 0.0, main + "_pd_n": PD_POINTS,
+            main + "_pd_nsigma": PD_NSIGMA, main + "_pd_type": pd_type}
+    chi2 = {}
+    with np.errstate(all="ignore"):
+        for width in (0.0, *_PROBE_WIDTHS):
+            iq = calc(**{**pars, main + "_pd": width})
+            if np.all(np.isfinite(iq)):
+                chi2[width] = _linear_scale_background(iq, prep.iq, weights, blo, bhi, held.get("scale"))[2]
+    if 0.0 not in chi2 or len(chi2) < 2:
+        return None
+    width = min((w for w in chi2 if w > 0), key=chi2.get)
+    return width if chi2[width] < _WIDTH_PROMISE * chi2[0.0] else None
+
+
+def _background_bounds(prep, held: dict) -> tuple:
+    """(lowest, highest) background a fit of ``prep`` may take: the held one, else from
+    a little below zero (noise) to the highest intensity."""
+    if "background" in held:
+        return held["background"], held["background"]
+    blo = min(0.0, float(np.min(prep.iq - 2 * prep.diq)))
+    return blo, max(float(np.max(prep.iq)), blo + 1e-12)
 
 
 def _evaluation_seconds(prep, kmodel, pars: dict) -> float:
@@ -169,10 +240,12 @@ def _evaluation_seconds(prep, kmodel, pars: dict) -> float:
 
 def _fit_at(prep, model_name, info, kmodel, held: dict, *, budget_s, starts, seed, fit_params,
             probability, guess: dict | None = None, polydisperse=(), pd_type=DEFAULT_PD_TYPE,
-            rounds: int = 1) -> FitResult:
+            rounds: int = 1, first_round: int = 0, start: float | None = None) -> FitResult:
     """One fit of ``model_name`` with the ``held`` parameters held; ``guess``
-    ({parameter: value}) is one more starting point of the global search."""
-    t0 = time.perf_counter()
+    ({parameter: value}) is one more starting point of the global search.
+    The global search runs rounds ``first_round`` .. ``rounds - 1``, timed
+    from ``start`` (a ``time.perf_counter()``; now by default)."""
+    t0 = time.perf_counter() if start is None else start
     result = FitResult(model=model_name, npoints=len(prep.q), probability=probability, q=prep.q, held=held)
     try:
         # the global search visits extreme parameters where kernels overflow; those
@@ -180,7 +253,7 @@ def _fit_at(prep, model_name, info, kmodel, held: dict, *, budget_s, starts, see
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             _fit(result, prep, info, kmodel, budget_s, max(1, int(starts)), seed, fit_params, held, t0, guess,
-                 polydisperse, pd_type, rounds)
+                 polydisperse, pd_type, rounds, first_round)
     except UsageError:
         raise
     except Exception as exc:  # a kernel or fitter failure is a result, not a crash
@@ -193,7 +266,7 @@ def _fit_at(prep, model_name, info, kmodel, held: dict, *, budget_s, starts, see
 
 
 def _fit(result, prep, info, kmodel, budget_s, starts, seed, fit_params, held, t0, guess=None,
-         polydisperse=(), pd_type=DEFAULT_PD_TYPE, rounds=1):
+         polydisperse=(), pd_type=DEFAULT_PD_TYPE, rounds=1, first_round=0):
     from sasmodels.direct_model import DirectModel
 
     data = prep.data()
@@ -210,11 +283,7 @@ def _fit(result, prep, info, kmodel, budget_s, starts, seed, fit_params, held, t
     result.fixed = fixed
     result.pd_types = {k[:-len("_pd_type")]: v for k, v in pd_types.items()}
     fixed = {**fixed, **pd_types}  # what the kernel takes; FitResult.fixed keeps the numbers
-    if "background" in held:
-        blo = bhi = held["background"]
-    else:
-        blo = min(0.0, float(np.min(prep.iq - 2 * prep.diq)))
-        bhi = max(float(np.max(prep.iq)), blo + 1e-12)
+    blo, bhi = _background_bounds(prep, held)
     held_scale = held.get("scale")
 
     weights = 1.0 / prep.diq ** 2
@@ -244,7 +313,7 @@ def _fit(result, prep, info, kmodel, budget_s, starts, seed, fit_params, held, t
 
     best = None
     dof = max(1, len(prep.q) - len(shape) - 2)
-    for round_ in range(rounds if shape else 1):
+    for round_ in range(first_round, rounds) if shape else range(1):
         if shape:
             full = round_ > 0 or not subsampled
             residuals = objective(calc, slice(None)) if full else objective(probe, search_points)
@@ -271,7 +340,7 @@ def _fit(result, prep, info, kmodel, budget_s, starts, seed, fit_params, held, t
                 break
         # search again, wider and on every point, only while the fit is poor and time is left
         if (best is not None and best[0] / dof < ACCEPTABLE_REDUCED_CHI2) or result.stopped_on_budget \
-                or time.perf_counter() > t0 + 0.5 * budget_s:
+                or time.perf_counter() > t0 + _MORE_ROUNDS_SHARE * budget_s:
             break
     if best is None:
         raise RuntimeError("the model returned non-finite intensities everywhere in the search space")
@@ -304,10 +373,16 @@ _MIN_SEARCH_SHARE = 0.1
 #: the width search runs only when the budget left allows this many evaluations with the width: a slow
 #: kernel (an elliptical bicelle: 0.45 s an evaluation with a width on 100 points) would overrun it by seconds
 _MIN_WIDER_EVALUATIONS = 50
+#: widths of the main size parameter a poor first round is tried with (:func:`_width_promise`)
+_PROBE_WIDTHS = (0.05, 0.1, 0.2, 0.3)
+#: a width that brings the chi-square below this share of the monodisperse one has the width fitted at once
+_WIDTH_PROMISE = 0.5
 #: most data points the first global search round evaluates the model on
 _SEARCH_POINTS = 80
 #: most global search rounds (each with twice the sample of the one before) while the fit stays poor
 _ROUNDS = 6
+#: a poor fit's global search starts another round only while less than this share of the budget is spent
+_MORE_ROUNDS_SHARE = 0.5
 #: local searches launched from the best points of the space-filling sample
 _LOCAL_STARTS = 10
 #: local searches start from sample points at least this far apart (fraction of the box)

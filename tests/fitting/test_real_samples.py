@@ -137,6 +137,21 @@ def test_a_poor_monodisperse_fit_gets_the_main_width_when_it_lowers_bic(pd_curve
     assert auto.parameters["radius_pd"][0] == pytest.approx(0.15, abs=0.02)
 
 
+def test_smeared_minima_promise_a_width_and_sharp_ones_do_not(pd_curve):
+    # the decision after the first search round: fit the width at once, or search on monodisperse
+    from sasnets.fitting.search import _width_promise
+
+    mono_curve = simulate("sphere", {**SPHERE_PD, "radius_pd": 0.0})
+    info, kmodel = experiment._kernel("sphere")
+    for curve, polydisperse in ((pd_curve, True), (mono_curve, False)):
+        first_round = fit_model(curve, "sphere", budget_s=10, quick=True)
+        width = _width_promise(experiment._prepare(curve, None), kmodel, first_round, "radius", "gaussian", {})
+        if polydisperse:
+            assert not first_round.acceptable and width in (0.1, 0.2)  # the true width is 0.15
+        else:
+            assert first_round.acceptable and width is None  # a width only worsens a right monodisperse fit
+
+
 def test_a_good_monodisperse_fit_costs_no_width_search(hayter_fit):
     assert not hayter_fit.dispersity_tried and hayter_fit.pd_types == {}
 
