@@ -233,7 +233,7 @@ def fit_job_sets(job_sets: Sequence[Sequence[FitJob]], *, workers: int | None = 
             while not left[s] and stage[s] < 2:
                 stage[s] += 1
                 if stage[s] == 1:
-                    submit = [(j2, {"guess": {k: v for k, (v, _) in results[s][j2].parameters.items()}})
+                    submit = [(j2, {"guess": results[s][j2].values})
                               for j2 in _to_refine(results[s], rank_by, default_probability)]
                 elif any(r is not None and r.acceptable for r in results[s]):
                     submit = []

@@ -30,7 +30,7 @@ def search_count(fit, info, held: dict, control: str, first, time_left=lambda: T
                 skipped = True
                 break
             below = fits.get(n - 1)  # its shells or levels are a start for the first n - 1 of these
-            guess = {k: v for k, (v, _) in below.parameters.items()} if below is not None and below.success else None
+            guess = below.values if below is not None and below.success else None
             fits[n] = fit({**held, control: n}, guess=guess)
             fits[n].held = dict(held)
     best = min((r for r in fits.values() if r.success), key=lambda r: r.bic)

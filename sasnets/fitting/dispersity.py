@@ -29,7 +29,8 @@ When a width is fitted (:func:`search_dispersity`)
     minimum halves its chi-square (smeared minima: the data look
     polydisperse), the width is fitted at once instead of after the further
     monodisperse rounds, which would otherwise spend the budget on a shape
-    no monodisperse curve has.  An acceptable
+    no monodisperse curve has (not for a model whose shell or level count is
+    searched: that search comes first).  An acceptable
     monodisperse fit costs nothing more; a poor one costs one more fit whose
     model evaluations are 35 times dearer.  ``FitResult.dispersity`` reports the
     widths and types.
@@ -98,7 +99,7 @@ def search_dispersity(fit, first, info, held: dict, polydisperse: list, time_lef
     if main is None or main in polydisperse or main + "_pd" in held or not first.success or first.acceptable \
             or first.stopped_on_budget or first.dispersity_tried or not time_left():
         return first  # no time for a fit whose evaluations are 35 times dearer
-    guess = {k: v for k, (v, _) in first.parameters.items()}
+    guess = dict(first.values)
     if width is not None:
         guess[main + "_pd"] = width
     wider = fit(held, polydisperse=[*polydisperse, main], guess=guess)

@@ -127,7 +127,7 @@ def search_effective_radius(fit, first, info, held: dict, time_left=lambda: True
     unless ``time_left()``."""
     if not is_product(info) or _MODE in held or not first.success or first.acceptable or not time_left():
         return first
-    guess = {k: v for k, (v, _) in first.parameters.items()}
+    guess = dict(first.values)
     size = main_size_parameter(info)
     if size in guess:  # the particle's own size is where the interaction radius starts
         guess["radius_effective"] = guess[size]

@@ -76,6 +76,11 @@ class FitResult:
         out.update({f"{name}_pd_type": kind for name, kind in self.pd_types.items()})
         return out
 
+    @property
+    def values(self) -> dict:
+        """{fitted parameter: value}, without the errors: where a further fit starts."""
+        return {k: v for k, (v, _) in self.parameters.items()}
+
     def bumps_pars(self) -> str:
         """The fitted parameters as a bumps ``.par`` file (``name value`` lines,
         which ``bumps.cli.load_pars`` reads into a sasmodels fit problem)."""

@@ -136,6 +136,8 @@ def fit_model(curve, model_name: str, *, resolution: float | None = None, budget
         return deadline - time.perf_counter() > _MIN_SEARCH_SHARE * budget_s
 
     may_widen = search_widths and polydisperse is None and fit_params is None and not quick
+    free = [c for c in _length_controls(info) if c not in held]
+    counts_searched = search_counts and bool(free) and fit_params is None
 
     def time_to_widen(first) -> bool:  # a wider fit's evaluations are PD_POINTS times dearer than this one's
         if not time_left():
@@ -143,25 +145,25 @@ def fit_model(curve, model_name: str, *, resolution: float | None = None, budget
         cost = PD_POINTS * _evaluation_seconds(prep, kmodel, first.sasmodels_parameters)
         return deadline - time.perf_counter() > _MIN_WIDER_EVALUATIONS * cost
 
-    # a width search may follow: the first round alone decides whether the data look polydisperse
-    # (then the width is fitted at once) or whether more rounds of the monodisperse search come first
-    result = fit(held, polydisperse=widths, guess=guess, rounds=1 if may_widen else None)
+    # where the width search comes next, the first round alone decides whether the data look polydisperse
+    # (then the width is fitted at once) or whether more rounds of the monodisperse search come first;
+    # shells and levels are searched before the width, as they are without this decision
+    decide_early = may_widen and not counts_searched
+    result = fit(held, polydisperse=widths, guess=guess, rounds=1 if decide_early else None)
     early_width = None
-    if may_widen and result.success and not result.acceptable and not result.stopped_on_budget:
+    if decide_early and result.success and not result.acceptable and not result.stopped_on_budget:
         main = main_size_parameter(info)
         if main is not None and main + "_pd" not in held and time_to_widen(result):
             early_width = _width_promise(prep, kmodel, result, main, pd_type, held)
         if early_width is None and time.perf_counter() < t0 + _MORE_ROUNDS_SHARE * budget_s:
             # the monodisperse search goes on, on the first round's clock
-            more = fit(held, polydisperse=widths, guess=_values(result), first_round=1)
+            more = fit(held, polydisperse=widths, guess=result.values, first_round=1)
             result = _better_of(result, more)
     if quick:
         result.quick = result.success and not result.acceptable
         result.elapsed = time.perf_counter() - t0
         return result
-    free = [c for c in _length_controls(info) if c not in held]
-    if early_width is None and search_counts and free and fit_params is None and result.success \
-            and not result.acceptable:
+    if counts_searched and result.success and not result.acceptable:
         result = search_count(functools.partial(fit, polydisperse=widths), info, held, free[0], result, time_left)
     # what the searches chose (a count, a width) is held or fitted by the searches after them
     chosen = {**held, **{c: result.fixed[c] for c in free if c in result.fixed and result.counts_tried}}
@@ -176,11 +178,6 @@ def fit_model(curve, model_name: str, *, resolution: float | None = None, budget
                                          time_left)
     result.elapsed = time.perf_counter() - t0
     return result
-
-
-def _values(result) -> dict:
-    """{parameter: fitted value} of ``result``: a start for a further fit."""
-    return {k: v for k, (v, _) in result.parameters.items()}
 
 
 def _better_of(first, more):
