@@ -300,7 +300,7 @@ def fit(files, classifier_path, top, extend, models, resolution, budget, starts,
     A product of form and structure factor is named as sasmodels names it;
     its volume fraction and S(q) interaction parameters are fitted, the
     effective radius follows the form factor (and is fitted on its own
-    where that fits poorly), and temperature, dielectric constant and salt
+    where that fits poorly, as is the beta approximation), and temperature, dielectric constant and salt
     are held (give yours with --fix).  Slit-smeared files
     are fitted with their slit; --slit-length gives one a file lacks.
 

@@ -19,6 +19,12 @@ How a product is fitted
     the fit with the lower BIC is kept: the radius of the interaction is not
     always the particle's (a charged micelle's Debye layer, a corona, an
     aggregate), and SasView users fit it on its own.
+    The structure factor multiplies the form factor in sasmodels' default
+    ``structure_factor_mode`` (0, the decoupling approximation).  When the fit
+    is still poor and no ``structure_factor_mode`` is held, it is fitted once
+    more in the beta approximation (mode 1, Kotlarchyk and Chen; SasView's
+    choice for polydisperse or anisotropic particles) from the fit so far
+    (:func:`search_beta_approximation`), and the lower BIC is kept.
     The volume fraction and the interaction parameters of S(q) (charge of
     hayter_msa, well depth and width of squarewell, perturbation and
     stickiness of stickyhardsphere) are fitted; the volume fraction within
@@ -37,13 +43,16 @@ from ..errors import UsageError
 from .dispersity import main_size_parameter
 
 __all__ = ["CONDITIONS", "MAX_VOLFRACTION", "check_product", "is_product", "structure_factors",
-           "search_effective_radius"]
+           "search_effective_radius", "search_beta_approximation"]
 
 #: S(q) parameters that describe the sample's conditions: held unless fit_params names them
 CONDITIONS = ("temperature", "dielectconst", "concentration_salt")
 #: upper bound of a product's volume fraction
 MAX_VOLFRACTION = 0.6
 _MODE = "radius_effective_mode"
+_SF_MODE = "structure_factor_mode"
+#: sasmodels' structure_factor_mode of the beta approximation
+BETA_APPROXIMATION = 1
 
 
 def structure_factors() -> list:
@@ -135,3 +144,19 @@ def search_effective_radius(fit, first, info, held: dict, time_left=lambda: True
     free.counts_tried = dict(first.counts_tried)
     free.held, free.dispersity_tried = dict(first.held), first.dispersity_tried
     return free if free.success and free.bic < first.bic else first
+
+
+def search_beta_approximation(fit, first, info, held: dict, time_left=lambda: True):
+    """``first`` (a product fitted in the decoupling approximation) or, when
+    it is not acceptable, ``held`` sets no ``structure_factor_mode`` and the
+    form factor has a beta approximation, a fit in it starting from
+    ``first`` (with ``first``'s effective-radius mode), whichever has the
+    lower BIC.  ``fit(held, guess=...)`` runs one fit; none unless ``time_left()``."""
+    if not is_product(info) or _SF_MODE in held or not first.success or first.acceptable or not time_left() \
+            or _SF_MODE not in {p.name for p in info.parameters.call_parameters}:
+        return first
+    beta = fit({**held, _MODE: first.fixed.get(_MODE, tie_mode(info, held)), _SF_MODE: BETA_APPROXIMATION},
+               guess=first.values)
+    beta.counts_tried = dict(first.counts_tried)
+    beta.held, beta.dispersity_tried = dict(first.held), first.dispersity_tried
+    return beta if beta.success and beta.bic < first.bic else first

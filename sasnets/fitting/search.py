@@ -66,7 +66,7 @@ from .counts import search_count
 from .dispersity import (DEFAULT_PD_TYPE, PD_NSIGMA, PD_POINTS, check_pd_type, check_polydisperse, main_size_parameter,
                          search_dispersity)
 from .experiment import _checked_hold, _kernel, _length_controls, _prepare, _shape_parameters
-from .products import search_effective_radius
+from .products import search_beta_approximation, search_effective_radius
 from .result import ACCEPTABLE_REDUCED_CHI2, FitResult
 
 __all__ = ["fit_model", "DEFAULT_BUDGET_S"]
@@ -97,7 +97,8 @@ def fit_model(curve, model_name: str, *, resolution: float | None = None, budget
 
     A product (``"sphere@hayter_msa"``) fits the volume fraction and the
     interaction parameters of its structure factor, with the effective radius
-    tied to the form factor (:mod:`~sasnets.fitting.products`).
+    tied to the form factor and S(q) in the decoupling approximation (each
+    searched further where the fit is poor, :mod:`~sasnets.fitting.products`).
     ``polydisperse`` names size parameters (``["radius"]``) whose
     distribution widths are fitted, of type ``pd_type`` (``"gaussian"``,
     ``"lognormal"`` or ``"schulz"``); without it, a poor fit is tried once
@@ -174,8 +175,9 @@ def fit_model(curve, model_name: str, *, resolution: float | None = None, budget
         result.held = dict(held)
     if fit_params is None and result.success and not result.acceptable:
         fitted_widths = [name for name in result.pd_types if name + "_pd" in result.parameters]
-        result = search_effective_radius(functools.partial(fit, polydisperse=fitted_widths), result, info, chosen,
-                                         time_left)
+        product_fit = functools.partial(fit, polydisperse=fitted_widths)
+        result = search_effective_radius(product_fit, result, info, chosen, time_left)
+        result = search_beta_approximation(product_fit, result, info, chosen, time_left)
     result.elapsed = time.perf_counter() - t0
     return result
 

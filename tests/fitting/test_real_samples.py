@@ -88,6 +88,23 @@ def test_a_poor_tied_product_fit_frees_the_effective_radius_when_it_lowers_bic()
     assert auto.sasmodels_parameters["radius_effective_mode"] == 0
 
 
+@pytest.mark.slow  # two product fits with a held width
+def test_a_poor_product_fit_tries_the_beta_approximation():
+    # broad spheres at 30 %: sasmodels' beta approximation differs from the decoupling default
+    pars = dict(radius=40.0, radius_pd=0.3, radius_pd_n=35, radius_pd_nsigma=3, radius_pd_type="gaussian",
+                volfraction=0.3, structure_factor_mode=1, radius_effective_mode=1, sld=1.0, sld_solvent=6.3,
+                scale=1.0, background=0.01)
+    curve = simulate("sphere@hardsphere", pars)
+    decoupled = fit_model(curve, "sphere@hardsphere", budget_s=10, fix={"radius_pd": 0.3, "structure_factor_mode": 0})
+    auto = fit_model(curve, "sphere@hardsphere", budget_s=10, fix={"radius_pd": 0.3})
+    assert not decoupled.acceptable and decoupled.fixed["structure_factor_mode"] == 0
+    assert auto.acceptable and auto.bic < decoupled.bic
+    assert auto.fixed["structure_factor_mode"] == 1 and "structure_factor_mode" not in auto.held  # chosen, not held
+    assert auto.sasmodels_parameters["structure_factor_mode"] == 1
+    assert auto.parameters["radius"][0] == pytest.approx(40, rel=0.03)
+    assert auto.parameters["volfraction"][0] == pytest.approx(0.3, rel=0.05)
+
+
 @pytest.mark.parametrize("name, match", [
     ("sphere@sphere", "is a form factor, not a structure factor"),
     ("lamellar@hardsphere", "has no effective radius"),
