@@ -94,12 +94,12 @@ def search_dispersity(fit, first, info, held: dict, polydisperse: list, time_lef
     not acceptable, a fit with the main size parameter's width added too
     (starting from ``first`` and ``width``, when given), whichever has the
     lower BIC.  ``fit(held, polydisperse=..., guess=...)`` runs one fit; none
-    when ``first`` stopped on the budget, was tried already or not ``time_left()``."""
+    when ``first`` stopped on the budget or not ``time_left()``."""
     main = main_size_parameter(info)
     if main is None or main in polydisperse or main + "_pd" in held or not first.success or first.acceptable \
-            or first.stopped_on_budget or first.dispersity_tried or not time_left():
+            or first.stopped_on_budget or not time_left():
         return first  # no time for a fit whose evaluations are 35 times dearer
-    guess = dict(first.values)
+    guess = first.values
     if width is not None:
         guess[main + "_pd"] = width
     wider = fit(held, polydisperse=[*polydisperse, main], guess=guess)

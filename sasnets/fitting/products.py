@@ -136,7 +136,7 @@ def search_effective_radius(fit, first, info, held: dict, time_left=lambda: True
     unless ``time_left()``."""
     if not is_product(info) or _MODE in held or not first.success or first.acceptable or not time_left():
         return first
-    guess = dict(first.values)
+    guess = first.values
     size = main_size_parameter(info)
     if size in guess:  # the particle's own size is where the interaction radius starts
         guess["radius_effective"] = guess[size]
