@@ -198,17 +198,23 @@ SAMPLERS = ("sasnets", "sasmodels")
 def sasmodels_parameters(info, rng: np.random.Generator, options=None) -> dict:
     """Random call parameters from sasmodels' own sampler: ``compare.randomize_pars`` then
     ``compare.constrain_pars``, as ``sasmodels.compare -random`` draws them (its ranges, its
-    dispersity widths, a product's structure-factor parameters untied from the form factor).
+    dispersity, a product's structure-factor parameters untied from the form factor).
 
     This is the other sampler a classifier is judged on (``sasnets generate --sampler
-    sasmodels``).  Only the keys the model takes are kept (randomize_pars also writes
-    malformed keys of vector parameters), widths are capped at 0.3 and their points at
-    ``options.pd_points`` over all dispersed parameters together, so a curve costs what
-    ours do (``options.polydisperse`` false: no widths); magnetic parameters are left out (1D).
+    sasmodels``).  Its dispersity is sasmodels' own: a width from beta(1.5, 7) (mean 0.18)
+    on one size parameter (65 % of draws), two (33 %) or three (1 %), chosen by
+    ``randomize_pars`` with larger sizes more likely, gaussian; widths are capped at 0.3
+    and their points at ``options.pd_points`` over all dispersed parameters together, so
+    a curve costs what ours do; orientation dispersity, which a 1D curve averages out,
+    is dropped (``options.polydisperse`` false: no widths at all).  Only the keys the
+    model takes are kept (randomize_pars also writes malformed keys of vector
+    parameters); magnetic parameters are left out (1D).
     """
     from sasmodels import compare
 
-    pars = dict(info.parameters.defaults)
+    # get_pars adds the dispersity keys (width, points, nsigma, type) of every scalar
+    # polydisperse parameter; the defaults add the vector parameters get_pars drops
+    pars = {**compare.get_pars(info), **info.parameters.defaults}
     with _legacy_numpy_seed(rng):
         try:
             drawn = compare.randomize_pars(info, pars)
@@ -219,14 +225,21 @@ def sasmodels_parameters(info, rng: np.random.Generator, options=None) -> dict:
         compare.constrain_pars(info, drawn)
     out = {k: v for k, v in drawn.items() if k in pars and not k.startswith("up_")
            and not any(m in k for m in ("_M0", "_mtheta", "_mphi"))}
-    if options is not None and not options.polydisperse:  # --mono: no widths, whatever sasmodels drew
-        out.update({k: 0.0 for k in out if k.endswith("_pd")})
-    dispersed = [k for k, v in out.items() if k.endswith("_pd") and float(v) > 0]
+    orientation = {p.id for p in info.parameters.kernel_parameters if p.type == "orientation"}
+    polydisperse = options is None or options.polydisperse
+    # randomize_pars draws a width for every polydisperse parameter and points (pd_n) for
+    # those it chose to disperse: the others, and orientations, stay sharp
+    dispersed = [k for k, v in out.items() if k.endswith("_pd") and polydisperse and k[:-3] not in orientation
+                 and float(v) > 0 and int(out.get(k + "_n", 0)) > 0]
     budget = int(options.pd_points) if options is not None else 40
-    for k in dispersed:
-        out[k] = min(float(out[k]), 0.3)
-        out[k + "_n"] = dispersity_points(len(dispersed), budget)
-        out[k + "_nsigma"] = 3.0
+    for k in (k for k in out if k.endswith("_pd")):
+        if k in dispersed:
+            out[k] = min(float(out[k]), 0.3)
+            out[k + "_n"] = dispersity_points(len(dispersed), budget)
+            out[k + "_nsigma"] = 3.0
+        else:
+            out[k] = 0.0
+            out[k + "_n"] = 0
     out["background"] = 0.0
     return {k: _to_python(v) for k, v in out.items()}
 

@@ -96,29 +96,36 @@ def test_fit_to_window_leaves_models_without_a_particle_size_alone():
 
 def test_the_sasmodels_sampler_draws_what_randomize_pars_draws():
     """--sampler sasmodels: sasmodels.compare.randomize_pars + constrain_pars, only keys the model
-    takes, widths capped at 0.3 and their points at --pd-points; --mono drops the widths."""
+    takes, its dispersity on the size parameters it chose (widths capped at 0.3, points at
+    --pd-points), none on orientations; --mono drops the widths."""
     from sasmodels import compare, core
 
     from sasnets.simulate.options import GenerationOptions
     from sasnets.simulate.sampling import sample_parameters
 
     options = GenerationOptions.preset("realistic", sampler="sasmodels", pd_points=16)
-    for name in ("cylinder@hayter_msa", "core_multi_shell", "spherical_sld"):
+    for name in ("cylinder@hayter_msa", "core_multi_shell", "spherical_sld", "core_shell_bicelle"):
         info = core.load_model_info(name)
-        one = sample_parameters(info, np.random.default_rng(5), options=options)
-        assert one == sample_parameters(info, np.random.default_rng(5), options=options)
-        assert set(one) <= set(info.parameters.defaults)
-        widths = [k for k, v in one.items() if k.endswith("_pd") and v > 0]
-        assert all(one[k] <= 0.3 for k in widths)
-        points = np.prod([one[k + "_n"] for k in widths]) if widths else 1
-        assert points <= 16
-        mono = sample_parameters(info, np.random.default_rng(5), options=options.replace(polydisperse=False))
-        assert not any(v > 0 for k, v in mono.items() if k.endswith("_pd"))
+        sizes = {p.id for p in info.parameters.kernel_parameters if p.polydisperse and p.type == "volume"}
+        vector = any(p.length > 1 for p in info.parameters.kernel_parameters)
+        dispersed = 0
+        for seed in range(8):
+            one = sample_parameters(info, np.random.default_rng(seed), options=options)
+            assert one == sample_parameters(info, np.random.default_rng(seed), options=options)
+            assert set(one) <= set(compare.get_pars(info)) | set(info.parameters.defaults)
+            widths = [k for k, v in one.items() if k.endswith("_pd") and v > 0]
+            assert (vector or {k[:-3] for k in widths} <= sizes) and all(one[k] <= 0.3 for k in widths)
+            assert np.prod([one[k + "_n"] for k in widths]) <= 16
+            dispersed += bool(widths)
+            mono = sample_parameters(info, np.random.default_rng(seed), options=options.replace(polydisperse=False))
+            assert not any(v > 0 for k, v in mono.items() if k.endswith("_pd"))
+        if not vector:  # shells (vector parameters) are left sharp
+            assert dispersed >= 6, name  # sasmodels disperses a size on 99 % of its draws
     info = core.load_model_info("sphere")
     state = np.random.get_state()
     ours = sample_parameters(info, np.random.default_rng(1), options=options)
     assert np.random.get_state()[1].tolist() == state[1].tolist()  # the global generator is left as it was
     np.random.seed(int(np.random.default_rng(1).integers(2**32)))
-    theirs = compare.randomize_pars(info, dict(info.parameters.defaults))
+    theirs = compare.randomize_pars(info, {**compare.get_pars(info), **info.parameters.defaults})
     compare.constrain_pars(info, theirs)
     assert ours["radius"] == pytest.approx(theirs["radius"]) and ours["sld"] == pytest.approx(theirs["sld"])
