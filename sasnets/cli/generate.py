@@ -75,6 +75,12 @@ def _summary(report) -> list[str]:
               help="Dispersity points per curve, all dispersed parameters together (each gets "
                    "floor(N^(1/k)) of them): a curve costs at most about N monodisperse ones. [40]")
 @click.option("--pd-nsigma", "pd_nsigma", type=float, help="Dispersity integrated over this many widths. [3]")
+@click.option("--mono-share", "mono_share", type=float,
+              help="Share of the curves left monodisperse with --polydisperse, 0-1 (proteins, viruses). "
+                   "[realistic: 0.2; others: 0]")
+@click.option("--beta-share", "beta_share", type=float,
+              help="Share of the products F@S simulated in sasmodels' beta approximation (structure_factor_mode 1) "
+                   "instead of the decoupling one, 0-1. [realistic: 0.5; others: 0]")
 @click.option("--cutoff", type=float, default=1e-5, show_default=True, help="Dispersion weight cutoff (with --polydisperse).")
 @click.option("--slit", "slit", type=float,
               help="Share of the curves slit-smeared (USANS/USAXS), 0-1. [realistic: 0.15; others: 0]")
@@ -99,7 +105,8 @@ def _summary(report) -> list[str]:
               help="Run on an existing Dask cluster, e.g. tcp://head:8786 (dask-jobqueue on SLURM).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary.")
 def generate(models, output, exclude, count, tag, preset, structure_factor, nq, qmin, qmax, resolution, noise, scale,
-             background, template, resolvable, sampler, mono, pd_type, pd_width, pd_max, pd_points, pd_nsigma, cutoff, slit,
+             background, template, resolvable, sampler, mono, pd_type, pd_width, pd_max, pd_points, pd_nsigma, mono_share,
+             beta_share, cutoff, slit,
              slit_length, slit_width, slit_qmin, slit_qmax, magnetic, precision, engine, dimension, seed, workers,
              scheduler, quiet):
     """Simulate curves for MODELS into a store, COUNT per model.
@@ -127,7 +134,8 @@ def generate(models, output, exclude, count, tag, preset, structure_factor, nq, 
     given = {"nq": nq, "qmin": qmin, "qmax": qmax, "resolution": resolution, "noise": noise,
              "scale": scale, "background": background, "resolvable": resolvable,
              "polydisperse": None if mono is None else not mono, "pd_types": pd_type, "pd_width": pd_width,
-             "pd_max": pd_max, "pd_points": pd_points, "pd_nsigma": pd_nsigma, "slit": slit,
+             "pd_max": pd_max, "pd_points": pd_points, "pd_nsigma": pd_nsigma, "mono_share": mono_share,
+             "beta_share": beta_share, "slit": slit,
              "slit_length": slit_length, "slit_width": slit_width, "slit_qmin": slit_qmin, "slit_qmax": slit_qmax}
     values.update({k: v for k, v in given.items() if v is not None})
     common = dict(cutoff=cutoff, sampler=sampler, magnetic=magnetic, precision=precision, engine=engine, dimension=dimension.upper())

@@ -24,8 +24,11 @@ structure factor's parameters from ranges real samples have (see
   long-range repulsion (k2 -3 to -0.5, z2 1.5-3), volume fraction 0.01-0.2:
   the cluster-forming (SALR) proteins and colloids it was written for.
 
-The product's ``structure_factor_mode``, where it has one, stays 0 (P·S,
-the decoupling approximation exact for monodisperse spheres).
+The product's ``structure_factor_mode``, where it has one, is 0 (P·S, the
+decoupling approximation, exact for monodisperse spheres) but on a share
+``beta_share`` of the curves, where it is 1: sasmodels' beta approximation,
+SasView's usual choice for polydisperse or anisotropic particles (the
+realistic preset draws it on half, as sasmodels' own sampler does).
 """
 from __future__ import annotations
 
@@ -182,8 +185,9 @@ def _structure_info(info):
     return None
 
 
-def sample_structure_factor(info, pars: dict, rng: np.random.Generator) -> None:
-    """Draw the structure factor parameters of product ``info`` into ``pars`` (see the module docstring).
+def sample_structure_factor(info, pars: dict, rng: np.random.Generator, beta_share: float = 0.0) -> None:
+    """Draw the structure factor parameters of product ``info`` into ``pars`` (see the module docstring);
+    ``beta_share``: the chance of the beta approximation where the product has it.
 
     Draws a fixed number of values per structure factor (the same whatever
     their results), so the rest of a curve's draws do not depend on them.
@@ -209,5 +213,6 @@ def sample_structure_factor(info, pars: dict, rng: np.random.Generator) -> None:
     modes = list(p_info.radius_effective_modes or [])
     mode = 1 + int(rng.integers(len(modes))) if modes else 0
     pars["radius_effective_mode"] = mode
+    beta = beta_share > 0 and rng.uniform() < beta_share
     if "structure_factor_mode" in names:  # products of form factors without a beta approximation lack it
-        pars["structure_factor_mode"] = 0
+        pars["structure_factor_mode"] = int(beta)

@@ -26,7 +26,8 @@ of vector parameters (``thickness[n_shells]1_pd_n``) straight to the kernel
 ("Unused parameters in call") for be_polyelectrolyte, core_multi_shell,
 onion, spherical_sld and two_power_law.
 
-With ``polydisperse``, size dispersity is added to 1 to ``pd_max`` size
+With ``polydisperse``, size dispersity is added (but for a share
+``mono_share`` of the curves, left monodisperse) to 1 to ``pd_max`` size
 parameters (type ``volume`` in the model's table; the number uniform), chosen
 with weight proportional to their values: a distribution drawn from
 ``pd_types`` with a relative width drawn uniformly from ``pd_width``
@@ -172,6 +173,8 @@ def _add_polydispersity(info, pars: dict, rng: np.random.Generator, options=None
     u_choice = rng.uniform(size=pd_max)
     u_type = rng.uniform(size=pd_max)
     u_width = rng.uniform(size=pd_max)
+    if options.mono_share > 0 and rng.uniform() < options.mono_share:
+        return
     if not slots:
         return
     k = 1 + min(int(u_count * min(pd_max, len(slots))), min(pd_max, len(slots)) - 1)
@@ -282,7 +285,7 @@ def sample_parameters(info, rng: np.random.Generator, polydisperse: bool = False
     pars["background"] = 0.0
     constrain_pars(form, pars)
     if product:
-        sample_structure_factor(info, pars, rng)
+        sample_structure_factor(info, pars, rng, beta_share=options.beta_share if options is not None else 0.0)
     if polydisperse or (options is not None and options.polydisperse):
         _add_polydispersity(info, pars, rng, options)
     return {k: _to_python(v) for k, v in pars.items()}

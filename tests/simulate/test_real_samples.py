@@ -38,6 +38,7 @@ def _recompute(curve):
     ("sphere", {}, "mono"),
     ("sphere", {"polydisperse": True}, "poly"),
     ("sphere@hayter_msa", {"polydisperse": True}, "product"),
+    ("sphere@hayter_msa", {"polydisperse": True, "beta_share": 1.0}, "beta"),
     ("cylinder", {"slit": 1.0, "slit_length": "0.02:0.1", "slit_width": "0:0.001", "slit_qmin": 1e-4,
                   "slit_qmax": 0.01}, "slit"),
 ])
@@ -52,12 +53,12 @@ def test_a_stored_curve_is_recomputed_exactly_from_its_record(tmp_path, model, e
     for curve in batch:
         params = curve.params
         assert {"scale", "background"} <= set(params)
-        if kind in ("poly", "product"):
+        if kind in ("poly", "product", "beta"):
             assert params["radius_pd_type"] in ("gaussian", "lognormal", "schulz")
             assert params["radius_pd_n"] == 40 and params["radius_pd_nsigma"] == 3.0 and 0 <= params["radius_pd"] < 0.3
-        if kind == "product":
+        if kind in ("product", "beta"):
             assert curve.model == "sphere@hayter_msa"
-            assert params["radius_effective_mode"] == 1 and params["structure_factor_mode"] == 0
+            assert params["radius_effective_mode"] == 1 and params["structure_factor_mode"] == int(kind == "beta")
             for name in ("volfraction", "charge", "concentration_salt", "temperature", "dielectconst"):
                 assert name in params
         if kind == "slit":
@@ -135,7 +136,10 @@ def test_realistic_preset_mixes_pinhole_and_slit_curves_and_keeps_old_presets_un
     slit = [c for c in curves if c.slit_smeared]
     assert 1 <= len(slit) <= 15
     assert all(c.q.min() < 3.01e-4 and np.all(c.dq == 0) for c in slit)
-    assert all("radius_pd_type" in c.params for c in curves)
+    mono = [c for c in curves if not c.params.get("radius_pd")]  # the preset's 20 % monodisperse share
+    assert 2 <= len(mono) <= 16 and all("radius_pd_type" in c.params for c in curves if c.params.get("radius_pd"))
+    products = [simulate_curve("sphere@hardsphere", s, realistic).params["structure_factor_mode"] for s in range(20)]
+    assert 3 <= sum(products) <= 17  # half of the products in the beta approximation
     # the instrument preset draws nothing new: no dispersity, no slit keys
     inst = simulate_curve("sphere", 3, GenerationOptions.preset("instrument"))
     assert not any(k.endswith("_pd") or k.startswith("slit") for k in inst.params)
