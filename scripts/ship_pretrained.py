@@ -375,9 +375,10 @@ def model_card(clf, result, pairs, train_counts, test_tag, recipe, size_bytes, o
         f"- {n_train} training curves of {len(train_counts)} labels, simulated with `sasnets generate --preset "
         "realistic --resolution 0`: per curve a q window (qmin 0.001–0.02, qmax 0.1–0.6 1/Å, 60–250 points), "
         "1–5 % noise, scale 0.001–0.3 and background 0.001–1 1/cm (log-uniform); size dispersity (gaussian, "
-        "lognormal or schulz, width 0–0.3, up to two size parameters) on every curve that has a size; 15 % "
-        "slit-smeared as USANS/USAXS (slit length 0.01–0.12 1/Å on q 3e-5..0.05 1/Å); products with physical S(q) "
-        "parameters (volume fraction 0.01–0.4, effective radius from the form factor); parameters from each "
+        "lognormal or schulz, width 0–0.3, up to two size parameters) on 80 % of the curves that have a size, "
+        "the others monodisperse; 15 % slit-smeared as USANS/USAXS (slit length 0.01–0.12 1/Å on q 3e-5..0.05 "
+        "1/Å); products with physical S(q) parameters (volume fraction 0.01–0.4, effective radius from the form "
+        "factor), half of them in the beta approximation; parameters from each "
         "model's `random()`; sizes shrunk into the q window, plus 200 curves a cheap label of any size",
         f"- curves per label budgeted by the measured cost of one curve (`scripts/model_costs.py`, "
         f"`scripts/pretrain_costs.json`): {min(counts)}–{max(counts)} (the per-label table lists them); the "

@@ -147,6 +147,8 @@ def test_realistic_preset_mixes_pinhole_and_slit_curves_and_keeps_old_presets_un
 
 @pytest.mark.parametrize("changes, fragment", [
     ({"slit": 0.5, "slit_length": -0.1}, "--slit-length must be positive"),
+    ({"mono_share": 1.5}, "--mono-share is a share of the curves"),
+    ({"beta_share": -0.1}, "--beta-share is a share of the curves"),
     ({"polydisperse": True, "pd_width": "0.1:1"}, "--pd-width"),
     ({"pd_types": "gauss"}, "did you mean gaussian"),
     ({"slit": 1.5}, "--slit"),
