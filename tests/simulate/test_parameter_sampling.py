@@ -66,7 +66,7 @@ def test_polydispersity_only_when_asked():
         for name in pd:
             width = poly[name[:-2]]
             assert 0 <= width < 0.3
-            assert poly[name[:-2] + "_nsigma"] == 3.0
+            assert poly[name[:-2] + "_nsigma"] == pytest.approx(min(3.0, np.sqrt(pd[name])))  # 6 points: ±2.45
             assert poly[name[:-2] + "_type"] in ("gaussian", "lognormal", "schulz")
         counts.append(len(pd))
     assert set(counts) == {1, 2}
@@ -129,3 +129,22 @@ def test_the_sasmodels_sampler_draws_what_randomize_pars_draws():
     theirs = compare.randomize_pars(info, {**compare.get_pars(info), **info.parameters.defaults})
     compare.constrain_pars(info, theirs)
     assert ours["radius"] == pytest.approx(theirs["radius"]) and ours["sld"] == pytest.approx(theirs["sld"])
+
+
+def test_few_dispersity_points_span_fewer_widths_and_stay_closer_to_the_distribution():
+    """3 points over ±sqrt(3) widths, not ±3, are nearer to the 80-point curve of a broad sphere."""
+    from sasmodels.core import load_model
+    from sasmodels.data import empty_data1D
+    from sasmodels.direct_model import DirectModel
+
+    from sasnets.simulate.sampling import dispersity_nsigma
+
+    assert dispersity_nsigma(40, 3.0) == 3.0 and dispersity_nsigma(3, 3.0) == pytest.approx(np.sqrt(3))
+    direct = DirectModel(empty_data1D(np.logspace(-3, -0.5, 120)), load_model("sphere"))
+
+    def curve(points, nsigma):
+        return direct(radius=100, radius_pd=0.3, radius_pd_n=points, radius_pd_nsigma=nsigma, background=0)
+
+    reference = curve(80, 3.0)
+    error = {ns: np.sqrt(np.mean(np.log(curve(3, ns) / reference) ** 2)) for ns in (3.0, dispersity_nsigma(3, 3.0))}
+    assert error[dispersity_nsigma(3, 3.0)] < 0.6 * error[3.0]
