@@ -227,21 +227,35 @@ def sasmodels_parameters(info, rng: np.random.Generator, options=None) -> dict:
     a curve costs what ours do; orientation dispersity, which a 1D curve averages out,
     is dropped (``options.polydisperse`` false: no widths at all).  Only the keys the
     model takes are kept (randomize_pars also writes malformed keys of vector
-    parameters); magnetic parameters are left out (1D).
+    parameters); magnetic parameters are left out (1D).  ``scale`` is the model's own
+    amplitude, as in :func:`sample_parameters`: randomize_pars' generic draw of it is the
+    instrument scale the caller applies.
     """
     from sasmodels import compare
 
     # get_pars adds the dispersity keys (width, points, nsigma, type) of every scalar
     # polydisperse parameter; the defaults add the vector parameters get_pars drops
     pars = {**compare.get_pars(info), **info.parameters.defaults}
+    own: dict = {}  # what the model's random() drew
+
+    def model_random():
+        own.update(info.random())
+        return own
+
     with _legacy_numpy_seed(rng):
+        watched = copy.copy(info)
+        watched.random = model_random if info.random is not None else None
         try:
-            drawn = compare.randomize_pars(info, pars)
+            drawn = compare.randomize_pars(watched, pars)
         except TypeError:  # a product whose form factor's random() sasmodels cannot call (onion@...):
-            generic = copy.copy(info)  # its generic ranges, as for a model without random()
-            generic.random = None
-            drawn = compare.randomize_pars(generic, pars)
+            watched.random = None  # its generic ranges, as for a model without random()
+            own.clear()
+            drawn = compare.randomize_pars(watched, pars)
         compare.constrain_pars(info, drawn)
+    # randomize_pars' generic scale (0.001-0.3, a volume fraction) is the instrument scale the
+    # caller applies (the realistic preset's, the same range): kept only where random() set it
+    if "scale" not in own:
+        drawn["scale"] = 1.0
     out = {k: v for k, v in drawn.items() if k in pars and not k.startswith("up_")
            and not any(m in k for m in ("_M0", "_mtheta", "_mphi"))}
     orientation = {p.id for p in info.parameters.kernel_parameters if p.type == "orientation"}

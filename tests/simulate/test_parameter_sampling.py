@@ -129,6 +129,9 @@ def test_the_sasmodels_sampler_draws_what_randomize_pars_draws():
     theirs = compare.randomize_pars(info, {**compare.get_pars(info), **info.parameters.defaults})
     compare.constrain_pars(info, theirs)
     assert ours["radius"] == pytest.approx(theirs["radius"]) and ours["sld"] == pytest.approx(theirs["sld"])
+    # randomize_pars' generic scale is the instrument scale simulate applies: not drawn twice
+    assert ours["scale"] == 1.0 and theirs["scale"] != 1.0
+    assert sample_parameters(core.load_model_info("dab"), np.random.default_rng(1), options=options)["scale"] != 1.0
 
 
 def test_few_dispersity_points_span_fewer_widths_and_stay_closer_to_the_distribution():
