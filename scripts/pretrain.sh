@@ -39,6 +39,13 @@
 # under a point (the model card's limits section gives them):
 #   PRETRAIN_INIT=/tmp/round2/realistic-resnet1d-large PRETRAIN_LR=0.001 PRETRAIN_EPOCHS=70 \
 #   PRETRAIN_MARGINAL=0.5 scripts/pretrain.sh train
+# Round 4, shipped, continued from round 2 (copied to /tmp/round2) on 105,550 curves of the
+# corrected realistic preset (a fifth monodisperse, half the products in the beta
+# approximation, few dispersity points over ±sqrt(points) widths), all tags simulated anew,
+# sasmodels' sampler (judge) with its scale drawn once and its own dispersity:
+#   PRETRAIN_INIT=/tmp/round2/realistic-resnet1d-large PRETRAIN_TRAIN_SEED=21 PRETRAIN_COUNT=800 \
+#   PRETRAIN_LR=0.002 PRETRAIN_EPOCHS=22 PRETRAIN_COMPARE=/tmp/round2/realistic-resnet1d-large \
+#   PRETRAIN_FIT_VERIFY=100 scripts/pretrain.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
