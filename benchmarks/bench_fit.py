@@ -264,6 +264,8 @@ def _sasmodels_sample(model, seed):
     time, two 33 %), none on orientations (a 1D curve averages them)."""
     from sasmodels import compare, core
 
+    from sasnets.simulate.sampling import randomized_widths
+
     info = core.load_model_info(model)
     pars = dict(info.parameters.defaults)
     for p in info.parameters.kernel_parameters:
@@ -276,10 +278,9 @@ def _sasmodels_sample(model, seed):
         compare.constrain_pars(info, pars)
     finally:
         np.random.set_state(state)
-    orientation = {p.name for p in info.parameters.kernel_parameters if p.type == "orientation"}
+    dispersed = randomized_widths(info, pars)
     for name in [n for n in pars if n.endswith("_pd")]:
-        # randomize_pars draws a width for every parameter and points for those it disperses
-        if pars[name] > 0 and pars.get(name + "_n", 0) > 0 and name[:-3] not in orientation:
+        if name in dispersed:
             pars[name] = min(float(pars[name]), 0.3)  # within the fit's width range 0..0.5 with margin
             pars[name + "_n"], pars[name + "_nsigma"] = 35, 3.0
         else:

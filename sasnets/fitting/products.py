@@ -141,9 +141,7 @@ def search_effective_radius(fit, first, info, held: dict, time_left=lambda: True
     if size in guess:  # the particle's own size is where the interaction radius starts
         guess["radius_effective"] = guess[size]
     free = fit({**held, _MODE: 0}, guess=guess)
-    free.counts_tried = dict(first.counts_tried)
-    free.held, free.dispersity_tried = dict(first.held), first.dispersity_tried
-    return free if free.success and free.bic < first.bic else first
+    return _lower_bic(first, free)
 
 
 def search_beta_approximation(fit, first, info, held: dict, time_left=lambda: True):
@@ -157,6 +155,12 @@ def search_beta_approximation(fit, first, info, held: dict, time_left=lambda: Tr
         return first
     beta = fit({**held, _MODE: first.fixed.get(_MODE, tie_mode(info, held)), _SF_MODE: BETA_APPROXIMATION},
                guess=first.values)
-    beta.counts_tried = dict(first.counts_tried)
-    beta.held, beta.dispersity_tried = dict(first.held), first.dispersity_tried
-    return beta if beta.success and beta.bic < first.bic else first
+    return _lower_bic(first, beta)
+
+
+def _lower_bic(first, other):
+    """``other`` (a refit of ``first`` with one more choice searched), carrying what
+    ``first``'s searches tried and held, if it has the lower BIC; else ``first``."""
+    other.counts_tried = dict(first.counts_tried)
+    other.held, other.dispersity_tried = dict(first.held), first.dispersity_tried
+    return other if other.success and other.bic < first.bic else first

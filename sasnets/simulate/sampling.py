@@ -214,6 +214,18 @@ def _add_polydispersity(info, pars: dict, rng: np.random.Generator, options=None
 SAMPLERS = ("sasnets", "sasmodels")
 
 
+def randomized_widths(info, drawn: dict) -> list[str]:
+    """The ``NAME_pd`` keys of ``drawn`` (from ``compare.randomize_pars``) that sasmodels disperses.
+
+    randomize_pars draws a width for every polydisperse parameter but points
+    (``NAME_pd_n``) only for the sizes it chose to disperse: the others stay
+    sharp, and so do orientations, which a 1D curve averages.
+    """
+    orientation = {p.id for p in info.parameters.kernel_parameters if p.type == "orientation"}
+    return [k for k, v in drawn.items() if k.endswith("_pd") and k[:-3] not in orientation
+            and float(v) > 0 and int(drawn.get(k + "_n", 0)) > 0]
+
+
 def sasmodels_parameters(info, rng: np.random.Generator, options=None) -> dict:
     """Random call parameters from sasmodels' own sampler: ``compare.randomize_pars`` then
     ``compare.constrain_pars``, as ``sasmodels.compare -random`` draws them (its ranges, its
@@ -258,12 +270,7 @@ def sasmodels_parameters(info, rng: np.random.Generator, options=None) -> dict:
         drawn["scale"] = 1.0
     out = {k: v for k, v in drawn.items() if k in pars and not k.startswith("up_")
            and not any(m in k for m in ("_M0", "_mtheta", "_mphi"))}
-    orientation = {p.id for p in info.parameters.kernel_parameters if p.type == "orientation"}
-    polydisperse = options is None or options.polydisperse
-    # randomize_pars draws a width for every polydisperse parameter and points (pd_n) for
-    # those it chose to disperse: the others, and orientations, stay sharp
-    dispersed = [k for k, v in out.items() if k.endswith("_pd") and polydisperse and k[:-3] not in orientation
-                 and float(v) > 0 and int(out.get(k + "_n", 0)) > 0]
+    dispersed = randomized_widths(info, out) if options is None or options.polydisperse else []
     budget = int(options.pd_points) if options is not None else 40
     for k in (k for k in out if k.endswith("_pd")):
         if k in dispersed:
