@@ -66,7 +66,7 @@ def _scores(firsts, data, seconds: float, fits: int) -> dict:
 
 
 def run(per_model: int, budget: float | None, pool: str, workers: int, seed: int, top: int, models=MODELS,
-        baseline: bool = True, extend: int | None = None) -> dict:
+        baseline: bool = True, extend: int | None = None, reference: bool = True) -> dict:
     import sasnets
     from sasnets.fitting import (DEFAULT_BUDGET_S, DEFAULT_EXTEND, DEFAULT_RANKING, RANKINGS, FitJob, candidate_jobs,
                                  classifier_probabilities, fit_job_sets, rank_fits, size_guesses)
@@ -82,7 +82,7 @@ def run(per_model: int, budget: float | None, pool: str, workers: int, seed: int
         for curve in data:
             if name == "classify_then_fit":
                 sets.append(candidate_jobs(curve, classifier_probabilities(clf, curve), top=top, extend=extend,
-                                           guesses=size_guesses(clf, curve), **options))
+                                           reference=reference, guesses=size_guesses(clf, curve), **options))
             else:
                 sets.append([FitJob(curve, m, dict(options)) for m in pool_for(curve.model, clf.labels, pool)])
         # the same two-pass fitter for both: the baseline ranks by BIC alone (no probabilities)
@@ -117,10 +117,12 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--models", default=",".join(MODELS), help="comma-separated labels to simulate")
     parser.add_argument("--no-baseline", action="store_true", help="classify-then-fit alone (no speed-up)")
+    parser.add_argument("--no-reference", action="store_true", help="classify-then-fit without the reference "
+                        "candidate (sphere with the most probable structure factor)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     r = run(args.per_model, args.budget, args.pool, args.workers, args.seed, args.top, args.models.split(","),
-            baseline=not args.no_baseline, extend=args.extend)
+            baseline=not args.no_baseline, extend=args.extend, reference=not args.no_reference)
     if args.json:
         print(json.dumps(r, indent=2))
         return 0

@@ -276,6 +276,9 @@ def _overruled(results):
               "files' own resolution.")
 @click.option("--slit-width", "slit_width", type=float, metavar="1/A",
               help="Slit width (1/Å), with or without --slit-length.")
+@click.option("--reference/--no-reference", default=True, show_default=True,
+              help="Fit the sphere too, with the structure factor the classifier finds most probable "
+              "(sphere@hayter_msa, or sphere alone), when the top candidates leave it out.")
 @click.option("--size-seeds/--no-size-seeds", default=True, show_default=True,
               help="Start each fit from the classifier's size estimates too (when it has them, see sasnets sizes).")
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of the global search's starting points.")
@@ -286,7 +289,7 @@ def _overruled(results):
               help="Units of q in the files, overriding what they say (default: as the file says, else 1/Å).")
 def fit(files, classifier_path, top, extend, models, resolution, budget, starts, plot_path, as_json, csv_path,
         results_path, report_dir, pars_dir, rank_by, fix, polydisperse, pd_type, monodisperse, slit_length, slit_width,
-        size_seeds, seed, workers, scheduler, q_units):
+        reference, size_seeds, seed, workers, scheduler, q_units):
     """Fit the most probable scattering models to each measured curve in FILES
     (files, or directories standing for the files in them)
     and check each candidate against the data.
@@ -351,6 +354,7 @@ def fit(files, classifier_path, top, extend, models, resolution, budget, starts,
 
         results_file = ResultsFile(results_path, options_key(
             {**options, "models": list(models), "top": top, "extend": extend, "size_seeds": size_seeds,
+             "reference": reference,
              "q_units": q_units, "classifier": getattr(classifier, "path", None)}))
     failed = []
     entries = []  # (source, curve, its candidate fits or None when fitted by an earlier run) in file order
@@ -375,7 +379,7 @@ def fit(files, classifier_path, top, extend, models, resolution, budget, starts,
                 probabilities = fitting.classifier_probabilities(classifier, curve) if classifier is not None else None
                 guesses = fitting.size_guesses(classifier, curve) if size_seeds and classifier is not None else {}
                 new = fitting.candidate_jobs(curve, probabilities, models=models, top=top, extend=extend,
-                                             guesses=guesses, **options)
+                                             reference=reference, guesses=guesses, **options)
             except SasnetsError as exc:
                 click.echo(f"Error: {exc}", err=True)
                 failed.append((source, str(exc)))

@@ -22,7 +22,7 @@ from .ranking import DEFAULT_RANKING, rank_fits
 from .result import FitResult
 from .search import DEFAULT_BUDGET_S, fit_model
 
-__all__ = ["DEFAULT_EXTEND", "FitJob", "map_fits", "fit_job_sets", "fit_candidates", "candidate_jobs", "held_for",
+__all__ = ["DEFAULT_EXTEND", "REFERENCE", "FitJob", "map_fits", "fit_job_sets", "fit_candidates", "candidate_jobs", "held_for",
            "polydisperse_for", "classifier_probabilities"]
 
 
@@ -307,6 +307,26 @@ def nested_simpler(names: Sequence[str]) -> list:
     return out
 
 
+#: the scattering model SAS analyses start from: fitted too, with the structure factor the network
+#: finds most probable (:func:`reference_candidate`), when the top candidates leave it out
+REFERENCE = "sphere"
+
+
+def reference_candidate(probabilities: dict) -> str | None:
+    """:data:`REFERENCE` alone, or with the structure factor whose probability
+    (summed over the form factors) is highest, e.g. ``sphere@hayter_msa``;
+    None when the classifier does not know that label.  The textbook start
+    keeps the answer honest where the network's form factors are all wrong
+    but its structure factor is right (SDS micelles read as barbells)."""
+    by_structure = {}
+    for label, p in probabilities.items():
+        structure = label.partition("@")[2] or "none"
+        by_structure[structure] = by_structure.get(structure, 0.0) + p
+    structure = max(by_structure, key=by_structure.get)
+    name = REFERENCE if structure == "none" else f"{REFERENCE}@{structure}"
+    return name if name in probabilities else None
+
+
 def size_guesses(classifier, curve) -> dict:
     """{scattering model: {parameter: value}}: the classifier's size estimates for ``curve``
     (:mod:`sasnets.classifier.sizes`), which the fits start from; empty without them."""
@@ -317,12 +337,14 @@ def size_guesses(classifier, curve) -> dict:
 
 
 def candidate_jobs(curve, probabilities: dict | None, *, models: Sequence[str] | None = None, top: int = 3,
-                   extend: int = 0, fix: dict | None = None, nested: bool = True, guesses: dict | None = None,
-                   **fit_options) -> list:
+                   extend: int = 0, fix: dict | None = None, nested: bool = True, reference: bool = True,
+                   guesses: dict | None = None, **fit_options) -> list:
     """The fits :func:`fit_candidates` runs: the ``models`` given, or the
     ``top`` most probable ones and (``nested``) the simpler models nested in
     them that they leave out (:func:`nested_simpler`: a textbook sphere the
-    network ranks fourth behind an ellipsoid is still fitted), then the
+    network ranks fourth behind an ellipsoid is still fitted) and
+    (``reference``) the sphere with the most probable structure factor
+    (:func:`reference_candidate`), then the
     ``extend`` next most probable ones as ``reserve`` jobs, fitted only when
     none of the others fits adequately.  Each
     candidate holds the parameters of ``fix`` it has (:func:`held_for`) and
@@ -336,6 +358,9 @@ def candidate_jobs(curve, probabilities: dict | None, *, models: Sequence[str] |
         names = ordered[:max(1, int(top))]
         if nested:
             names += [m for m in nested_simpler(names) if m in probabilities]
+        ref = reference_candidate(probabilities) if reference else None
+        if ref is not None and ref not in names:
+            names.append(ref)
         reserves = [m for m in ordered if m not in names][:max(0, int(extend))]
         names += reserves
     else:
@@ -406,7 +431,7 @@ def fit_candidates(curve, classifier=None, *, models: Sequence[str] | None = Non
                    fix: dict | None = None, rank_by: str = DEFAULT_RANKING,
                    polydisperse: Sequence[str] | None = None, pd_type: str = DEFAULT_PD_TYPE,
                    search_widths: bool = True, slit_length=None, slit_width=None, seed_sizes: bool = True,
-                   scheduler: str | None = None) -> list:
+                   reference: bool = True, scheduler: str | None = None) -> list:
     """Classify ``curve``, fit the candidates and return them ranked (best first).
 
     ``classifier`` is a loaded classifier (``labels`` + ``predict_proba``) or a
@@ -420,7 +445,9 @@ def fit_candidates(curve, classifier=None, *, models: Sequence[str] | None = Non
     parameters in every candidate that has them (:func:`polydisperse_for`);
     ``pd_type``, ``search_widths``, ``slit_length`` and ``slit_width`` are
     :func:`fit_model`'s.  With ``seed_sizes``, each fit also starts from the
-    classifier's size estimates (:func:`size_guesses`).  Candidates fit in parallel
+    classifier's size estimates (:func:`size_guesses`); with ``reference``, the
+    sphere with the most probable structure factor is fitted too
+    (:func:`candidate_jobs`).  Candidates fit in parallel
     over ``workers`` processes, or on the Dask cluster at ``scheduler``.
     Each result is a :class:`FitResult`; the order follows :func:`rank_fits`
     (``rank_by``: ``"posterior"``, the default, re-ranks by fit and
@@ -435,7 +462,8 @@ def fit_candidates(curve, classifier=None, *, models: Sequence[str] | None = Non
         probabilities = classifier_probabilities(classifier, curve)
     guesses = size_guesses(classifier, curve) if seed_sizes and classifier is not None else {}
     neutral = 1.0 / len(probabilities) if probabilities else None
-    jobs = candidate_jobs(curve, probabilities, models=models, top=top, extend=extend, resolution=resolution,
+    jobs = candidate_jobs(curve, probabilities, models=models, top=top, extend=extend, reference=reference,
+                          resolution=resolution,
                           budget_s=budget_s, starts=starts, seed=seed, fit_params=fit_params, fix=fix,
                           polydisperse=polydisperse, pd_type=pd_type, search_widths=search_widths,
                           slit_length=slit_length, slit_width=slit_width, guesses=guesses)

@@ -209,6 +209,9 @@ def test_classifier_candidates_and_evaluate_fit_verify(tiny_classifier, cli_runn
     candidates = json.loads(result.stdout)[0]["candidates"]
     assert len(candidates) == 2 and candidates[0]["model"] == "sphere"
     assert all(0 <= c["probability"] <= 1 for c in candidates)
+    result = cli_runner.invoke(cli, ["fit", sphere_file, "--classifier", clf, "--top", "1", "--no-reference", "--json",
+                                     *FAST])
+    assert [c["model"] for c in json.loads(result.stdout)[0]["candidates"]] == ["sphere"]
     result = cli_runner.invoke(cli, ["evaluate", clf, store, "--tag", "test", "--json", "-q", "--fit-verify", "3"])
     assert result.exit_code == 0, result.output
     fv = json.loads(result.stdout)["fit_verified"]

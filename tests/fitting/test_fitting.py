@@ -569,9 +569,27 @@ def test_simpler_models_nested_in_the_top_candidates_are_fitted_too(sphere_curve
     jobs = fitting.candidate_jobs(sphere_curve, probabilities, top=3)
     assert [j.model for j in jobs] == ["ellipsoid", "core_shell_sphere", "lamellar", "sphere"]
     assert jobs[-1].options["probability"] == 0.05
-    assert [j.model for j in fitting.candidate_jobs(sphere_curve, probabilities, top=3, nested=False)] == \
-        ["ellipsoid", "core_shell_sphere", "lamellar"]
+    assert [j.model for j in fitting.candidate_jobs(sphere_curve, probabilities, top=3, nested=False,
+                                                    reference=False)] == ["ellipsoid", "core_shell_sphere", "lamellar"]
     assert [j.model for j in fitting.candidate_jobs(sphere_curve, probabilities, models=["ellipsoid"])] == ["ellipsoid"]
+
+
+def test_the_sphere_with_the_most_probable_structure_factor_is_fitted_too(sphere_curve):
+    """SDS micelles read as barbells with the right S(q): sphere@hayter_msa joins the candidates,
+    with its own probability; the most probable structure factor sums over the form factors."""
+    from sasnets.fitting.batch import reference_candidate
+
+    probabilities = {"barbell@hayter_msa": 0.3, "spinodal": 0.25, "pearl_necklace@hayter_msa": 0.2,
+                     "sphere": 0.24, "sphere@hayter_msa": 0.01}
+    assert reference_candidate(probabilities) == "sphere@hayter_msa"  # hayter_msa 0.51 against none 0.49
+    jobs = fitting.candidate_jobs(sphere_curve, probabilities, top=3)
+    assert [j.model for j in jobs] == ["barbell@hayter_msa", "spinodal", "pearl_necklace@hayter_msa",
+                                       "sphere@hayter_msa"]
+    assert jobs[-1].options["probability"] == 0.01
+    assert "sphere@hayter_msa" not in [j.model for j in fitting.candidate_jobs(sphere_curve, probabilities, top=3,
+                                                                              reference=False)]
+    assert reference_candidate({"spinodal": 0.6, "sphere": 0.4}) == "sphere"
+    assert reference_candidate({"cylinder": 0.7, "cylinder@hardsphere": 0.3}) is None  # a classifier without spheres
 
 
 def test_fits_start_from_the_classifiers_size_estimates(sphere_curve):
