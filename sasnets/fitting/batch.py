@@ -45,12 +45,16 @@ class FitJob:
     """One fit to run: the curve, the model and :func:`fit_model` keywords.
 
     A ``reserve`` job of a candidate set is fitted only when none of the
-    set's other candidates fits adequately (:func:`fit_job_sets`)."""
+    set's other candidates fits adequately; a ``reference`` job (the
+    textbook sphere, :func:`reference_candidate`) is fitted again in full
+    whenever its quick fit is poor and ranked above the first adequate one,
+    whatever its probability (:func:`fit_job_sets`)."""
 
     curve: object
     model: str
     options: dict = field(default_factory=dict)
     reserve: bool = False
+    reference: bool = False
 
 
 def _run_job(job: FitJob) -> FitResult:
@@ -65,6 +69,19 @@ def _worker_init():
     # fits are single-threaded; keep numerical libraries from oversubscribing
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, "1")
+    _warm_up()
+
+
+def _warm_up():
+    """Import what a fit imports on first use (about a second), so that the
+    first fit of a process does not spend its time budget on it: a quick fit
+    of a sphere (1.5 s) stopped short of its minimum that way."""
+    import bumps.fitproblem  # noqa: F401
+    import bumps.fitters  # noqa: F401
+    import sasmodels.bumps_model  # noqa: F401
+    import sasmodels.direct_model  # noqa: F401
+    import scipy.optimize  # noqa: F401
+    import scipy.stats  # noqa: F401
 
 
 def map_fits(jobs: Sequence[FitJob], workers: int | None = None,
@@ -98,6 +115,7 @@ class _FitRunner:
         self.finished = False
         if scheduler:
             self.client, self.stream = _dask_client(scheduler)
+            self.client.run(_warm_up)
             return
         workers = min(usable_cores() if workers is None else max(1, int(workers)), len(jobs))
         if workers > 1:
@@ -106,6 +124,8 @@ class _FitRunner:
 
             self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
                                             initializer=_worker_init)
+        else:
+            _warm_up()
 
     def __enter__(self):
         return self
@@ -234,7 +254,7 @@ def fit_job_sets(job_sets: Sequence[Sequence[FitJob]], *, workers: int | None = 
                 stage[s] += 1
                 if stage[s] == 1:
                     submit = [(j2, {"guess": results[s][j2].values})
-                              for j2 in _to_refine(results[s], rank_by, default_probability)]
+                              for j2 in _to_refine(results[s], job_sets[s], rank_by, default_probability)]
                 elif any(r is not None and r.acceptable for r in results[s]):
                     submit = []
                 else:
@@ -257,20 +277,26 @@ def _favourite(jobs: Sequence[FitJob]) -> int | None:
     return max(known, key=lambda j: jobs[j].options["probability"]) if known else None
 
 
-def _to_refine(results: list, rank_by: str, default_probability) -> list:
+def _to_refine(results: list, jobs: Sequence[FitJob], rank_by: str, default_probability) -> list:
     """Indices of the quick fits to fit again in full: of the poor ones
     ranked above the first adequate one (in the network's order for
     ``adequate``, which moves adequate fits first), the :data:`MAX_REFINED`
-    the network finds most probable.  A quick fit cut short by its budget can be far
-    from its minimum, so the network's probability, not the quick fit,
-    picks which ones get the full search."""
+    the network finds most probable, and the ``reference`` job.  A quick fit cut short by its
+    budget can be far from its minimum, so the network's probability, not the quick fit,
+    picks which ones get the full search; the textbook sphere, improbable to the network,
+    gets it too (a polydisperse sphere with hard-sphere interactions is poor until its width is fitted)."""
     order = "network" if rank_by == "adequate" else rank_by
     ranked = rank_fits([r for r in results if r is not None], default_probability=default_probability, by=order)
     answer = next((r for r in ranked if r.acceptable), None)
     above = ranked[:ranked.index(answer)] if answer is not None else ranked
     poor = [r for r in above if r.quick]
     chosen = sorted(poor, key=lambda r: -(r.probability if r.probability is not None else -1.0))[:MAX_REFINED]
-    return [i for i, x in enumerate(results) if any(x is r for r in chosen)]
+    chosen += [r for r in poor if jobs[_index(results, r)].reference and not any(r is c for c in chosen)]
+    return sorted(_index(results, r) for r in chosen)
+
+
+def _index(results: list, result) -> int:
+    return next(i for i, x in enumerate(results) if x is result)
 
 
 def classifier_probabilities(classifier, curve) -> dict:
@@ -313,16 +339,18 @@ REFERENCE = "sphere"
 
 
 def reference_candidate(probabilities: dict) -> str | None:
-    """:data:`REFERENCE` alone, or with the structure factor whose probability
-    (summed over the form factors) is highest, e.g. ``sphere@hayter_msa``;
-    None when the classifier does not know that label.  The textbook start
+    """:data:`REFERENCE` alone, or, when a structure factor is more probable than
+    none (probabilities summed over the form factors), with the most probable
+    one, e.g. ``sphere@hayter_msa``; None when the classifier does not know that label.  The textbook start
     keeps the answer honest where the network's form factors are all wrong
     but its structure factor is right (SDS micelles read as barbells)."""
     by_structure = {}
     for label, p in probabilities.items():
         structure = label.partition("@")[2] or "none"
         by_structure[structure] = by_structure.get(structure, 0.0) + p
-    structure = max(by_structure, key=by_structure.get)
+    none = by_structure.pop("none", 0.0)
+    structure = max(by_structure, key=by_structure.get) if by_structure and sum(by_structure.values()) > none \
+        else "none"
     name = REFERENCE if structure == "none" else f"{REFERENCE}@{structure}"
     return name if name in probabilities else None
 
@@ -350,7 +378,7 @@ def candidate_jobs(curve, probabilities: dict | None, *, models: Sequence[str] |
     candidate holds the parameters of ``fix`` it has (:func:`held_for`) and
     starts from its entry of ``guesses`` (:func:`size_guesses`), if any; a
     candidate without one starts from the entry of the product it is nested in."""
-    reserves = []
+    reserves, added = [], None
     if models:
         names = list(dict.fromkeys(models))
     elif probabilities:
@@ -358,9 +386,11 @@ def candidate_jobs(curve, probabilities: dict | None, *, models: Sequence[str] |
         names = ordered[:max(1, int(top))]
         if nested:
             names += [m for m in nested_simpler(names) if m in probabilities]
-        ref = reference_candidate(probabilities) if reference else None
-        if ref is not None and ref not in names:
-            names.append(ref)
+        added = reference_candidate(probabilities) if reference else None
+        if added in names:  # already a candidate: refined like the others
+            added = None
+        if added is not None:
+            names.append(added)
         reserves = [m for m in ordered if m not in names][:max(0, int(extend))]
         names += reserves
     else:
@@ -374,7 +404,7 @@ def candidate_jobs(curve, probabilities: dict | None, *, models: Sequence[str] |
             guesses[name] = parent
     return [FitJob(curve, name, {**fit_options, "fix": holds[name], "polydisperse": widths[name],
                                  "probability": (probabilities or {}).get(name), "guess": guesses.get(name)},
-                   reserve=name in reserves)
+                   reserve=name in reserves, reference=name == added)
             for name in names]
 
 

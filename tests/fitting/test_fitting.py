@@ -242,16 +242,20 @@ def test_the_count_and_width_searches_stay_within_the_fit_budget(monkeypatch):
 def test_the_network_picks_which_poor_quick_fits_are_searched_in_full():
     """Of the poor quick fits above the first adequate one, the MAX_REFINED most probable are
     fitted in full, whatever their quick chi-square (a quick fit cut short can be far from its
-    minimum)."""
+    minimum), and the reference sphere too, however improbable."""
     from sasnets.fitting.batch import _to_refine
 
     results = [_result("a", 900.0, 3, 0.05), _result("b", 5000.0, 3, 0.5), _result("c", 4000.0, 3, 0.3),
                _result("d", 800.0, 3, 0.1)]
     for r in results:
         r.quick = True
-    assert fitting.MAX_REFINED == 2 and _to_refine(results, "posterior", None) == [1, 2]
+    jobs = [fitting.FitJob(None, r.model) for r in results]
+    assert fitting.MAX_REFINED == 2 and _to_refine(results, jobs, "posterior", None) == [1, 2]
+    jobs[0].reference = True
+    assert _to_refine(results, jobs, "posterior", None) == [0, 1, 2]
     results.append(_result("e", 150.0, 3, 0.01))  # adequate and ranked first: nothing to search harder
-    assert _to_refine(results, "posterior", None) == []
+    jobs.append(fitting.FitJob(None, "e"))
+    assert _to_refine(results, jobs, "posterior", None) == []
 
 
 @pytest.mark.slow  # several fits
@@ -585,10 +589,14 @@ def test_the_sphere_with_the_most_probable_structure_factor_is_fitted_too(sphere
     jobs = fitting.candidate_jobs(sphere_curve, probabilities, top=3)
     assert [j.model for j in jobs] == ["barbell@hayter_msa", "spinodal", "pearl_necklace@hayter_msa",
                                        "sphere@hayter_msa"]
-    assert jobs[-1].options["probability"] == 0.01
+    assert jobs[-1].options["probability"] == 0.01 and jobs[-1].reference
+    assert not any(j.reference for j in jobs[:-1])
     assert "sphere@hayter_msa" not in [j.model for j in fitting.candidate_jobs(sphere_curve, probabilities, top=3,
                                                                               reference=False)]
     assert reference_candidate({"spinodal": 0.6, "sphere": 0.4}) == "sphere"
+    # a structure factor more probable than none, though none is the likeliest single answer
+    assert reference_candidate({"sphere": 0.4, "sphere@hardsphere": 0.35, "sphere@hayter_msa": 0.25}) == \
+        "sphere@hardsphere"
     assert reference_candidate({"cylinder": 0.7, "cylinder@hardsphere": 0.3}) is None  # a classifier without spheres
 
 
