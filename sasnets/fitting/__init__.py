@@ -29,7 +29,7 @@ Fit workers import sasmodels and bumps only, never TensorFlow.
 Fit-verified metrics of a classifier live in :mod:`sasnets.analysis.fit_verified`.
 """
 from .batch import (DEFAULT_EXTEND, MAX_REFINED, QUICK_BUDGET_SHARE, FitJob, candidate_jobs, classifier_probabilities,
-                    fit_candidates, fit_job_sets, held_for, map_fits, polydisperse_for, size_guesses)
+                    fit_candidates, fit_job_sets, held_for, map_fits, polydisperse_for, reference_candidate, size_guesses)
 from .counts import COUNT_SEARCH_MAX
 from .dispersity import DEFAULT_PD_TYPE, PD_TYPES, size_parameters
 from .products import structure_factors
@@ -40,7 +40,7 @@ from .search import DEFAULT_BUDGET_S, fit_model
 
 __all__ = [
     "FitResult", "FitJob", "fit_model", "fit_candidates", "candidate_jobs", "classifier_probabilities",
-    "held_for", "map_fits", "fit_job_sets", "size_guesses", "check_models", "fixable_parameters", "count_parameters", "Fixable",
+    "held_for", "map_fits", "fit_job_sets", "size_guesses", "reference_candidate", "check_models", "fixable_parameters", "count_parameters", "Fixable",
     "rank_fits", "RANKINGS", "DEFAULT_RANKING", "ACCEPTABLE_REDUCED_CHI2", "MIN_PROBABILITY",
     "COUNT_SEARCH_MAX", "DEFAULT_RELATIVE_ERROR", "polydisperse_for", "size_parameters", "PD_TYPES",
     "DEFAULT_PD_TYPE", "structure_factors", "DEFAULT_BUDGET_S", "MAX_REFINED", "QUICK_BUDGET_SHARE", "DEFAULT_EXTEND",

@@ -22,8 +22,8 @@ from .ranking import DEFAULT_RANKING, rank_fits
 from .result import FitResult
 from .search import DEFAULT_BUDGET_S, fit_model
 
-__all__ = ["DEFAULT_EXTEND", "REFERENCE", "FitJob", "map_fits", "fit_job_sets", "fit_candidates", "candidate_jobs", "held_for",
-           "polydisperse_for", "classifier_probabilities"]
+__all__ = ["DEFAULT_EXTEND", "FitJob", "map_fits", "fit_job_sets", "fit_candidates", "candidate_jobs", "held_for",
+           "polydisperse_for", "classifier_probabilities", "reference_candidate"]
 
 
 #: share of a fit's budget that its quick first pass gets (:func:`fit_job_sets`)
@@ -286,17 +286,13 @@ def _to_refine(results: list, jobs: Sequence[FitJob], rank_by: str, default_prob
     picks which ones get the full search; the textbook sphere, improbable to the network,
     gets it too (a polydisperse sphere with hard-sphere interactions is poor until its width is fitted)."""
     order = "network" if rank_by == "adequate" else rank_by
+    index = {id(r): i for i, r in enumerate(results) if r is not None}
     ranked = rank_fits([r for r in results if r is not None], default_probability=default_probability, by=order)
     answer = next((r for r in ranked if r.acceptable), None)
     above = ranked[:ranked.index(answer)] if answer is not None else ranked
-    poor = [r for r in above if r.quick]
-    chosen = sorted(poor, key=lambda r: -(r.probability if r.probability is not None else -1.0))[:MAX_REFINED]
-    chosen += [r for r in poor if jobs[_index(results, r)].reference and not any(r is c for c in chosen)]
-    return sorted(_index(results, r) for r in chosen)
-
-
-def _index(results: list, result) -> int:
-    return next(i for i, x in enumerate(results) if x is result)
+    poor = [index[id(r)] for r in above if r.quick]
+    chosen = sorted(poor, key=lambda i: -(results[i].probability if results[i].probability is not None else -1.0))
+    return sorted({*chosen[:MAX_REFINED], *(i for i in poor if jobs[i].reference)})
 
 
 def classifier_probabilities(classifier, curve) -> dict:
