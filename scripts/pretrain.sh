@@ -46,6 +46,12 @@
 #   PRETRAIN_INIT=/tmp/round2/realistic-resnet1d-large PRETRAIN_TRAIN_SEED=21 PRETRAIN_COUNT=800 \
 #   PRETRAIN_LR=0.002 PRETRAIN_EPOCHS=22 PRETRAIN_COMPARE=/tmp/round2/realistic-resnet1d-large \
 #   PRETRAIN_FIT_VERIFY=100 scripts/pretrain.sh
+# Round 5, shipped, continued from round 4 (copied to /tmp/round4) on 129,150 curves of the same
+# preset simulated with another seed (the test, calibration and judge tags as round 4's), 24 epochs
+# (24 min; the judge stage ran beside the first epochs):
+#   PRETRAIN_INIT=/tmp/round4/realistic-resnet1d-large PRETRAIN_TRAIN_SEED=31 PRETRAIN_COUNT=1000 \
+#   PRETRAIN_LR=0.002 PRETRAIN_EPOCHS=24 PRETRAIN_COMPARE=/tmp/round4/realistic-resnet1d-large \
+#   PRETRAIN_FIT_VERIFY=100 scripts/pretrain.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
