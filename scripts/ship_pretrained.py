@@ -245,8 +245,8 @@ def measured_table(records: list, before: list | None) -> list:
         by = {order: sum(r["fit"]["first_by"][order][1] for r in fitted) for order in fitted[0]["fit"]["first_by"]}
         others = ", ".join(f"{n} with `--rank-by {order}`" for order, n in by.items() if order != DEFAULT_RANKING)
         seconds = [r["fit"]["seconds"] for r in fitted]
-        lines[0] += (f" `sasnets fit FILE` (its default: top 3 and nested simpler models, {DEFAULT_BUDGET_S:g} s "
-                     "budget a fit, "
+        lines[0] += (" `sasnets fit FILE` (its default: top 3, nested simpler models and the reference sphere, "
+                     f"{DEFAULT_BUDGET_S:g} s budget a fit, "
                      f"`--rank-by {DEFAULT_RANKING}`) ranks an accepted form factor first on {n_first} of "
                      f"{len(fitted)} ({others}; the same fits), and first a model that is accepted or fits as well "
                      "as the best accepted candidate (reduced χ² within 10 %, or within the error bars) with no more "
