@@ -27,7 +27,7 @@ adequate, posterior), with the share of curves whose true model was among the
 fitted candidates (what any order can reach).
 
 Run:  python benchmarks/bench_select.py [--per-model 2] [--budget 5] [--pool family|all] [--workers 2] [--no-baseline]
-      [--top 3] [--extend 2] [--models sphere,cylinder,...]
+      [--top 3] [--extend 2] [--no-reference] [--classifier DIR] [--models sphere,cylinder,...]
 """
 from __future__ import annotations
 
@@ -66,12 +66,12 @@ def _scores(firsts, data, seconds: float, fits: int) -> dict:
 
 
 def run(per_model: int, budget: float | None, pool: str, workers: int, seed: int, top: int, models=MODELS,
-        baseline: bool = True, extend: int | None = None, reference: bool = True) -> dict:
+        baseline: bool = True, extend: int | None = None, reference: bool = True, classifier: str | None = None) -> dict:
     import sasnets
     from sasnets.fitting import (DEFAULT_BUDGET_S, DEFAULT_EXTEND, DEFAULT_RANKING, RANKINGS, FitJob, candidate_jobs,
                                  classifier_probabilities, fit_job_sets, rank_fits, size_guesses)
 
-    clf = sasnets.load_default_classifier()
+    clf = sasnets.load_classifier(classifier) if classifier else sasnets.load_default_classifier()
     data = curves(models, per_model, seed)
     options = dict(budget_s=budget or DEFAULT_BUDGET_S, seed=seed)
     extend = DEFAULT_EXTEND if extend is None else extend
@@ -119,10 +119,12 @@ def main(argv=None) -> int:
     parser.add_argument("--no-baseline", action="store_true", help="classify-then-fit alone (no speed-up)")
     parser.add_argument("--no-reference", action="store_true", help="classify-then-fit without the reference "
                         "candidate (sphere with the most probable structure factor)")
+    parser.add_argument("--classifier", help="classifier directory (default: the shipped one)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     r = run(args.per_model, args.budget, args.pool, args.workers, args.seed, args.top, args.models.split(","),
-            baseline=not args.no_baseline, extend=args.extend, reference=not args.no_reference)
+            baseline=not args.no_baseline, extend=args.extend, reference=not args.no_reference,
+            classifier=args.classifier)
     if args.json:
         print(json.dumps(r, indent=2))
         return 0
