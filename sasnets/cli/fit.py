@@ -277,8 +277,8 @@ def _overruled(results):
 @click.option("--slit-width", "slit_width", type=float, metavar="1/A",
               help="Slit width (1/Å), with or without --slit-length.")
 @click.option("--reference/--no-reference", default=True, show_default=True,
-              help="Fit the sphere too, with the structure factor the classifier finds most probable "
-              "(sphere@hayter_msa, or sphere alone), when the top candidates leave it out.")
+              help="Fit the sphere too when the top candidates leave it out: with the most probable structure "
+              "factor when one is more probable than none (sphere@hayter_msa), else alone.")
 @click.option("--size-seeds/--no-size-seeds", default=True, show_default=True,
               help="Start each fit from the classifier's size estimates too (when it has them, see sasnets sizes).")
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of the global search's starting points.")
