@@ -340,14 +340,15 @@ def reference_candidate(probabilities: dict) -> str | None:
     one, e.g. ``sphere@hayter_msa``; None when the classifier does not know that label.  The textbook start
     keeps the answer honest where the network's form factors are all wrong
     but its structure factor is right (SDS micelles read as barbells)."""
+    from ..classifier.factors import NO_STRUCTURE_FACTOR, split_label  # not at import: workers never need it
+
     by_structure = {}
     for label, p in probabilities.items():
-        structure = label.partition("@")[2] or "none"
+        structure = split_label(label)[1]
         by_structure[structure] = by_structure.get(structure, 0.0) + p
-    none = by_structure.pop("none", 0.0)
-    structure = max(by_structure, key=by_structure.get) if by_structure and sum(by_structure.values()) > none \
-        else "none"
-    name = REFERENCE if structure == "none" else f"{REFERENCE}@{structure}"
+    none = by_structure.pop(NO_STRUCTURE_FACTOR, 0.0)
+    interacting = by_structure and sum(by_structure.values()) > none
+    name = f"{REFERENCE}@{max(by_structure, key=by_structure.get)}" if interacting else REFERENCE
     return name if name in probabilities else None
 
 
@@ -489,9 +490,8 @@ def fit_candidates(curve, classifier=None, *, models: Sequence[str] | None = Non
     guesses = size_guesses(classifier, curve) if seed_sizes and classifier is not None else {}
     neutral = 1.0 / len(probabilities) if probabilities else None
     jobs = candidate_jobs(curve, probabilities, models=models, top=top, extend=extend, reference=reference,
-                          resolution=resolution,
-                          budget_s=budget_s, starts=starts, seed=seed, fit_params=fit_params, fix=fix,
-                          polydisperse=polydisperse, pd_type=pd_type, search_widths=search_widths,
+                          resolution=resolution, budget_s=budget_s, starts=starts, seed=seed, fit_params=fit_params,
+                          fix=fix, polydisperse=polydisperse, pd_type=pd_type, search_widths=search_widths,
                           slit_length=slit_length, slit_width=slit_width, guesses=guesses)
     ranked = [r for _, r in fit_job_sets([jobs], workers=workers, scheduler=scheduler, rank_by=rank_by,
                                          default_probability=neutral)]
