@@ -81,6 +81,10 @@ def _summary(report) -> list[str]:
 @click.option("--beta-share", "beta_share", type=float,
               help="Share of the products F@S simulated in sasmodels' beta approximation (structure_factor_mode 1) "
                    "instead of the decoupling one, 0-1. [realistic: 0.5; others: 0]")
+@click.option("--sf-broad-share", "sf_broad_share", type=float,
+              help="Share of the products F@S whose structure factor parameters are drawn as sasmodels' own "
+                   "random() draws them (volume fraction up to 0.74, effective radius untied from the particle "
+                   "on some), not from the physical ranges, 0-1. [realistic: 0.3; others: 0]")
 @click.option("--cutoff", type=float, default=1e-5, show_default=True, help="Dispersion weight cutoff (with --polydisperse).")
 @click.option("--slit", "slit", type=float,
               help="Share of the curves slit-smeared (USANS/USAXS), 0-1. [realistic: 0.15; others: 0]")
@@ -106,7 +110,7 @@ def _summary(report) -> list[str]:
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary.")
 def generate(models, output, exclude, count, tag, preset, structure_factor, nq, qmin, qmax, resolution, noise, scale,
              background, template, resolvable, sampler, mono, pd_type, pd_width, pd_max, pd_points, pd_nsigma, mono_share,
-             beta_share, cutoff, slit,
+             beta_share, sf_broad_share, cutoff, slit,
              slit_length, slit_width, slit_qmin, slit_qmax, magnetic, precision, engine, dimension, seed, workers,
              scheduler, quiet):
     """Simulate curves for MODELS into a store, COUNT per model.
@@ -135,7 +139,7 @@ def generate(models, output, exclude, count, tag, preset, structure_factor, nq, 
              "scale": scale, "background": background, "resolvable": resolvable,
              "polydisperse": None if mono is None else not mono, "pd_types": pd_type, "pd_width": pd_width,
              "pd_max": pd_max, "pd_points": pd_points, "pd_nsigma": pd_nsigma, "mono_share": mono_share,
-             "beta_share": beta_share, "slit": slit,
+             "beta_share": beta_share, "sf_broad_share": sf_broad_share, "slit": slit,
              "slit_length": slit_length, "slit_width": slit_width, "slit_qmin": slit_qmin, "slit_qmax": slit_qmax}
     values.update({k: v for k, v in given.items() if v is not None})
     common = dict(cutoff=cutoff, sampler=sampler, magnetic=magnetic, precision=precision, engine=engine, dimension=dimension.upper())

@@ -149,7 +149,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     "realistic": dict(qmin="0.001:0.02", qmax="0.1:0.6", nq="60:250", noise="1:5", resolution="2:10",
                       scale="0.001:0.3", background="0.001:1", resolvable=True,
                       polydisperse=True, pd_types=("gaussian", "lognormal", "schulz"), pd_width="0:0.3",
-                      pd_max=2, pd_points=40, mono_share=0.2, beta_share=0.5,
+                      pd_max=2, pd_points=40, mono_share=0.2, beta_share=0.5, sf_broad_share=0.3,
                       slit=0.15, slit_length="0.01:0.12", slit_width="0", slit_qmin="3e-5:3e-4",
                       slit_qmax="0.003:0.05"),
 }
@@ -176,7 +176,9 @@ class GenerationOptions(Options):
     ``pd_max``, ``pd_points`` and ``pd_nsigma`` say (module docstring;
     ``cutoff`` is sasmodels' dispersion weight cutoff), to all curves but a
     share ``mono_share``; ``beta_share`` of the products are simulated in the
-    beta approximation instead of the decoupling one; ``slit`` is the share
+    beta approximation instead of the decoupling one, and ``sf_broad_share`` with
+    the structure factor parameters sasmodels' own sampler draws
+    (:mod:`sasnets.simulate.products`); ``slit`` is the share
     of slit-smeared curves, with ``slit_length``, ``slit_width``,
     ``slit_qmin`` and ``slit_qmax``; ``magnetic`` and ``dimension="2D"`` are refused: magnetic
     scattering does not change a 1D I(q) in sasmodels, and 2D curves are not
@@ -203,6 +205,8 @@ class GenerationOptions(Options):
     mono_share: float = 0.0
     #: share of products simulated in sasmodels' beta approximation (``structure_factor_mode`` 1)
     beta_share: float = 0.0
+    #: share of products with sasmodels' own structure factor draw (any volume fraction, untied radius)
+    sf_broad_share: float = 0.0
     slit: float = 0.0
     slit_length: Range = field(default_factory=lambda: Range(0.01, 0.12))
     slit_width: Range = field(default_factory=lambda: Range(0.0, 0.0))
@@ -318,7 +322,7 @@ class GenerationOptions(Options):
             raise UsageError(f"--pd-points must be a whole number of at least 3, got {self.pd_points!r}.")
         if not (math.isfinite(self.pd_nsigma) and self.pd_nsigma > 0):
             raise UsageError(f"--pd-nsigma must be a positive number of widths, got {self.pd_nsigma!r}.")
-        for name in ("mono_share", "beta_share"):
+        for name in ("mono_share", "beta_share", "sf_broad_share"):
             value = getattr(self, name)
             if not (math.isfinite(value) and 0 <= value <= 1):
                 raise UsageError(f"--{name.replace('_', '-')} is a share of the curves, in [0, 1], got {value!r}.")

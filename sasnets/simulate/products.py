@@ -29,6 +29,17 @@ decoupling approximation, exact for monodisperse spheres) but on a share
 ``beta_share`` of the curves, where it is 1: sasmodels' beta approximation,
 SasView's usual choice for polydisperse or anisotropic particles (the
 realistic preset draws it on half, as sasmodels' own sampler does).
+
+On a share ``broad_share`` of the products the structure factor's
+parameters are instead those sasmodels' own sampler (``compare -random``)
+draws: the structure factor's ``random()`` (hardsphere: volume fraction
+log-uniform 0.01-1, capped at 0.74 by sasmodels; hayter_msa: charge 0.01-200 e,
+salt 0.001-100 M, any dielectric constant) and ``radius_effective_mode``
+chosen among all the product's choices, "unconstrained" included, where
+the effective radius is the random one (10 Å to 5 µm) and not the
+particle's.  Samples are seldom that far from the physical ranges above,
+but a classifier that has only seen those names few of sasmodels' own
+products right (the realistic preset draws this on 30 %).
 """
 from __future__ import annotations
 
@@ -185,9 +196,11 @@ def _structure_info(info):
     return None
 
 
-def sample_structure_factor(info, pars: dict, rng: np.random.Generator, beta_share: float = 0.0) -> None:
+def sample_structure_factor(info, pars: dict, rng: np.random.Generator, beta_share: float = 0.0,
+                            broad_share: float = 0.0) -> None:
     """Draw the structure factor parameters of product ``info`` into ``pars`` (see the module docstring);
-    ``beta_share``: the chance of the beta approximation where the product has it.
+    ``beta_share``: the chance of the beta approximation where the product has it; ``broad_share``:
+    the chance of sasmodels' own draw instead of the physical ranges.
 
     Draws a fixed number of values per structure factor (the same whatever
     their results), so the rest of a curve's draws do not depend on them.
@@ -216,3 +229,26 @@ def sample_structure_factor(info, pars: dict, rng: np.random.Generator, beta_sha
     beta = beta_share > 0 and rng.uniform() < beta_share
     if "structure_factor_mode" in names:  # products of form factors without a beta approximation lack it
         pars["structure_factor_mode"] = int(beta)
+    if broad_share > 0:
+        broad, seed = rng.uniform() < broad_share, int(rng.integers(2**32))
+        if broad:
+            _draw_as_sasmodels(s_info, len(modes), seed, pars, slot)
+
+
+def _draw_as_sasmodels(s_info, n_modes: int, seed: int, pars: dict, slot) -> None:
+    """Overwrite the structure factor parameters with sasmodels' own draw (module docstring)."""
+    if s_info.random is None:
+        return
+    state = np.random.get_state()
+    np.random.seed(seed)
+    try:
+        drawn = s_info.random()
+        mode = int(np.random.randint(n_modes + 1))
+    finally:
+        np.random.set_state(state)
+    own = {p.id: p for p in s_info.parameters.kernel_parameters}
+    for par, value in drawn.items():
+        if par in own:
+            low, high = own[par].limits
+            pars[slot(par)] = float(min(max(float(value), low), high))
+    pars["radius_effective_mode"] = mode

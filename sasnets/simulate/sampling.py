@@ -322,7 +322,8 @@ def sample_parameters(info, rng: np.random.Generator, polydisperse: bool = False
     pars["background"] = 0.0
     constrain_pars(form, pars)
     if product:
-        sample_structure_factor(info, pars, rng, beta_share=options.beta_share if options is not None else 0.0)
+        sample_structure_factor(info, pars, rng, beta_share=options.beta_share if options is not None else 0.0,
+                                broad_share=options.sf_broad_share if options is not None else 0.0)
     if polydisperse or (options is not None and options.polydisperse):
         _add_polydispersity(info, pars, rng, options)
     return {k: _to_python(v) for k, v in pars.items()}

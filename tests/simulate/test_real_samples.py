@@ -146,10 +146,34 @@ def test_realistic_preset_mixes_pinhole_and_slit_curves_and_keeps_old_presets_un
     assert not any(k.endswith("_pd") or k.startswith("slit") for k in inst.params)
 
 
+def test_a_share_of_products_takes_sasmodels_own_structure_factor_draw():
+    """--sf-broad-share: sasmodels' random() ranges and untied effective radii on that share, physical ranges elsewhere."""
+    info = load_model_info("cylinder@hardsphere")
+    modes = len(load_model_info("cylinder").radius_effective_modes)
+    phi_low, phi_high = SF_RANGES["hardsphere"]["volfraction"][:2]
+
+    def draws(share):
+        options = GenerationOptions.preset("realistic", sf_broad_share=share)
+        return [sample_parameters(info, np.random.default_rng(s), options=options) for s in range(60)]
+
+    physical = draws(0.0)
+    assert all(phi_low <= p["volfraction"] <= phi_high and 1 <= p["radius_effective_mode"] <= modes for p in physical)
+    broad = draws(1.0)
+    phi = np.array([p["volfraction"] for p in broad])
+    assert phi.max() <= 0.74 and (phi < phi_low).any() and (phi > phi_high).any()
+    untied = [p for p in broad if p["radius_effective_mode"] == 0]
+    assert 2 <= len(untied) <= 30 and len({round(p["radius_effective"], 6) for p in untied}) == len(untied)
+    assert draws(1.0) == broad  # the same seeds draw the same values
+    mixed = draws(0.3)
+    outside = sum(not (phi_low <= p["volfraction"] <= phi_high) or p["radius_effective_mode"] == 0 for p in mixed)
+    assert 3 <= outside <= 35
+
+
 @pytest.mark.parametrize("changes, fragment", [
     ({"slit": 0.5, "slit_length": -0.1}, "--slit-length must be positive"),
     ({"mono_share": 1.5}, "--mono-share is a share of the curves"),
     ({"beta_share": -0.1}, "--beta-share is a share of the curves"),
+    ({"sf_broad_share": 2}, "--sf-broad-share is a share of the curves"),
     ({"polydisperse": True, "pd_width": "0.1:1"}, "--pd-width"),
     ({"pd_types": "gauss"}, "did you mean gaussian"),
     ({"slit": 1.5}, "--slit"),
