@@ -18,8 +18,12 @@ one (in the default order, or by BIC for the baseline) fitted again in full.
 classifier in the true form factor's family, products included; ``--pool
 all`` is every label (about 200 fits a curve).
 
-Reported, for both: the share of curves whose first answer is the true model,
-the share whose first answer fits adequately (reduced chi2 < 2), and wall time
+Reported, for both: the share of curves whose first answer is the true model
+(and, more leniently, the true model or, for a product F@S, its form factor F
+alone fitted adequately: sasmodels' sampler draws volume fractions down to 0.001
+and effective radii untied from the particle, so many of its products carry no
+visible S(q) and F is then the answer the data support), the share whose first
+answer fits adequately (reduced chi2 < 2), and wall time
 per curve; and the speed-up.  Target: classify-then-fit >= 20x faster at an
 accuracy within 5 points of the baseline.  Classify-then-fit's fits are also
 ranked in each final order ``sasnets fit --rank-by`` offers (network,
@@ -59,8 +63,17 @@ def pool_for(model: str, labels, pool: str) -> list:
     return [label for label in labels if model_family(label) == family]
 
 
+def _form_alone(fit, curve) -> bool:
+    """The first answer to a product F@S is F alone, fitted adequately: S(q) is not seen in the data."""
+    from sasnets.classifier.factors import NO_STRUCTURE_FACTOR, split_label
+
+    form, structure = split_label(curve.model)
+    return structure != NO_STRUCTURE_FACTOR and fit.model == form and bool(fit.acceptable)
+
+
 def _scores(firsts, data, seconds: float, fits: int) -> dict:
     return {"true_first": float(np.mean([f.model == c.model for f, c in zip(firsts, data)])),
+            "true_or_form_first": float(np.mean([f.model == c.model or _form_alone(f, c) for f, c in zip(firsts, data)])),
             "first_adequate": float(np.mean([f.acceptable for f in firsts])),
             "seconds_per_curve": seconds / len(data), "fits": fits}
 
@@ -129,12 +142,13 @@ def main(argv=None) -> int:
         print(json.dumps(r, indent=2))
         return 0
     print(f"{r['curves']} curves from sasmodels' sampler; baseline pool: {r['pool']}")
-    print(f"{'':20} {'true first':>11} {'first adequate':>15} {'s/curve':>9} {'fits':>6}")
+    print(f"{'':20} {'true first':>11} {'or F of F@S':>12} {'first adequate':>15} {'s/curve':>9} {'fits':>6}")
     rows = [("classify_then_fit", r["classify_then_fit"])]
     rows += [(f"  --rank-by {by}", v) for by, v in r["rank_by"].items()]
     rows += [("baseline", r["baseline"])] if "baseline" in r else []
     for name, v in rows:
-        print(f"{name:20} {100 * v['true_first']:10.1f}% {100 * v['first_adequate']:14.1f}% "
+        print(f"{name:20} {100 * v['true_first']:10.1f}% {100 * v['true_or_form_first']:11.1f}% "
+              f"{100 * v['first_adequate']:14.1f}% "
               f"{v['seconds_per_curve']:9.1f} {v['fits']:6d}")
     print(f"true model among the fitted candidates: {100 * r['classify_then_fit']['true_fitted']:.1f}%")
     if "speedup" in r:

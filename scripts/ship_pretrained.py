@@ -317,8 +317,29 @@ def sizes_section(meta) -> list:
     return lines + [""]
 
 
+def _generate_records(provenance):
+    return [r for r in provenance or [] if r.get("command") == "generate" and isinstance(r.get("options"), dict)]
+
+
+def broad_note(provenance) -> str:
+    """How many products took sasmodels' own structure factor draw (``--sf-broad-share``), from the provenance."""
+    shares = {float(r["options"].get("sf_broad_share", 0.0)) for r in _generate_records(provenance)}
+    shares.discard(0.0)
+    if not shares:
+        return ""
+    share = "/".join(f"{100 * v:.0f}" for v in sorted(shares))
+    return (f", except on {share} % of them, which take sasmodels' own draw (its `random()`: volume fraction up "
+            "to 0.74, effective radius untied from the particle on some)")
+
+
+def any_size_note(provenance) -> str:
+    """The curves simulated at any size (``--any-size``), from the provenance."""
+    counts = {int(r["count"]) for r in _generate_records(provenance) if r["options"].get("resolvable") is False}
+    return f", plus {'/'.join(map(str, sorted(counts)))} curves a cheap label of any size" if counts else ""
+
+
 def model_card(clf, result, pairs, train_counts, test_tag, recipe, size_bytes, other=None, measured=None,
-               measured_before=None, speed=None, limits: str = "") -> str:
+               measured_before=None, speed=None, limits: str = "", train_provenance=None) -> str:
     from sasnets.classifier.factors import split_label
 
     m = result.metrics
@@ -378,8 +399,8 @@ def model_card(clf, result, pairs, train_counts, test_tag, recipe, size_bytes, o
         "lognormal or schulz, width 0–0.3, up to two size parameters) on 80 % of the curves that have a size, "
         "the others monodisperse; 15 % slit-smeared as USANS/USAXS (slit length 0.01–0.12 1/Å on q 3e-5..0.05 "
         "1/Å); products with physical S(q) parameters (volume fraction 0.01–0.4, effective radius from the form "
-        "factor), half of them in the beta approximation; parameters from each "
-        "model's `random()`; sizes shrunk into the q window, plus 200 curves a cheap label of any size",
+        f"factor){broad_note(train_provenance)}, half of them in the beta approximation; parameters from each "
+        f"model's `random()`; sizes shrunk into the q window{any_size_note(train_provenance)}",
         f"- curves per label budgeted by the measured cost of one curve (`scripts/model_costs.py`, "
         f"`scripts/pretrain_costs.json`): {min(counts)}–{max(counts)} (the per-label table lists them); the "
         "costliest labels get fewer dispersity points (6 or 4), pringle none",
@@ -541,6 +562,7 @@ def main(argv=None) -> int:
         result.metrics["fit_verified"] = fit_verified_accuracy_on_store(clf, args.store, args.tag, n=args.fit_verify)
     with open_store(args.train_store or args.store) as store:
         train_counts = store.counts().get("train", {})
+        train_provenance = store.provenance("train")
     from sasnets.analysis.examples import classify_examples
 
     other = sasnets.evaluate(clf, args.judge_store, args.judge_tag) if args.judge_store else None
@@ -557,7 +579,7 @@ def main(argv=None) -> int:
     if size > 20 * 2**20:
         print(f"warning: {target} is {size / 2**20:.1f} MB, over the 20 MB limit", file=sys.stderr)
     card = model_card(clf, result, confused_pairs(result), train_counts, args.tag, args.recipe, size, other=other,
-                      measured=measured, measured_before=before, speed=speed,
+                      measured=measured, measured_before=before, speed=speed, train_provenance=train_provenance,
                       limits=open(args.limits).read() if os.path.exists(args.limits) else "")
     with open(os.path.join(args.dest, "MODEL_CARD.md"), "w") as fh:
         fh.write(card)
