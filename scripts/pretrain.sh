@@ -52,12 +52,12 @@
 #   PRETRAIN_INIT=/tmp/round4/realistic-resnet1d-large PRETRAIN_TRAIN_SEED=31 PRETRAIN_COUNT=1000 \
 #   PRETRAIN_LR=0.002 PRETRAIN_EPOCHS=24 PRETRAIN_COMPARE=/tmp/round4/realistic-resnet1d-large \
 #   PRETRAIN_FIT_VERIFY=100 scripts/pretrain.sh
-# Round 6 continued from round 5 (copied to /tmp/round5) on 85,000 curves of the realistic preset
+# Round 6 continued from round 5 (copied to /tmp/round5) on 80,690 curves of the realistic preset
 # with sasmodels' own structure factor draw on 30 % of the products (--sf-broad-share, new in the
-# preset), keeping round 4's test and calibration tags (simulated before that option existed;
-# PRETRAIN_HELD_OUT=0 leaves them as they are) so that the rounds compare:
+# preset), keeping round 4's test, calibration and judge tags (simulated before that option
+# existed; PRETRAIN_HELD_OUT=0 leaves them as they are) so that the rounds compare:
 #   PRETRAIN_INIT=/tmp/round5/realistic-resnet1d-large PRETRAIN_TRAIN_SEED=41 PRETRAIN_COUNT=600 \
-#   PRETRAIN_MEDIUM=120 PRETRAIN_LR=0.002 PRETRAIN_EPOCHS=20 PRETRAIN_HELD_OUT=0 \
+#   PRETRAIN_MEDIUM=120 PRETRAIN_LR=0.002 PRETRAIN_EPOCHS=24 PRETRAIN_HELD_OUT=0 \
 #   PRETRAIN_COMPARE=/tmp/round5/realistic-resnet1d-large PRETRAIN_FIT_VERIFY=100 scripts/pretrain.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -142,7 +142,7 @@ if [[ $STAGE == generate || $STAGE == all ]]; then
     sasnets info "$TRAIN"
 fi
 
-if [[ $STAGE == judge || $STAGE == all ]]; then
+if [[ ($STAGE == judge || $STAGE == all) && ${PRETRAIN_HELD_OUT:-1} == 1 ]]; then
     # Curves from another sampler than the training one (sasmodels' compare.randomize_pars:
     # its ranges, its dispersity, S(q) parameters untied from the form factor), smeared like
     # measurements, for the model card's second table.
