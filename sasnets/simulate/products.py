@@ -33,10 +33,10 @@ realistic preset draws it on half, as sasmodels' own sampler does).
 On a share ``broad_share`` of the products the structure factor's
 parameters are instead those sasmodels' own sampler (``compare -random``)
 draws: the structure factor's ``random()`` (hardsphere: volume fraction
-log-uniform 0.01-1, capped at 0.74 by sasmodels; hayter_msa: charge 0.01-200 e,
+log-uniform 0.01-1, capped at its limit 0.74; hayter_msa: charge 0.01-200 e,
 salt 0.001-100 M, any dielectric constant) and ``radius_effective_mode``
 chosen among all the product's choices, "unconstrained" included, where
-the effective radius is the random one (10 Å to 5 µm) and not the
+the effective radius is the random one (1 Å to 5 µm) and not the
 particle's.  Samples are seldom that far from the physical ranges above,
 but a classifier that has only seen those names few of sasmodels' own
 products right (the realistic preset draws this on 30 %).
