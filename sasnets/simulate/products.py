@@ -230,22 +230,21 @@ def sample_structure_factor(info, pars: dict, rng: np.random.Generator, beta_sha
     if "structure_factor_mode" in names:  # products of form factors without a beta approximation lack it
         pars["structure_factor_mode"] = int(beta)
     if broad_share > 0:
-        broad, seed = rng.uniform() < broad_share, int(rng.integers(2**32))
-        if broad:
-            _draw_as_sasmodels(s_info, len(modes), seed, pars, slot)
+        from .sampling import _legacy_numpy_seed  # sampling imports this module the same lazy way
+
+        broad = rng.uniform() < broad_share
+        with _legacy_numpy_seed(rng):  # seeded from rng whether or not it is used: a fixed number of draws
+            if broad:
+                _draw_as_sasmodels(s_info, len(modes), pars, slot)
 
 
-def _draw_as_sasmodels(s_info, n_modes: int, seed: int, pars: dict, slot) -> None:
-    """Overwrite the structure factor parameters with sasmodels' own draw (module docstring)."""
+def _draw_as_sasmodels(s_info, n_modes: int, pars: dict, slot) -> None:
+    """Overwrite the structure factor parameters with sasmodels' own draw (module docstring), from
+    ``np.random``'s global generator, which sasmodels' ``random()`` reads."""
     if s_info.random is None:
         return
-    state = np.random.get_state()
-    np.random.seed(seed)
-    try:
-        drawn = s_info.random()
-        mode = int(np.random.randint(n_modes + 1))
-    finally:
-        np.random.set_state(state)
+    drawn = s_info.random()
+    mode = int(np.random.randint(n_modes + 1))
     own = {p.id: p for p in s_info.parameters.kernel_parameters}
     for par, value in drawn.items():
         if par in own:
