@@ -52,6 +52,7 @@ import numpy as np
 from .._suggest import did_you_mean
 from ..errors import UsageError
 from ._entries import ModelEntry, load_model_info
+from ._legacy_seed import legacy_numpy_seed
 
 __all__ = ["STRUCTURE_FACTORS", "SF_RANGES", "is_product", "split_product",
            "check_product", "structure_factor_names", "parse_structure_factors", "sample_structure_factor",
@@ -230,10 +231,8 @@ def sample_structure_factor(info, pars: dict, rng: np.random.Generator, beta_sha
     if "structure_factor_mode" in names:  # products of form factors without a beta approximation lack it
         pars["structure_factor_mode"] = int(beta)
     if broad_share > 0:
-        from .sampling import _legacy_numpy_seed  # sampling imports this module the same lazy way
-
         broad = rng.uniform() < broad_share
-        with _legacy_numpy_seed(rng):  # seeded from rng whether or not it is used: a fixed number of draws
+        with legacy_numpy_seed(rng):  # seeded from rng whether or not it is used: a fixed number of draws
             if broad:
                 _draw_as_sasmodels(s_info, len(modes), pars, slot)
 

@@ -44,12 +44,13 @@ window resolves (see its docstring); the ``instrument`` preset applies it.
 """
 from __future__ import annotations
 
-import contextlib
 import copy
 import difflib
 import math
 
 import numpy as np
+
+from ._legacy_seed import legacy_numpy_seed
 
 __all__ = ["sample_parameters", "model_parameter_names", "largest_dimension", "fit_to_window"]
 
@@ -111,19 +112,8 @@ def _generic_value(p, rng: np.random.Generator):
     return float(rng.uniform(max(lo, 0.0), min(hi, 1.0)))
 
 
-@contextlib.contextmanager
-def _legacy_numpy_seed(rng: np.random.Generator):
-    """Seed ``np.random``'s global generator from ``rng`` and restore it after."""
-    state = np.random.get_state()
-    np.random.seed(int(rng.integers(2**32)))
-    try:
-        yield
-    finally:
-        np.random.set_state(state)
-
-
 def _apply_model_random(info, pars: dict, rng: np.random.Generator) -> None:
-    with _legacy_numpy_seed(rng):
+    with legacy_numpy_seed(rng):
         drawn = info.random()
     unknown = [k for k in drawn if k not in pars]
     free = [k for k in pars if k not in drawn]
@@ -254,7 +244,7 @@ def sasmodels_parameters(info, rng: np.random.Generator, options=None) -> dict:
         own.update(info.random())
         return own
 
-    with _legacy_numpy_seed(rng):
+    with legacy_numpy_seed(rng):
         watched = copy.copy(info)
         watched.random = model_random if info.random is not None else None
         try:
