@@ -253,8 +253,7 @@ def fit_job_sets(job_sets: Sequence[Sequence[FitJob]], *, workers: int | None = 
             while not left[s] and stage[s] < 2:
                 stage[s] += 1
                 if stage[s] == 1:
-                    submit = [(j2, {"guess": guess})
-                              for j2, guess in _to_refine(results[s], job_sets[s], rank_by, default_probability)]
+                    submit = _to_refine(results[s], job_sets[s], rank_by, default_probability)
                 elif any(r is not None and r.acceptable for r in results[s]):
                     submit = []
                 else:
@@ -278,8 +277,9 @@ def _favourite(jobs: Sequence[FitJob]) -> int | None:
 
 
 def _to_refine(results: list, jobs: Sequence[FitJob], rank_by: str, default_probability) -> list:
-    """``[(index, guess)]``: the quick fits to fit again in full, each with
-    the parameters its search starts from.  Of the poor ones ranked above
+    """``[(index, options)]``: the quick fits to fit again in full, each with
+    the :func:`fit_model` options that differ from its job's (``guess``: the
+    parameters its search starts from).  Of the poor ones ranked above
     the first adequate one (in the network's order for ``adequate``, which
     moves adequate fits first), the :data:`MAX_REFINED` most probable by the
     network, and the ``reference`` job, each from its own quick fit.  A quick
@@ -287,16 +287,18 @@ def _to_refine(results: list, jobs: Sequence[FitJob], rank_by: str, default_prob
     probability, not the quick fit, picks which ones get the full search; the
     textbook sphere, improbable to the network, gets it too (a polydisperse
     sphere with hard-sphere interactions is poor until its width is fitted).
-    And every poor quick fit that is :func:`as_simple_relative` of the
-    first adequate answer (``sphere@hardsphere`` or ``sphere`` when the
-    answer is ``sphere@hayter_msa``, ``sphere`` when it is ``fuzzy_sphere``),
-    from the answer's parameters: such a model draws nearly the answer's
-    curve, so its poor quick fit is a search that missed (most often the size
-    distribution quick fits do not search), not evidence against it, and
-    where it fits as well it is the simpler answer.  (Searching the more
-    complex relatives too, ``triaxial_ellipsoid`` behind ``ellipsoid``, put
-    the true model first no more often on 64 curves from sasmodels' sampler:
-    the extra parameters absorb what the true model's search missed.)"""
+    And, from the first adequate answer's parameters, the most probable
+    poor quick fit that is :func:`as_simple_relative` of the answer with no
+    more free parameters (``sphere`` when the answer is ``sphere@squarewell``
+    or ``fuzzy_sphere``): such a model draws nearly the answer's curve, so its
+    poor quick fit is a search that missed (most often the size distribution
+    quick fits do not search), not evidence against it, and where it fits as
+    well it is the simpler answer.  Started there, its full search gets the
+    quick fits' share of the budget.  One, and no more complex relative
+    (``triaxial_ellipsoid`` behind ``ellipsoid``): searching them all put the
+    true model first no more often on 64 curves from sasmodels' sampler (the
+    extra parameters absorb what the true model's search missed) and doubled
+    the time on SasView's measured example files (docs/fitting.md)."""
     order = "network" if rank_by == "adequate" else rank_by
     index = {id(r): i for i, r in enumerate(results) if r is not None}
     ranked = rank_fits([r for r in results if r is not None], default_probability=default_probability, by=order)
@@ -304,11 +306,14 @@ def _to_refine(results: list, jobs: Sequence[FitJob], rank_by: str, default_prob
     above = ranked[:ranked.index(answer)] if answer is not None else ranked
     poor = [index[id(r)] for r in above if r.quick]
     chosen = sorted(poor, key=lambda i: -(results[i].probability if results[i].probability is not None else -1.0))
-    refine = {i: results[i].values for i in sorted({*chosen[:MAX_REFINED], *(i for i in poor if jobs[i].reference)})}
-    if answer is not None:
-        for i in sorted(index.values()):
-            if results[i].quick and as_simple_relative(results[i].model, answer.model):
-                refine[i] = {**results[i].values, **answer.values}
+    refine = {i: {"guess": results[i].values}
+              for i in sorted({*chosen[:MAX_REFINED], *(i for i in poor if jobs[i].reference)})}
+    simpler = [i for i in index.values() if answer is not None and results[i].quick
+               and results[i].nparams <= answer.nparams and as_simple_relative(results[i].model, answer.model)]
+    if simpler:
+        i = max(simpler, key=lambda i: results[i].probability if results[i].probability is not None else -1.0)
+        budget = QUICK_BUDGET_SHARE * jobs[i].options.get("budget_s", DEFAULT_BUDGET_S)
+        refine[i] = {"guess": {**results[i].values, **answer.values}, "budget_s": budget}
     return sorted(refine.items())
 
 

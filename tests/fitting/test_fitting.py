@@ -254,6 +254,7 @@ def test_the_network_picks_which_poor_quick_fits_are_searched_in_full():
     def refined():
         return [i for i, _ in _to_refine(results, jobs, "posterior", None)]
 
+    assert _to_refine(results, jobs, "posterior", None)[0] == (1, {"guess": results[1].values})  # from its quick fit
     assert fitting.MAX_REFINED == 2 and refined() == [1, 2]
     jobs[0].reference = True
     assert refined() == [0, 1, 2]
@@ -281,7 +282,8 @@ def test_a_poor_quick_fit_of_the_answers_form_factor_or_a_simpler_one_is_searche
     results[1].parameters = {"radius": (300.0, 9.0), "volfraction": (0.01, 0.01)}
     jobs = [fitting.FitJob(None, r.model) for r in results]
     assert results[4].acceptable and not results[4].quick  # adequate already: nothing to search
-    assert _to_refine(results, jobs, "posterior", None) == [(1, {"radius": 40.0, "volfraction": 0.2, "charge": 20.0})]
+    assert _to_refine(results, jobs, "posterior", None) == [
+        (1, {"guess": {"radius": 40.0, "volfraction": 0.2, "charge": 20.0}, "budget_s": 0.3 * fitting.DEFAULT_BUDGET_S})]
 
 
 @pytest.mark.slow  # several fits
