@@ -33,6 +33,11 @@ QUICK_BUDGET_SHARE = 0.3
 #: 32 curves from sasmodels' sampler, nor an accepted one on SasView's 16 labelled files, at twice
 #: the time (docs/fitting.md, "Classify-then-fit against fitting every model").
 MAX_REFINED = 2
+#: a simpler relative of the adequate answer is searched again (:func:`fit_job_sets`) when the network
+#: finds it at least 1/RELATIVE_ODDS as probable as the answer: a cost cut, not a rule of the
+#: posterior (two fewer parameters at the same chi-square outweigh odds of 1/100), measured in
+#: docs/fitting.md (Search)
+RELATIVE_ODDS = 3.0
 #: candidates after the top ones fitted when none of those fits adequately (``sasnets fit --extend``).
 #: Off by default: 2 changed the first answer on none of 32 curves from sasmodels' sampler and made
 #: one more of SasView's 16 labelled files fit adequately (none more accepted), at 20-35 % more time
@@ -290,7 +295,8 @@ def _to_refine(results: list, jobs: Sequence[FitJob], rank_by: str, default_prob
     And, from the first adequate answer's parameters, the most probable
     poor quick fit that is :func:`as_simple_relative` of the answer with no
     more free parameters (``sphere`` when the answer is ``sphere@squarewell``
-    or ``fuzzy_sphere``): such a model draws nearly the answer's curve, so its
+    or ``fuzzy_sphere``), if the network finds it at least
+    1/:data:`RELATIVE_ODDS` as probable as the answer: such a model draws nearly the answer's curve, so its
     poor quick fit is a search that missed (most often the size distribution
     quick fits do not search), not evidence against it, and where it fits as
     well it is the simpler answer.  Started there, its full search gets the
@@ -309,7 +315,8 @@ def _to_refine(results: list, jobs: Sequence[FitJob], rank_by: str, default_prob
     refine = {i: {"guess": results[i].values}
               for i in sorted({*chosen[:MAX_REFINED], *(i for i in poor if jobs[i].reference)})}
     simpler = [i for i in index.values() if answer is not None and results[i].quick
-               and results[i].nparams <= answer.nparams and as_simple_relative(results[i].model, answer.model)]
+               and results[i].nparams <= answer.nparams and as_simple_relative(results[i].model, answer.model)
+               and (results[i].probability or 0.0) * RELATIVE_ODDS >= (answer.probability or 0.0)]
     if simpler:
         i = max(simpler, key=lambda i: results[i].probability if results[i].probability is not None else -1.0)
         budget = QUICK_BUDGET_SHARE * jobs[i].options.get("budget_s", DEFAULT_BUDGET_S)

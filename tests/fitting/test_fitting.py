@@ -266,8 +266,9 @@ def test_the_network_picks_which_poor_quick_fits_are_searched_in_full():
 def test_a_poor_quick_fit_of_the_answers_form_factor_or_a_simpler_one_is_searched_again_from_the_answer():
     """A model that draws nearly the adequate answer's curve (the same form factor with another
     or no structure factor, or the simpler form factor nested in it) but fitted poorly in its
-    quick pass missed its minimum: it is fitted in full, starting from the answer's parameters.
-    A more complex relative (ellipsoid behind sphere) and an unrelated model are left alone."""
+    quick pass missed its minimum: it is fitted in full, starting from the answer's parameters,
+    when the network finds it at least a third as probable as the answer.  A more complex
+    relative (ellipsoid behind sphere) and an unrelated model are left alone."""
     from sasnets.fitting.batch import _to_refine, as_simple_relative
 
     assert as_simple_relative("sphere@hardsphere", "sphere@hayter_msa") and as_simple_relative("sphere", "sphere@squarewell")
@@ -284,6 +285,8 @@ def test_a_poor_quick_fit_of_the_answers_form_factor_or_a_simpler_one_is_searche
     assert results[4].acceptable and not results[4].quick  # adequate already: nothing to search
     assert _to_refine(results, jobs, "posterior", None) == [
         (1, {"guess": {"radius": 40.0, "volfraction": 0.2, "charge": 20.0}, "budget_s": 0.3 * fitting.DEFAULT_BUDGET_S})]
+    results[1].probability = 0.1  # far less probable than the answer: not worth the time
+    assert _to_refine(results, jobs, "posterior", None) == []
 
 
 @pytest.mark.slow  # several fits
