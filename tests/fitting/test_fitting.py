@@ -285,6 +285,10 @@ def test_a_poor_quick_fit_of_the_answers_form_factor_or_a_simpler_one_is_searche
     assert results[4].acceptable and not results[4].quick  # adequate already: nothing to search
     assert _to_refine(results, jobs, "posterior", None) == [
         (1, {"guess": {"radius": 40.0, "volfraction": 0.2, "charge": 20.0}, "budget_s": 0.3 * fitting.DEFAULT_BUDGET_S})]
+    jobs[1].reference = True  # searched in full anyway: the whole budget, from the answer
+    answer.probability = 0.2  # in the network's order the poor reference now comes before the answer
+    assert _to_refine(results, jobs, "network", None) == [(1, {"guess": {"radius": 40.0, "volfraction": 0.2, "charge": 20.0}})]
+    jobs[1].reference, answer.probability = False, 0.5
     results[1].probability = 0.1  # far less probable than the answer: not worth the time
     assert _to_refine(results, jobs, "posterior", None) == []
 
