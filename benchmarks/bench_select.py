@@ -78,7 +78,7 @@ def _scores(firsts, data, seconds: float, fits: int) -> dict:
     return {"true_first": float(np.mean(right)),
             "true_first_products": float(np.mean(right[product])) if product.any() else None,
             "true_first_others": float(np.mean(right[~product])) if (~product).any() else None,
-            "true_or_form_first": float(np.mean([f.model == c.model or _form_alone(f, c) for f, c in zip(firsts, data)])),
+            "true_or_form_first": float(np.mean(right | np.array([_form_alone(f, c) for f, c in zip(firsts, data)]))),
             "first_adequate": float(np.mean([f.acceptable for f in firsts])),
             "seconds_per_curve": seconds / len(data), "fits": fits}
 

@@ -313,14 +313,19 @@ def _to_refine(results: list, jobs: Sequence[FitJob], rank_by: str, default_prob
     answer = next((r for r in ranked if r.acceptable), None)
     above = ranked[:ranked.index(answer)] if answer is not None else ranked
     poor = [index[id(r)] for r in above if r.quick]
-    chosen = sorted(poor, key=lambda i: -(results[i].probability if results[i].probability is not None else -1.0))
+
+    def probability(i):  # the network's; a model it does not know last
+        return -1.0 if results[i].probability is None else results[i].probability
+
+    chosen = sorted(poor, key=probability, reverse=True)
     refine = {i: {"guess": results[i].values}
               for i in sorted({*chosen[:MAX_REFINED], *(i for i in poor if jobs[i].reference)})}
-    simpler = [i for i in index.values() if answer is not None and results[i].quick
-               and results[i].nparams <= answer.nparams and as_simple_relative(results[i].model, answer.model)
-               and (results[i].probability or 0.0) * RELATIVE_ODDS >= (answer.probability or 0.0)]
+    simpler = [] if answer is None else [
+        i for i in index.values() if results[i].quick and results[i].nparams <= answer.nparams
+        and as_simple_relative(results[i].model, answer.model)
+        and (results[i].probability or 0.0) * RELATIVE_ODDS >= (answer.probability or 0.0)]
     if simpler:
-        i = max(simpler, key=lambda i: results[i].probability if results[i].probability is not None else -1.0)
+        i = max(simpler, key=probability)
         quick_budget = QUICK_BUDGET_SHARE * jobs[i].options.get("budget_s", DEFAULT_BUDGET_S)
         share = {} if i in refine else {"budget_s": quick_budget}
         refine[i] = {"guess": {**results[i].values, **answer.values}, **share}
