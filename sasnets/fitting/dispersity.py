@@ -19,15 +19,17 @@ Distribution type
 When a width is fitted (:func:`search_dispersity`)
     Widths named in ``polydisperse`` always.  Otherwise, when the
     monodisperse fit is not acceptable, the model is fitted once more with
-    the width of its *main* size parameter (:func:`main_size_parameter`: the
-    first size parameter of the form factor, ``radius`` of a sphere or a
-    cylinder) added, starting from the monodisperse fit, and the fit with the
-    lower BIC is kept (not after a fit the budget cut short: the wider one
-    would be cut shorter; nor when the budget left allows too few evaluations
-    with the width, :func:`~sasnets.fitting.fit_model`).  When the first
-    round of the monodisperse search is poor and a width added at its
-    minimum halves its chi-square (smeared minima: the data look
-    polydisperse), the width is fitted at once instead of after the further
+    the width of *one* size parameter added: the one whose width, added at
+    the monodisperse minimum, lowers the chi-square the most (a few widths of
+    each size parameter are tried: the shell of a core-shell sphere, the
+    length of a cylinder, not always the first size, ``radius``), starting
+    from the monodisperse fit and that width, and the fit with the lower BIC
+    is kept (not after a fit the budget cut short: the wider one would be
+    cut shorter; nor when the budget left allows too few evaluations with
+    the width, :func:`~sasnets.fitting.fit_model`).  When the first round of
+    the monodisperse search is poor and a width added at its minimum halves
+    its chi-square (smeared minima: the data look polydisperse), the width
+    is fitted at once instead of after the further
     monodisperse rounds, which would otherwise spend the budget on a shape
     no monodisperse curve has (not for a model whose shell or level count is
     searched: that search comes first).  An acceptable
@@ -59,7 +61,7 @@ def size_parameters(info) -> list:
 
 
 def main_size_parameter(info) -> str | None:
-    """The size parameter whose width is tried first: the form factor's first."""
+    """The form factor's first size parameter (``radius`` of a sphere or a cylinder)."""
     sizes = size_parameters(info)
     return sizes[0] if sizes else None
 
@@ -89,20 +91,21 @@ def check_polydisperse(info, names: Sequence[str] | None, held: dict) -> list:
     return out
 
 
-def search_dispersity(fit, first, info, held: dict, polydisperse: list, time_left=lambda: True, width=None):
+def search_dispersity(fit, first, held: dict, polydisperse: list, widen: tuple | None):
     """``first`` (a fit with the widths of ``polydisperse``) or, when it is
-    not acceptable, a fit with the main size parameter's width added too
-    (starting from ``first`` and ``width``, when given), whichever has the
-    lower BIC.  ``fit(held, polydisperse=..., guess=...)`` runs one fit; none
-    when ``first`` stopped on the budget or not ``time_left()``."""
-    main = main_size_parameter(info)
-    if main is None or main in polydisperse or main + "_pd" in held or not first.success or first.acceptable \
-            or first.stopped_on_budget or not time_left():
-        return first  # no time for a fit whose evaluations are 35 times dearer
+    not acceptable, a fit with the width of ``widen = (size parameter,
+    width)`` added too (starting from ``first`` and that width, when not
+    None), whichever has the lower BIC.  ``fit(held, polydisperse=...,
+    guess=...)`` runs one fit; none without ``widen`` or when ``first``
+    stopped on the budget (a fit whose evaluations are 35 times dearer would
+    be cut shorter)."""
+    if widen is None or not first.success or first.acceptable or first.stopped_on_budget:
+        return first
+    size, width = widen
     guess = first.values
     if width is not None:
-        guess[main + "_pd"] = width
-    wider = fit(held, polydisperse=[*polydisperse, main], guess=guess)
+        guess[size + "_pd"] = width
+    wider = fit(held, polydisperse=[*polydisperse, size], guess=guess)
     wider.counts_tried = dict(first.counts_tried)
     if wider.success and wider.bic < first.bic:
         wider.dispersity_tried = True

@@ -34,7 +34,7 @@ class FitResult:
     ``pd_types`` maps each size parameter with a width in use (fitted or
     held) to its distribution type; :attr:`dispersity` reports them with the
     widths.  ``dispersity_tried`` says a poor fit was tried again with the
-    main size parameter's width (kept only where its BIC is lower).
+    width of one size parameter (kept only where its BIC is lower).
     ``quick`` says a poor fit was left after one round of the global search,
     within a share of the budget and without the count and width searches,
     because a candidate ranked above it fits adequately, or two others were

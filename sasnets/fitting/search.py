@@ -63,8 +63,8 @@ import numpy as np
 
 from ..errors import UsageError
 from .counts import search_count
-from .dispersity import (DEFAULT_PD_TYPE, PD_NSIGMA, PD_POINTS, check_pd_type, check_polydisperse, main_size_parameter,
-                         search_dispersity)
+from .dispersity import (DEFAULT_PD_TYPE, PD_NSIGMA, PD_POINTS, check_pd_type, check_polydisperse, search_dispersity,
+                         size_parameters)
 from .experiment import _checked_hold, _kernel, _length_controls, _prepare, _shape_parameters
 from .products import search_beta_approximation, search_effective_radius
 from .result import ACCEPTABLE_REDUCED_CHI2, FitResult
@@ -102,7 +102,8 @@ def fit_model(curve, model_name: str, *, resolution: float | None = None, budget
     ``polydisperse`` names size parameters (``["radius"]``) whose
     distribution widths are fitted, of type ``pd_type`` (``"gaussian"``,
     ``"lognormal"`` or ``"schulz"``); without it, a poor fit is tried once
-    more with the main size parameter's width and kept if its BIC is lower
+    more with one size parameter's width (the one that lowers chi-square the most
+    at the monodisperse minimum) and kept if its BIC is lower
     (``search_widths``, :mod:`~sasnets.fitting.dispersity`).
     ``slit_length``/``slit_width`` (1/Å, a number or one per point) smear
     the model by a slit instead of the curve's own resolution; a curve whose
@@ -151,12 +152,11 @@ def fit_model(curve, model_name: str, *, resolution: float | None = None, budget
     # shells and levels are searched before the width, as they are without this decision
     decide_early = may_widen and not counts_searched
     result = fit(held, polydisperse=widths, guess=guess, rounds=1 if decide_early else None)
-    early_width = None
+    widen = None  # (size parameter, width): the width the data promise, fitted next
     if decide_early and result.success and not result.acceptable and not result.stopped_on_budget:
-        main = main_size_parameter(info)
-        if main is not None and main + "_pd" not in held and time_to_widen(result):
-            early_width = _width_promise(prep, kmodel, result, main, pd_type, held)
-        if early_width is None and time.perf_counter() < t0 + _MORE_ROUNDS_SHARE * budget_s:
+        if time_to_widen(result):
+            widen = _width_promise(prep, kmodel, result, _widenable(info, held), pd_type, held, _WIDTH_PROMISE)
+        if widen is None and time.perf_counter() < t0 + _MORE_ROUNDS_SHARE * budget_s:
             # the monodisperse search goes on, on the first round's clock
             more = fit(held, polydisperse=widths, guess=result.values, first_round=1)
             result = _better_of(result, more)
@@ -170,8 +170,10 @@ def fit_model(curve, model_name: str, *, resolution: float | None = None, budget
     chosen = {**held, **{c: result.fixed[c] for c in free if c in result.fixed and result.counts_tried}}
     if may_widen and result.success and not result.acceptable:
         first = result
-        result = search_dispersity(fit, first, info, chosen, widths,
-                                   lambda: early_width is not None or time_to_widen(first), width=early_width)
+        if widen is None and not first.stopped_on_budget and time_to_widen(first):
+            # no promise asked: the size whose width lowers the chi-square the most is widened
+            widen = _width_promise(prep, kmodel, first, _widenable(info, chosen), pd_type, chosen, math.inf)
+        result = search_dispersity(fit, first, chosen, widths, widen)
         result.held = dict(held)
     if fit_params is None and result.success and not result.acceptable:
         fitted_widths = [name for name in result.pd_types if name + "_pd" in result.parameters]
@@ -191,30 +193,44 @@ def _better_of(first, more):
     return first
 
 
-def _width_promise(prep, kmodel, result, main: str, pd_type: str, held: dict) -> float | None:
-    """The width of ``main`` that, added at ``result``'s parameters (scale and
-    background solved again), lowers its chi-square below ``_WIDTH_PROMISE``
-    of the monodisperse one the most; None when no width of
-    ``_PROBE_WIDTHS`` does.  Polydisperse data, whose minima are smeared,
-    pass; a monodisperse model that has not found its basin yet does not
-    (docs/fitting.md, Dispersity)."""
+def _widenable(info, held: dict) -> list:
+    """The size parameters of ``info`` whose width a fit may add: not held,
+    and not a count the count search sets (``n_shells``)."""
+    counts = set(_length_controls(info))
+    return [n for n in size_parameters(info) if n + "_pd" not in held and n not in counts]
+
+
+def _width_promise(prep, kmodel, result, sizes, pd_type: str, held: dict, promise: float) -> tuple | None:
+    """``(size parameter, width)``: of the ``sizes`` and widths of
+    ``_PROBE_WIDTHS``, the one that, added at ``result``'s parameters (scale
+    and background solved again), lowers its chi-square the most, provided
+    it brings it below ``promise`` times the monodisperse one; else None.
+    Polydisperse data, whose minima are smeared, pass ``_WIDTH_PROMISE``; a
+    monodisperse model that has not found its basin yet does not
+    (docs/fitting.md, Dispersity).  Every size is tried, not only the first:
+    a core-shell sphere whose shell is polydisperse fits with the shell's
+    width, not the core's."""
     from sasmodels.direct_model import DirectModel
 
     calc = DirectModel(prep.data(), kmodel, cutoff=1e-5)
     weights = 1.0 / prep.diq ** 2
     blo, bhi = _background_bounds(prep, held)
-    pars = {**result.sasmodels_parameters, "scale": 1.0, "background": 0.0, main + "_pd_n": PD_POINTS,
-            main + "_pd_nsigma": PD_NSIGMA, main + "_pd_type": pd_type}
-    chi2 = {}
-    with np.errstate(all="ignore"):
-        for width in (0.0, *_PROBE_WIDTHS):
-            iq = calc(**{**pars, main + "_pd": width})
-            if np.all(np.isfinite(iq)):
-                chi2[width] = _linear_scale_background(iq, prep.iq, weights, blo, bhi, held.get("scale"))[2]
-    if 0.0 not in chi2 or len(chi2) < 2:
+
+    def chi2(pars):
+        with np.errstate(all="ignore"):
+            iq = calc(**{**result.sasmodels_parameters, "scale": 1.0, "background": 0.0, **pars})
+        if not np.all(np.isfinite(iq)):
+            return math.inf
+        return _linear_scale_background(iq, prep.iq, weights, blo, bhi, held.get("scale"))[2]
+
+    mono = chi2({})
+    tried = {(name, width): chi2({name + "_pd": width, name + "_pd_n": PD_POINTS, name + "_pd_nsigma": PD_NSIGMA,
+                                  name + "_pd_type": pd_type})
+             for name in sizes for width in _PROBE_WIDTHS}
+    best = min(tried, key=tried.get, default=None)
+    if best is None or not math.isfinite(mono) or not tried[best] < promise * mono:
         return None
-    width = min((w for w in chi2 if w > 0), key=chi2.get)
-    return width if chi2[width] < _WIDTH_PROMISE * chi2[0.0] else None
+    return best
 
 
 def _background_bounds(prep, held: dict) -> tuple:
@@ -372,7 +388,7 @@ _MIN_SEARCH_SHARE = 0.1
 #: the width search runs only when the budget left allows this many evaluations with the width: a slow
 #: kernel (an elliptical bicelle: 0.45 s an evaluation with a width on 100 points) would overrun it by seconds
 _MIN_WIDER_EVALUATIONS = 50
-#: widths of the main size parameter a poor first round is tried with (:func:`_width_promise`)
+#: widths of each size parameter a poor fit is tried with (:func:`_width_promise`)
 _PROBE_WIDTHS = (0.05, 0.1, 0.2, 0.3)
 #: a width that brings the chi-square below this share of the monodisperse one has the width fitted at once
 _WIDTH_PROMISE = 0.5

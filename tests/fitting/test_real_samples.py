@@ -162,11 +162,25 @@ def test_smeared_minima_promise_a_width_and_sharp_ones_do_not(pd_curve):
     info, kmodel = experiment._kernel("sphere")
     for curve, polydisperse in ((pd_curve, True), (mono_curve, False)):
         first_round = fit_model(curve, "sphere", budget_s=10, quick=True)
-        width = _width_promise(experiment._prepare(curve, None), kmodel, first_round, "radius", "gaussian", {})
+        promise = _width_promise(experiment._prepare(curve, None), kmodel, first_round, ["radius"], "gaussian", {},
+                                 0.5)
         if polydisperse:
-            assert not first_round.acceptable and width in (0.1, 0.2)  # the true width is 0.15
+            assert not first_round.acceptable and promise in (("radius", 0.1), ("radius", 0.2))  # true width 0.15
         else:
-            assert first_round.acceptable and width is None  # a width only worsens a right monodisperse fit
+            assert first_round.acceptable and promise is None  # a width only worsens a right monodisperse fit
+
+
+def test_the_width_search_widens_the_size_that_is_polydisperse_not_always_the_first():
+    # a thin core in a thick polydisperse shell: the shell's width fits, the core's (radius, the first) cannot
+    shell = dict(radius=48.0, thickness=150.0, thickness_pd=0.14, thickness_pd_n=35, thickness_pd_nsigma=3,
+                 thickness_pd_type="gaussian", sld_core=2.7, sld_shell=9.8, sld_solvent=4.8, scale=0.1,
+                 background=0.02)
+    curve = simulate("core_shell_sphere", shell, q=np.logspace(-2, -0.85, 150))
+    fit = fit_model(curve, "core_shell_sphere", budget_s=10)
+    assert fit.acceptable and fit.dispersity_tried
+    assert set(fit.pd_types) == {"thickness"}
+    assert fit.parameters["thickness_pd"][0] == pytest.approx(0.14, abs=0.03)
+    assert fit.parameters["thickness"][0] == pytest.approx(150, rel=0.05)
 
 
 def test_a_good_monodisperse_fit_costs_no_width_search(hayter_fit):
