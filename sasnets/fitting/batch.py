@@ -301,7 +301,13 @@ def _to_refine(results: list, jobs: Sequence[FitJob], rank_by: str, default_prob
     quick fits do not search), not evidence against it, and where it fits as
     well it is the simpler answer.  Started there, its full search gets the
     quick fits' share of the budget (the whole budget when it is one of the
-    others too).  One, and no more complex relative
+    others too).  Where that relative fitted adequately but without a size
+    distribution (an adequate fit gets no width search) and lost to the
+    answer by BIC (``ellipsoid`` behind ``triaxial_ellipsoid``,
+    ``lamellar`` behind ``lamellar_hg``), it is fitted again with a width
+    tried all the same (``widen_adequate``) from its own parameters: a size
+    distribution is tried before a shape is added, as a scientist would.
+    One, and no more complex relative
     (``triaxial_ellipsoid`` behind ``ellipsoid``): searching them all put the
     true model first no more often on 64 curves from sasmodels' sampler (the
     extra parameters absorb what the true model's search missed) and, with
@@ -321,15 +327,25 @@ def _to_refine(results: list, jobs: Sequence[FitJob], rank_by: str, default_prob
     refine = {i: {"guess": results[i].values}
               for i in sorted({*chosen[:MAX_REFINED], *(i for i in poor if jobs[i].reference)})}
     simpler = [] if answer is None else [
-        i for i in index.values() if results[i].quick and results[i].nparams <= answer.nparams
+        i for i in index.values() if results[i] is not answer and results[i].nparams <= answer.nparams
+        and (results[i].quick or _unwidened_behind(results[i], answer))
         and as_simple_relative(results[i].model, answer.model)
         and (results[i].probability or 0.0) * RELATIVE_ODDS >= (answer.probability or 0.0)]
     if simpler:
         i = max(simpler, key=probability)
         quick_budget = QUICK_BUDGET_SHARE * jobs[i].options.get("budget_s", DEFAULT_BUDGET_S)
         share = {} if i in refine else {"budget_s": quick_budget}
-        refine[i] = {"guess": {**results[i].values, **answer.values}, **share}
+        if results[i].quick:
+            refine[i] = {"guess": {**results[i].values, **answer.values}, **share}
+        else:  # adequate: what it may lack is a size distribution
+            refine[i] = {"guess": results[i].values, "widen_adequate": True, **share}
     return sorted(refine.items())
+
+
+def _unwidened_behind(fit, answer) -> bool:
+    """``fit`` is adequate, ranked behind ``answer`` by BIC, and was fitted without any size
+    distribution (an adequate fit gets no width search): a width may close the gap."""
+    return bool(fit.acceptable) and fit.bic > answer.bic and not fit.pd_types
 
 
 def classifier_probabilities(classifier, curve) -> dict:

@@ -82,7 +82,8 @@ def fit_model(curve, model_name: str, *, resolution: float | None = None, budget
               fix: dict | None = None, probability: float | None = None,
               search_counts: bool = True, polydisperse: Sequence[str] | None = None,
               pd_type: str = DEFAULT_PD_TYPE, search_widths: bool = True,
-              slit_length=None, slit_width=None, guess: dict | None = None, quick: bool = False) -> FitResult:
+              slit_length=None, slit_width=None, guess: dict | None = None, quick: bool = False,
+              widen_adequate: bool = False) -> FitResult:
     """Fit ``model_name`` to ``curve`` (a :class:`sasnets.data.Curve`).
 
     ``resolution`` is a 1-sigma dQ/Q fraction overriding the curve's ``dq``;
@@ -104,7 +105,9 @@ def fit_model(curve, model_name: str, *, resolution: float | None = None, budget
     ``"lognormal"`` or ``"schulz"``); without it, a poor fit is tried once
     more with one size parameter's width (the one that lowers chi-square the most
     at the monodisperse minimum) and kept if its BIC is lower
-    (``search_widths``, :mod:`~sasnets.fitting.dispersity`).
+    (``search_widths``, :mod:`~sasnets.fitting.dispersity`); ``widen_adequate``
+    tries that width after an adequate fit too (a size distribution before a
+    more complex shape: :func:`~sasnets.fitting.fit_job_sets`).
     ``slit_length``/``slit_width`` (1/Å, a number or one per point) smear
     the model by a slit instead of the curve's own resolution; a curve whose
     ``slit_smeared`` is true is fitted with its slit without them.  ``guess``
@@ -168,7 +171,7 @@ def fit_model(curve, model_name: str, *, resolution: float | None = None, budget
         result = search_count(functools.partial(fit, polydisperse=widths), info, held, free[0], result, time_left)
     # what the searches chose (a count, a width) is held or fitted by the searches after them
     chosen = {**held, **{c: result.fixed[c] for c in free if c in result.fixed and result.counts_tried}}
-    if may_widen and result.success and not result.acceptable:
+    if may_widen and result.success and (widen_adequate or not result.acceptable):
         first = result
         if widen is None and not first.stopped_on_budget and time_to_widen(first):
             # no promise asked: the size whose width lowers the chi-square the most is widened

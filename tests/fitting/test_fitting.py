@@ -282,7 +282,7 @@ def test_a_poor_quick_fit_of_the_answers_form_factor_or_a_simpler_one_is_searche
         r.quick = not r.acceptable
     results[1].parameters = {"radius": (300.0, 9.0), "volfraction": (0.01, 0.01)}
     jobs = [fitting.FitJob(None, r.model) for r in results]
-    assert results[4].acceptable and not results[4].quick  # adequate already: nothing to search
+    assert results[4].acceptable and not results[4].quick  # adequate, but far less probable: left alone
     assert _to_refine(results, jobs, "posterior", None) == [
         (1, {"guess": {"radius": 40.0, "volfraction": 0.2, "charge": 20.0}, "budget_s": 0.3 * fitting.DEFAULT_BUDGET_S})]
     jobs[1].reference = True  # searched in full anyway: the whole budget, from the answer
@@ -292,6 +292,40 @@ def test_a_poor_quick_fit_of_the_answers_form_factor_or_a_simpler_one_is_searche
     results[1].probability = 0.1  # far less probable than the answer: not worth the time
     assert _to_refine(results, jobs, "posterior", None) == []
 
+
+
+def test_an_adequate_simpler_relative_behind_the_answer_is_fitted_again_with_a_width():
+    """An ellipsoid fitted adequately without a size distribution (an adequate fit gets no width
+    search) that loses by BIC to a triaxial ellipsoid: before the extra shape parameter is
+    believed, the ellipsoid is fitted again from its own parameters with a width tried; not once
+    it has a width, nor when it is not behind."""
+    from sasnets.fitting.batch import _to_refine
+
+    answer = _result("triaxial_ellipsoid", 62.0, 5, 0.12)
+    ellipsoid = _result("ellipsoid", 75.0, 4, 0.8)
+    ellipsoid.parameters = {"radius_polar": (530.0, 5.0), "radius_equatorial": (12.7, 0.2)}
+    results = [answer, ellipsoid, _result("cylinder", 5000.0, 4, 0.05)]
+    results[2].quick = True
+    jobs = [fitting.FitJob(None, r.model) for r in results]
+    assert ellipsoid.acceptable and ellipsoid.bic > answer.bic
+    assert _to_refine(results, jobs, "posterior", None) == [
+        (1, {"guess": {"radius_polar": 530.0, "radius_equatorial": 12.7}, "widen_adequate": True,
+             "budget_s": 0.3 * fitting.DEFAULT_BUDGET_S})]
+    ellipsoid.pd_types = {"radius_equatorial": "gaussian"}
+    assert _to_refine(results, jobs, "posterior", None) == []
+    ellipsoid.pd_types, ellipsoid.chi2 = {}, 40.0
+    assert _to_refine(results, jobs, "posterior", None) == []  # the ellipsoid is the answer now
+
+
+def test_widen_adequate_tries_a_width_after_an_adequate_monodisperse_fit():
+    pars = dict(radius=60.0, radius_pd=0.03, radius_pd_n=35, radius_pd_nsigma=3, sld=4.0, sld_solvent=1.0,
+                scale=0.01, background=0.001)
+    curve = simulate("sphere", pars, npoints=80, qmin=5e-3, qmax=0.2, noise=0.05)
+    plain = fit_model(curve, "sphere", budget_s=10, seed=0)
+    widened = fit_model(curve, "sphere", budget_s=10, seed=0, widen_adequate=True)
+    assert plain.acceptable and not plain.pd_types  # adequate: no width search
+    assert widened.pd_types == {"radius": "gaussian"} and widened.bic < plain.bic
+    assert widened.parameters["radius_pd"][0] == pytest.approx(0.03, abs=0.01)
 
 @pytest.mark.slow  # several fits
 def test_the_count_search_starts_each_count_from_the_fit_with_one_fewer():
