@@ -92,13 +92,12 @@ def check_polydisperse(info, names: Sequence[str] | None, held: dict) -> list:
 
 
 def search_dispersity(fit, first, held: dict, polydisperse: list, widen: tuple | None):
-    """``first`` (a fit with the widths of ``polydisperse``) or a fit with
-    the width of ``widen = (size parameter,
-    width)`` added too (starting from ``first`` and that width, when not
-    None), whichever has the lower BIC.  ``fit(held, polydisperse=...,
-    guess=...)`` runs one fit; none without ``widen`` or when ``first``
-    stopped on the budget (a fit whose evaluations are 35 times dearer would
-    be cut shorter)."""
+    """``first`` (a fit with the widths of ``polydisperse``) or a fit with the
+    width of ``widen = (size parameter, width)`` added too (starting from
+    ``first`` and that width, when not None), whichever has the lower BIC.
+    ``fit(held, polydisperse=..., guess=...)`` runs one fit; none without
+    ``widen`` or when ``first`` stopped on the budget (a fit whose
+    evaluations are 35 times dearer would be cut shorter)."""
     if widen is None or not first.success or first.stopped_on_budget:
         return first
     size, width = widen
