@@ -35,6 +35,7 @@ adequate, posterior), with the share of curves whose true model was among the
 fitted candidates (what any order can reach).
 
 Run:  python benchmarks/bench_select.py [--per-model 2] [--budget 5] [--pool family|all] [--workers 2] [--no-baseline]
+      [--pd-points 15]
       [--top 3] [--extend 2] [--no-reference] [--classifier DIR] [--models sphere,cylinder,...]
 """
 from __future__ import annotations
@@ -50,11 +51,15 @@ MODELS = ["sphere", "cylinder", "core_shell_sphere", "ellipsoid", "lamellar", "m
           "sphere@hardsphere", "cylinder@hayter_msa"]
 
 
-def curves(models, per_model: int, seed: int):
+#: dispersity points of a curve, over all its dispersed sizes together: 15 on one size, 3 x 3 on two
+PD_POINTS = 15
+
+
+def curves(models, per_model: int, seed: int, pd_points: int = PD_POINTS):
     from sasnets.simulate.options import GenerationOptions
     from sasnets.simulate.simulation import simulate_valid_curve
 
-    options = GenerationOptions.preset("realistic", sampler="sasmodels", pd_points=15, slit=0.0)
+    options = GenerationOptions.preset("realistic", sampler="sasmodels", pd_points=pd_points, slit=0.0)
     return [simulate_valid_curve(m, seed, "select", i, options)[0] for m in models for i in range(per_model)]
 
 
@@ -113,13 +118,14 @@ def _true_model_fits(data, rankings, options: dict, workers: int) -> list:
 
 
 def run(per_model: int, budget: float | None, pool: str, workers: int, seed: int, top: int, models=MODELS,
-        baseline: bool = True, extend: int | None = None, reference: bool = True, classifier: str | None = None) -> dict:
+        baseline: bool = True, extend: int | None = None, reference: bool = True, classifier: str | None = None,
+        pd_points: int = PD_POINTS) -> dict:
     import sasnets
     from sasnets.fitting import (DEFAULT_BUDGET_S, DEFAULT_EXTEND, DEFAULT_RANKING, RANKINGS, FitJob, candidate_jobs,
                                  classifier_probabilities, fit_job_sets, rank_fits, size_guesses)
 
     clf = sasnets.load_classifier(classifier) if classifier else sasnets.load_default_classifier()
-    data = curves(models, per_model, seed)
+    data = curves(models, per_model, seed, pd_points)
     options = dict(budget_s=budget or DEFAULT_BUDGET_S, seed=seed)
     extend = DEFAULT_EXTEND if extend is None else extend
     out, ranked_by = {}, {}
@@ -164,6 +170,8 @@ def main(argv=None) -> int:
     parser.add_argument("--extend", type=int, help="candidates fitted after the top ones when none of those fits "
                         "adequately (default: sasnets fit's)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--pd-points", type=int, default=PD_POINTS, help="dispersity points a curve is simulated "
+                        "with, over all its dispersed sizes together (default 15: 3 a size when two are dispersed)")
     parser.add_argument("--models", default=",".join(MODELS), help="comma-separated labels to simulate")
     parser.add_argument("--no-baseline", action="store_true", help="classify-then-fit alone (no speed-up)")
     parser.add_argument("--no-reference", action="store_true", help="classify-then-fit without the reference "
@@ -173,7 +181,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     r = run(args.per_model, args.budget, args.pool, args.workers, args.seed, args.top, args.models.split(","),
             baseline=not args.no_baseline, extend=args.extend, reference=not args.no_reference,
-            classifier=args.classifier)
+            classifier=args.classifier, pd_points=args.pd_points)
     if args.json:
         print(json.dumps(r, indent=2))
         return 0
