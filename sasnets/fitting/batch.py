@@ -303,8 +303,8 @@ def _to_refine(results: list, jobs: Sequence[FitJob], rank_by: str, default_prob
     quick fits' share of the budget (the whole budget when it is one of the
     others too).  Where that relative fitted adequately but without a size
     distribution (an adequate fit gets no width search) and lost to the
-    answer by BIC (``ellipsoid`` behind ``triaxial_ellipsoid``,
-    ``lamellar`` behind ``lamellar_hg``), it is fitted again with a width
+    answer by BIC (``lamellar`` behind ``lamellar_hg``, ``ellipsoid``
+    behind ``ellipsoid@squarewell``), it is fitted again with a width
     tried all the same (``widen_adequate``) from its own parameters: a size
     distribution is tried before a shape is added, as a scientist would.
     One, and no more complex relative
