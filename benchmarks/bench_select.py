@@ -82,12 +82,12 @@ def _form_alone(fit, curve) -> bool:
 
 def _as_good(fit, curve, true_fit) -> bool:
     """The first answer ``fit`` is the true model, or another that fits as well as the true model's
-    own adequate fit ``true_fit`` (:func:`~sasnets.analysis.fit_verified.fits_as_well`) with no more
-    free parameters: the data cannot tell them apart, and the simpler answer is the one to give."""
-    from sasnets.analysis.fit_verified import fits_as_well
+    own adequate fit ``true_fit`` with no more free parameters
+    (:func:`~sasnets.analysis.fit_verified.as_good_as`): the data cannot tell them apart."""
+    from sasnets.analysis.fit_verified import as_good_as
 
     return fit.model == curve.model or (true_fit is not None and bool(true_fit.acceptable)
-                                        and fit.nparams <= true_fit.nparams and fits_as_well(fit, true_fit))
+                                        and as_good_as(fit, true_fit))
 
 
 def _scores(firsts, data, seconds: float, fits: int, true_fits=None) -> dict:

@@ -110,8 +110,8 @@ def fit_examples(clf, examples=LABELLED, top: int = 3, budget_s: float | None = 
     given) on each labelled example: ``{"file", "entry", "first", "reduced_chi2",
     "accepted_first", "best_accepted" (the best-fitting accepted candidate, its reduced chi2 and
     free parameters, if one was fitted), "as_good_first" (the first answer is accepted, or fits as
-    well as the best accepted candidate (:func:`~sasnets.analysis.fit_verified.fits_as_well`) with
-    no more free parameters), "first_by"
+    well as the best accepted candidate with no more free parameters,
+    :func:`~sasnets.analysis.fit_verified.as_good_as`), "first_by"
     ({ranking: [first model, accepted]}: the same fits in each order ``sasnets fit --rank-by``
     offers), "seconds"}``, or ``{"file", "entry", "error"}``."""
     import time
@@ -119,7 +119,7 @@ def fit_examples(clf, examples=LABELLED, top: int = 3, budget_s: float | None = 
 
     from ..classifier.factors import split_label
     from ..fitting import DEFAULT_BUDGET_S, DEFAULT_EXTEND, RANKINGS, fit_candidates, rank_fits
-    from .fit_verified import fits_as_well
+    from .fit_verified import as_good_as
     from ..stores.measured import load_curves
 
     folder = examples_dir()
@@ -141,8 +141,7 @@ def fit_examples(clf, examples=LABELLED, top: int = 3, budget_s: float | None = 
         accepted = [r for r in ranked if r.success and split_label(r.model)[0] in ex.form_factors]
         best = min(accepted, key=lambda r: r.reduced_chi2) if accepted else None
         accepted_first = split_label(first.model)[0] in ex.form_factors
-        as_good = accepted_first or (best is not None and first.nparams <= best.nparams
-                                     and fits_as_well(first, best))
+        as_good = accepted_first or (best is not None and as_good_as(first, best))
         record.update(first=first.model, reduced_chi2=float(first.reduced_chi2), accepted_first=accepted_first,
                       best_accepted=(best.model, float(best.reduced_chi2), best.nparams) if best else None,
                       as_good_first=bool(as_good),

@@ -20,7 +20,7 @@ from ..progress import ProgressCallback, notifier
 from ..classifier.factors import split_label
 from ..fitting import FitJob, FitResult, map_fits, rank_fits
 
-__all__ = ["verify_curve", "fits_as_well", "top1_outcome", "fit_verified_accuracy", "fit_verified_accuracy_on_store"]
+__all__ = ["verify_curve", "fits_as_well", "as_good_as", "top1_outcome", "fit_verified_accuracy", "fit_verified_accuracy_on_store"]
 
 #: most common pairs reported by :func:`fit_verified_accuracy_on_store`
 PAIRS_SHOWN = 15
@@ -49,6 +49,15 @@ def fits_as_well(candidate: FitResult | None, reference: FitResult, tolerance: f
     if candidate is None or not candidate.success or not math.isfinite(candidate.reduced_chi2):
         return False
     return candidate.reduced_chi2 <= max(reference.reduced_chi2 * (1.0 + tolerance), 1.0)
+
+
+def as_good_as(candidate: FitResult | None, reference: FitResult, tolerance: float = 0.1) -> bool:
+    """True when ``candidate`` :func:`fits_as_well` as ``reference`` with no
+    more free parameters: the data cannot prefer the reference, so the
+    candidate is as good an answer (how a first answer is judged against the
+    accepted model of a measured file, or the true model of a simulated curve)."""
+    return candidate is not None and candidate.nparams <= reference.nparams \
+        and fits_as_well(candidate, reference, tolerance)
 
 
 def top1_outcome(true_fit: FitResult | None, top1_fit: FitResult | None, tolerance: float = 0.1) -> str:

@@ -282,8 +282,8 @@ def _favourite(jobs: Sequence[FitJob]) -> int | None:
 
 
 def _to_refine(results: list, jobs: Sequence[FitJob], rank_by: str, default_probability) -> list:
-    """``[(index, options)]``: the quick fits to fit again in full, each with
-    the :func:`fit_model` options that differ from its job's (``guess``: the
+    """``[(index, options)]``: the fits to search again, each with the
+    :func:`fit_model` options that differ from its job's (``guess``: the
     parameters its search starts from).  Of the poor ones ranked above
     the first adequate one (in the network's order for ``adequate``, which
     moves adequate fits first), the :data:`MAX_REFINED` most probable by the

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from sasnets import fitting
-from sasnets.analysis.fit_verified import fit_verified_accuracy, top1_outcome, verify_curve
+from sasnets.analysis.fit_verified import as_good_as, fit_verified_accuracy, top1_outcome, verify_curve
 from sasnets.fitting import FitResult, experiment, fit_candidates, fit_model, rank_fits, search
 from sasnets.data import Curve
 from sasnets.errors import DataError, UsageError
@@ -505,6 +505,14 @@ def test_verify_curve_rule():
     # the true model's fit failed: any candidate that fitted gets the benefit of the doubt
     assert verify_curve(_result("t", math.nan, 3, success=False), [_result("c", 500.0, 3)])
 
+
+
+def test_as_good_as_asks_a_fit_as_good_with_no_more_parameters():
+    reference = _result("t", 300.0, 4)
+    assert as_good_as(_result("c", 320.0, 3), reference) and as_good_as(_result("c", 320.0, 4), reference)
+    assert not as_good_as(_result("c", 320.0, 5), reference)  # as good, but more parameters
+    assert not as_good_as(_result("c", 340.0, 3), reference)  # fewer parameters, but worse
+    assert not as_good_as(None, reference)
 
 def test_top1_outcome_rule():
     """A wrong answer counts as equivalent only against an adequate fit of the true model."""
