@@ -18,24 +18,26 @@ Distribution type
 
 When a width is fitted (:func:`search_dispersity`)
     Widths named in ``polydisperse`` always.  Otherwise, when the
-    monodisperse fit is not acceptable, the model is fitted once more with
-    the width of *one* size parameter added: the one whose width, added at
-    the monodisperse minimum, lowers the chi-square the most (a few widths of
-    each size parameter are tried: the shell of a core-shell sphere, the
-    length of a cylinder, not always the first size, ``radius``), starting
-    from the monodisperse fit and that width, and the fit with the lower BIC
-    is kept (not after a fit the budget cut short: the wider one would be
-    cut shorter; nor when the budget left allows too few evaluations with
-    the width, :func:`~sasnets.fitting.fit_model`).  When the first round of
-    the monodisperse search is poor and a width added at its minimum halves
-    its chi-square (smeared minima: the data look polydisperse), the width
-    is fitted at once instead of after the further
-    monodisperse rounds, which would otherwise spend the budget on a shape
-    no monodisperse curve has (not for a model whose shell or level count is
-    searched: that search comes first).  An acceptable
-    monodisperse fit costs nothing more; a poor one costs one more fit whose
-    model evaluations are 35 times dearer.  ``FitResult.dispersity`` reports the
-    widths and types.
+    monodisperse fit is not acceptable, the model is fitted again with the
+    width of one size parameter added, each size in turn until one fits
+    acceptably or the budget runs low: the size whose width, added at the
+    monodisperse minimum, lowers the chi-square the most first (a few widths
+    of each size are tried: the shell of a core-shell sphere, the length of a
+    cylinder, not always the first size, ``radius``), each fit starting from
+    the monodisperse one and that width; of them all the fit with the lowest
+    BIC is kept (not after a fit the budget cut short: the wider one would be
+    cut shorter; nor when the budget left allows too few evaluations with the
+    width, :func:`~sasnets.fitting.fit_model`).  The probe at a poor minimum
+    can point at the wrong size (a large polydisperse core taken for a thick
+    shell), so the next one is tried too.  When the first round of the
+    monodisperse search is poor, the widths are fitted at once instead of
+    after the further monodisperse rounds: a fit with a width contains the
+    monodisperse one (width 0), so its own rounds search as widely, and
+    smeared minima are found only with the width (not for a model whose shell
+    or level count is searched: that search comes first).  An acceptable
+    monodisperse fit costs nothing more; a poor one costs a fit or two whose
+    model evaluations are 35 times dearer.  ``FitResult.dispersity`` reports
+    the widths and types.
 """
 from __future__ import annotations
 
@@ -91,23 +93,27 @@ def check_polydisperse(info, names: Sequence[str] | None, held: dict) -> list:
     return out
 
 
-def search_dispersity(fit, first, held: dict, polydisperse: list, widen: tuple | None):
-    """``first`` (a fit with the widths of ``polydisperse``) or a fit with the
-    width of ``widen = (size parameter, width)`` added too (starting from
-    ``first`` and that width, when not None), whichever has the lower BIC.
-    ``fit(held, polydisperse=..., guess=...)`` runs one fit; none without
-    ``widen`` or when ``first`` stopped on the budget (a fit whose
-    evaluations are 35 times dearer would be cut shorter)."""
-    if widen is None or not first.success or first.stopped_on_budget:
+def search_dispersity(fit, first, held: dict, polydisperse: list, widen: list, time_left=lambda: True):
+    """Of ``first`` (a fit with the widths of ``polydisperse``) and fits with
+    the width of one more size parameter, the one with the lowest BIC.
+    ``widen`` lists ``(size parameter, starting width)`` in the order they
+    are tried, each fit starting from ``first`` and that width, until one
+    fits acceptably or ``time_left()`` says no more; none when ``first``
+    stopped on the budget (a fit whose evaluations are 35 times dearer
+    would be cut shorter).  ``fit(held, polydisperse=..., guess=...)`` runs
+    one fit."""
+    if not widen or not first.success or first.stopped_on_budget:
         return first
-    size, width = widen
-    guess = first.values
-    if width is not None:
-        guess[size + "_pd"] = width
-    wider = fit(held, polydisperse=[*polydisperse, size], guess=guess)
-    wider.counts_tried = dict(first.counts_tried)
-    if wider.success and wider.bic < first.bic:
-        wider.dispersity_tried = True
-        return wider
-    first.dispersity_tried = True
-    return first
+    best = first
+    for k, (size, width) in enumerate(widen):
+        if k and (best.acceptable or not time_left()):
+            break
+        guess = first.values
+        if width is not None:
+            guess[size + "_pd"] = width
+        wider = fit(held, polydisperse=[*polydisperse, size], guess=guess)
+        wider.counts_tried = dict(first.counts_tried)
+        if wider.success and wider.bic < best.bic:
+            best = wider
+    best.dispersity_tried = True
+    return best

@@ -20,10 +20,10 @@ Global search (:func:`_global_search`)
     again, up to six rounds, on every point and with a new sample twice the
     size of the last: narrow minima (fringes of a large particle) are found
     where they exist, and a fit that is already good costs no more.  When
-    the width search may follow (:mod:`sasnets.fitting.dispersity`), the
-    first round decides first whether the data look polydisperse
-    (:func:`_width_promise`); then the width is fitted instead of these
-    rounds.
+    the width search may follow (:mod:`sasnets.fitting.dispersity`), a poor
+    first round goes on to the widths (:func:`_widths_to_try`) instead of
+    these rounds: a fit with a width contains the monodisperse one (width 0)
+    and its own rounds search as widely.
 
 Local polish and uncertainties (:func:`_polish`)
     From the ``starts`` best distinct minima, bumps' Levenberg-Marquardt
@@ -150,17 +150,18 @@ def fit_model(curve, model_name: str, *, resolution: float | None = None, budget
         cost = PD_POINTS * _evaluation_seconds(prep, kmodel, first.sasmodels_parameters)
         return deadline - time.perf_counter() > _MIN_WIDER_EVALUATIONS * cost
 
-    # where the width search comes next, the first round alone decides whether the data look polydisperse
-    # (then the width is fitted at once) or whether more rounds of the monodisperse search come first;
-    # shells and levels are searched before the width, as they are without this decision
+    # where the width search comes next, a poor first round goes on to the widths at once (each size in turn,
+    # the most promising first) instead of more monodisperse rounds: a fit with a width contains the
+    # monodisperse one (width 0) and finds smeared minima no monodisperse round can; shells and levels are
+    # searched before the width, as they are without this decision
     decide_early = may_widen and not counts_searched
     result = fit(held, polydisperse=widths, guess=guess, rounds=1 if decide_early else None)
-    widen = None  # (size parameter, width): the width the data promise, fitted next
+    widen = []  # [(size parameter, width), ...]: the widths fitted next, in this order
     if decide_early and result.success and not result.acceptable and not result.stopped_on_budget:
         if time_to_widen(result):
-            widen = _width_promise(prep, kmodel, result, _widenable(info, held), pd_type, held, _WIDTH_PROMISE)
-        if widen is None and time.perf_counter() < t0 + _MORE_ROUNDS_SHARE * budget_s:
-            # the monodisperse search goes on, on the first round's clock
+            widen = _widths_to_try(prep, kmodel, result, _widenable(info, held), pd_type, held)
+        if not widen and time.perf_counter() < t0 + _MORE_ROUNDS_SHARE * budget_s:
+            # no width to try: the monodisperse search goes on, on the first round's clock
             more = fit(held, polydisperse=widths, guess=result.values, first_round=1)
             result = _better_of(result, more)
     if quick:
@@ -173,10 +174,10 @@ def fit_model(curve, model_name: str, *, resolution: float | None = None, budget
     chosen = {**held, **{c: result.fixed[c] for c in free if c in result.fixed and result.counts_tried}}
     if may_widen and result.success and (widen_adequate or not result.acceptable):
         first = result
-        if widen is None and not first.stopped_on_budget and time_to_widen(first):
-            # no promise asked: the size whose width lowers the chi-square the most is widened
-            widen = _width_promise(prep, kmodel, first, _widenable(info, chosen), pd_type, chosen, math.inf)
-        result = search_dispersity(fit, first, chosen, widths, widen)
+        if not widen and not first.stopped_on_budget and time_to_widen(first):
+            # every size is widened in turn, the one whose width lowers the chi-square most first
+            widen = _widths_to_try(prep, kmodel, first, _widenable(info, chosen), pd_type, chosen)
+        result = search_dispersity(fit, first, chosen, widths, widen, lambda: time_to_widen(first))
         result.held = dict(held)
     if fit_params is None and result.success and not result.acceptable:
         fitted_widths = [name for name in result.pd_types if name + "_pd" in result.parameters]
@@ -203,13 +204,11 @@ def _widenable(info, held: dict) -> list:
     return [n for n in size_parameters(info) if n + "_pd" not in held and n not in counts]
 
 
-def _width_promise(prep, kmodel, result, sizes, pd_type: str, held: dict, promise: float) -> tuple | None:
-    """``(size parameter, width)``: of the ``sizes`` and widths of
-    ``_PROBE_WIDTHS``, the one that, added at ``result``'s parameters (scale
-    and background solved again), lowers its chi-square the most, provided
-    it brings it below ``promise`` times the monodisperse one; else None.
-    Polydisperse data, whose minima are smeared, pass ``_WIDTH_PROMISE``; a
-    monodisperse model that has not found its basin yet does not
+def _widths_to_try(prep, kmodel, result, sizes, pd_type: str, held: dict) -> list:
+    """``[(size parameter, width), ...]``: each of the ``sizes`` with the width
+    of ``_PROBE_WIDTHS`` that, added at ``result``'s parameters (scale and
+    background solved again), lowers its chi-square the most, the size whose
+    width lowers it the most first: the order in which a poor fit tries them
     (docs/fitting.md, Dispersity).  Every size is tried, not only the first:
     a core-shell sphere whose shell is polydisperse fits with the shell's
     width, not the core's."""
@@ -226,14 +225,14 @@ def _width_promise(prep, kmodel, result, sizes, pd_type: str, held: dict, promis
             return math.inf
         return _linear_scale_background(iq, prep.iq, weights, blo, bhi, held.get("scale"))[2]
 
-    mono = chi2({})
-    tried = {(name, width): chi2({name + "_pd": width, name + "_pd_n": PD_POINTS, name + "_pd_nsigma": PD_NSIGMA,
-                                  name + "_pd_type": pd_type})
-             for name in sizes for width in _PROBE_WIDTHS}
-    best = min(tried, key=tried.get, default=None)
-    if best is None or not math.isfinite(mono) or not tried[best] < promise * mono:
-        return None
-    return best
+    best = {}  # size: (chi-square, width)
+    for name in sizes:
+        for width in _PROBE_WIDTHS:
+            value = chi2({name + "_pd": width, name + "_pd_n": PD_POINTS, name + "_pd_nsigma": PD_NSIGMA,
+                          name + "_pd_type": pd_type})
+            if math.isfinite(value) and value < best.get(name, (math.inf,))[0]:
+                best[name] = (value, width)
+    return [(name, best[name][1]) for name in sorted(best, key=lambda name: best[name][0])]
 
 
 def _background_bounds(prep, held: dict) -> tuple:
@@ -391,10 +390,8 @@ _MIN_SEARCH_SHARE = 0.1
 #: the width search runs only when the budget left allows this many evaluations with the width: a slow
 #: kernel (an elliptical bicelle: 0.45 s an evaluation with a width on 100 points) would overrun it by seconds
 _MIN_WIDER_EVALUATIONS = 50
-#: widths of each size parameter a poor fit is tried with (:func:`_width_promise`)
+#: widths of each size parameter a poor fit is tried with (:func:`_widths_to_try`)
 _PROBE_WIDTHS = (0.05, 0.1, 0.2, 0.3)
-#: a width that brings the chi-square below this share of the monodisperse one has the width fitted at once
-_WIDTH_PROMISE = 0.5
 #: most data points the first global search round evaluates the model on
 _SEARCH_POINTS = 80
 #: most global search rounds (each with twice the sample of the one before) while the fit stays poor

@@ -154,20 +154,33 @@ def test_a_poor_monodisperse_fit_gets_the_main_width_when_it_lowers_bic(pd_curve
     assert auto.parameters["radius_pd"][0] == pytest.approx(0.15, abs=0.02)
 
 
-def test_smeared_minima_promise_a_width_and_sharp_ones_do_not(pd_curve):
-    # the decision after the first search round: fit the width at once, or search on monodisperse
-    from sasnets.fitting.search import _width_promise
+def test_widths_are_tried_the_size_whose_width_fits_better_first():
+    # at the monodisperse minimum of a core-shell sphere whose shell is polydisperse, the shell's width helps most
+    from sasnets.fitting.search import _widths_to_try
 
-    mono_curve = simulate("sphere", {**SPHERE_PD, "radius_pd": 0.0})
-    info, kmodel = experiment._kernel("sphere")
-    for curve, polydisperse in ((pd_curve, True), (mono_curve, False)):
-        first_round = fit_model(curve, "sphere", budget_s=10, quick=True)
-        promise = _width_promise(experiment._prepare(curve, None), kmodel, first_round, ["radius"], "gaussian", {},
-                                 0.5)
-        if polydisperse:
-            assert not first_round.acceptable and promise in (("radius", 0.1), ("radius", 0.2))  # true width 0.15
-        else:
-            assert first_round.acceptable and promise is None  # a width only worsens a right monodisperse fit
+    shell = dict(radius=48.0, thickness=150.0, thickness_pd=0.14, thickness_pd_n=35, thickness_pd_nsigma=3,
+                 thickness_pd_type="gaussian", sld_core=2.7, sld_shell=9.8, sld_solvent=4.8, scale=0.1,
+                 background=0.02)
+    curve = simulate("core_shell_sphere", shell, q=np.logspace(-2, -0.85, 150))
+    mono = fit_model(curve, "core_shell_sphere", budget_s=10, search_widths=False)
+    info, kmodel = experiment._kernel("core_shell_sphere")
+    order = _widths_to_try(experiment._prepare(curve, None), kmodel, mono, ["radius", "thickness"], "gaussian", {})
+    assert [size for size, _ in order] == ["thickness", "radius"]
+    assert all(width in (0.05, 0.1, 0.2, 0.3) for _, width in order)
+
+
+def test_a_large_polydisperse_core_taken_for_a_thick_shell_still_fits():
+    # a sasmodels-sampler core-shell sphere: a 188 A core of width 0.3 in a 101 A shell.  Its first-round
+    # minimum (an 80 A core in a 400 A shell) promises the shell's width, which fits no better than chi2/dof
+    # 22; the fitter tried only that one and kept searching monodisperse first.  Every size is tried now,
+    # the widths right after a poor first round
+    pars = dict(radius=188.0, radius_pd=0.3, radius_pd_n=35, radius_pd_nsigma=3, radius_pd_type="gaussian",
+                thickness=101.5, sld_core=1.56, sld_shell=3.69, sld_solvent=0.42, scale=0.0054, background=0.036)
+    curve = simulate("core_shell_sphere", pars, q=np.logspace(np.log10(0.0066), np.log10(0.546), 178))
+    fit = fit_model(curve, "core_shell_sphere", budget_s=10)
+    assert fit.acceptable and set(fit.pd_types) == {"radius"}
+    assert fit.parameters["radius"][0] == pytest.approx(188, rel=0.05)
+    assert fit.parameters["radius_pd"][0] == pytest.approx(0.3, abs=0.03)
 
 
 def test_the_width_search_widens_the_size_that_is_polydisperse_not_always_the_first():
