@@ -264,9 +264,9 @@ def _overruled(results):
               "levels (n=3) which fits that many instead of searching 1-3. `sasnets models NAME --parameters` lists the names.")
 @click.option("--polydisperse", "polydisperse", multiple=True, metavar="NAME",
               help="Fit the distribution width NAME_pd of this size parameter (repeatable, e.g. radius) in every "
-              "candidate that has it. Without it a poor fit is tried once more with the width of the size parameter "
-              "that lowers chi-square the most (at once where the first search round looks polydisperse), kept if it "
-              "lowers BIC.")
+              "candidate that has it. Without it a poor fit is tried again with the width of each size parameter in "
+              "turn, the one that lowers chi-square the most first, until one fits (right after a poor first search "
+              "round), keeping the lowest BIC.")
 @click.option("--pd-type", "pd_type", type=click.Choice(["gaussian", "lognormal", "schulz"]), default="gaussian",
               show_default=True, help="Size distribution of every width fitted or held (sasmodels' and SasView's "
               "default is gaussian; schulz or lognormal suit widths above about 0.3).")
