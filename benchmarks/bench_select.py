@@ -34,9 +34,12 @@ ranked in each final order ``sasnets fit --rank-by`` offers (network,
 adequate, posterior), with the share of curves whose true model was among the
 fitted candidates (what any order can reach).
 
+``--true-model`` fits each curve's true model alone instead (no classifier, no baseline): how often
+the fitter itself reaches an adequate fit, per model.
+
 Run:  python benchmarks/bench_select.py [--per-model 2] [--budget 5] [--pool family|all] [--workers 2] [--no-baseline]
       [--pd-points 1225]
-      [--top 3] [--extend 2] [--no-reference] [--classifier DIR] [--models sphere,cylinder,...]
+      [--top 3] [--extend 2] [--no-reference] [--classifier DIR] [--models sphere,cylinder,...] [--true-model]
 """
 from __future__ import annotations
 
@@ -122,6 +125,25 @@ def _true_model_fits(data, rankings, options: dict, workers: int) -> list:
     return found
 
 
+def true_model_alone(per_model: int, budget: float | None, workers: int, seed: int, models=MODELS,
+                     pd_points: int = PD_POINTS) -> dict:
+    """Each curve's true model fitted alone, as ``sasnets fit --model TRUE`` would: how often the fitter
+    itself finds an adequate fit, per model, without the classifier (what any candidate order can reach)."""
+    from sasnets.fitting import DEFAULT_BUDGET_S, FitJob, map_fits
+
+    data = curves(models, per_model, seed, pd_points)
+    options = dict(budget_s=budget or DEFAULT_BUDGET_S, seed=seed)
+    fits = [None] * len(data)
+    t0 = time.perf_counter()
+    for i, fit in map_fits([FitJob(c, c.model, dict(options)) for c in data], workers=workers):
+        fits[i] = fit
+    wall = time.perf_counter() - t0
+    per_model_adequate = {m: int(sum(f.acceptable for f, c in zip(fits, data) if c.model == m)) for m in models}
+    return {"curves": len(data), "adequate": float(np.mean([f.acceptable for f in fits])),
+            "per_model": per_model_adequate, "per_model_curves": per_model,
+            "mean_fit_s": float(np.mean([f.elapsed for f in fits])), "seconds_per_curve": wall / len(data)}
+
+
 def run(per_model: int, budget: float | None, pool: str, workers: int, seed: int, top: int, models=MODELS,
         baseline: bool = True, extend: int | None = None, reference: bool = True, classifier: str | None = None,
         pd_points: int = PD_POINTS) -> dict:
@@ -183,8 +205,22 @@ def main(argv=None) -> int:
     parser.add_argument("--no-reference", action="store_true", help="classify-then-fit without the reference "
                         "candidate (sphere with the most probable structure factor)")
     parser.add_argument("--classifier", help="classifier directory (default: the shipped one)")
+    parser.add_argument("--true-model", action="store_true", help="fit each curve's true model alone instead "
+                        "(no classifier): how often the fitter finds an adequate fit")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
+    if args.true_model:
+        r = true_model_alone(args.per_model, args.budget, args.workers, args.seed, args.models.split(","),
+                             args.pd_points)
+        if args.json:
+            print(json.dumps(r, indent=2))
+            return 0
+        print(f"{r['curves']} curves from sasmodels' sampler, each fitted with its true model alone")
+        for m, n in r["per_model"].items():
+            print(f"  {m:24} {n} of {r['per_model_curves']} adequate")
+        print(f"adequate: {100 * r['adequate']:.1f}%; {r['mean_fit_s']:.2f} s a fit, "
+              f"{r['seconds_per_curve']:.2f} s a curve on {args.workers} workers")
+        return 0
     r = run(args.per_model, args.budget, args.pool, args.workers, args.seed, args.top, args.models.split(","),
             baseline=not args.no_baseline, extend=args.extend, reference=not args.no_reference,
             classifier=args.classifier, pd_points=args.pd_points)
