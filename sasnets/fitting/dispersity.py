@@ -108,10 +108,7 @@ def search_dispersity(fit, first, held: dict, polydisperse: list, widen: list, t
     for k, (size, width) in enumerate(widen):
         if k and (best.acceptable or not time_left()):
             break
-        guess = first.values
-        if width is not None:
-            guess[size + "_pd"] = width
-        wider = fit(held, polydisperse=[*polydisperse, size], guess=guess)
+        wider = fit(held, polydisperse=[*polydisperse, size], guess={**first.values, size + "_pd": width})
         wider.counts_tried = dict(first.counts_tried)
         if wider.success and wider.bic < best.bic:
             best = wider

@@ -102,11 +102,12 @@ def fit_model(curve, model_name: str, *, resolution: float | None = None, budget
     searched further where the fit is poor, :mod:`~sasnets.fitting.products`).
     ``polydisperse`` names size parameters (``["radius"]``) whose
     distribution widths are fitted, of type ``pd_type`` (``"gaussian"``,
-    ``"lognormal"`` or ``"schulz"``); without it, a poor fit is tried once
-    more with one size parameter's width (the one that lowers chi-square the most
-    at the monodisperse minimum) and kept if its BIC is lower
-    (``search_widths``, :mod:`~sasnets.fitting.dispersity`); ``widen_adequate``
-    tries that width after an adequate fit too (a size distribution before a
+    ``"lognormal"`` or ``"schulz"``); without it, a poor fit is tried again
+    with the width of each size parameter in turn (the one that lowers
+    chi-square the most at the monodisperse minimum first) until one fits,
+    keeping the lowest BIC (``search_widths``,
+    :mod:`~sasnets.fitting.dispersity`); ``widen_adequate``
+    tries the widths after an adequate fit too (a size distribution before a
     more complex shape: :func:`~sasnets.fitting.fit_job_sets`).
     ``slit_length``/``slit_width`` (1/Å, a number or one per point) smear
     the model by a slit instead of the curve's own resolution; a curve whose

@@ -154,14 +154,20 @@ def test_a_poor_monodisperse_fit_gets_the_main_width_when_it_lowers_bic(pd_curve
     assert auto.parameters["radius_pd"][0] == pytest.approx(0.15, abs=0.02)
 
 
-def test_widths_are_tried_the_size_whose_width_fits_better_first():
-    # at the monodisperse minimum of a core-shell sphere whose shell is polydisperse, the shell's width helps most
-    from sasnets.fitting.search import _widths_to_try
-
+@pytest.fixture(scope="module")
+def shell_pd_curve():
+    """A thin core in a thick polydisperse shell (sasmodels' sampler drew one like it)."""
     shell = dict(radius=48.0, thickness=150.0, thickness_pd=0.14, thickness_pd_n=35, thickness_pd_nsigma=3,
                  thickness_pd_type="gaussian", sld_core=2.7, sld_shell=9.8, sld_solvent=4.8, scale=0.1,
                  background=0.02)
-    curve = simulate("core_shell_sphere", shell, q=np.logspace(-2, -0.85, 150))
+    return simulate("core_shell_sphere", shell, q=np.logspace(-2, -0.85, 150))
+
+
+def test_widths_are_tried_the_size_whose_width_fits_better_first(shell_pd_curve):
+    # at the monodisperse minimum of a core-shell sphere whose shell is polydisperse, the shell's width helps most
+    from sasnets.fitting.search import _widths_to_try
+
+    curve = shell_pd_curve
     mono = fit_model(curve, "core_shell_sphere", budget_s=10, search_widths=False)
     info, kmodel = experiment._kernel("core_shell_sphere")
     order = _widths_to_try(experiment._prepare(curve, None), kmodel, mono, ["radius", "thickness"], "gaussian", {})
@@ -183,12 +189,9 @@ def test_a_large_polydisperse_core_taken_for_a_thick_shell_still_fits():
     assert fit.parameters["radius_pd"][0] == pytest.approx(0.3, abs=0.03)
 
 
-def test_the_width_search_widens_the_size_that_is_polydisperse_not_always_the_first():
+def test_the_width_search_widens_the_size_that_is_polydisperse_not_always_the_first(shell_pd_curve):
     # a thin core in a thick polydisperse shell: the shell's width fits, the core's (radius, the first) cannot
-    shell = dict(radius=48.0, thickness=150.0, thickness_pd=0.14, thickness_pd_n=35, thickness_pd_nsigma=3,
-                 thickness_pd_type="gaussian", sld_core=2.7, sld_shell=9.8, sld_solvent=4.8, scale=0.1,
-                 background=0.02)
-    curve = simulate("core_shell_sphere", shell, q=np.logspace(-2, -0.85, 150))
+    curve = shell_pd_curve
     fit = fit_model(curve, "core_shell_sphere", budget_s=10)
     assert fit.acceptable and fit.dispersity_tried
     assert set(fit.pd_types) == {"thickness"}
