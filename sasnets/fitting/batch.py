@@ -124,11 +124,7 @@ class _FitRunner:
             return
         workers = min(usable_cores() if workers is None else max(1, int(workers)), len(jobs))
         if workers > 1:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
-
-            self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                                            initializer=_worker_init)
+            self.pool = _worker_pool(workers)
         else:
             _warm_up()
 
@@ -179,16 +175,49 @@ class _FitRunner:
                       RuntimeWarning, stacklevel=4)
         self.queue += [(key, job), *self.pending.values()]
         self.pending.clear()
-        self.pool.shutdown(wait=False, cancel_futures=True)
+        _discard_pool(self.pool)
         self.pool = None
 
     def __exit__(self, *exc) -> None:
-        # interrupted (Ctrl-C, consumer stopped): drop queued fits, do not wait for running ones
-        if self.pool is not None:
-            self.pool.shutdown(wait=self.finished, cancel_futures=not self.finished)
+        # interrupted (Ctrl-C, consumer stopped): drop queued fits, do not wait for running ones; the
+        # workers, which may be running fits nobody waits for (or were killed by the Ctrl-C), go too
+        if self.pool is not None and not self.finished:
+            _discard_pool(self.pool)
         if self.client is not None:
             self.client.cancel([future for _, future in self.pending.values()])
             self.client.close()
+
+
+#: the worker processes of the last parallel fits, (worker count, ProcessPoolExecutor), kept for the next
+#: ones (:func:`_worker_pool`)
+_POOL = None
+
+
+def _worker_pool(workers: int):
+    """``workers`` spawned fit processes, started once and kept for the next fits of this
+    process (a library loop over files, ``sasnets.analysis.fit_examples``): starting them and
+    importing sasmodels and bumps in each takes about a second, a fifth of a measured file's fits,
+    and their sasmodels kernels stay loaded."""
+    global _POOL
+    if _POOL is not None and _POOL[0] == workers:
+        return _POOL[1]
+    if _POOL is not None:
+        _discard_pool(_POOL[1])
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_worker_init)
+    _POOL = (workers, pool)  # concurrent.futures stops idle workers when this process exits
+    return pool
+
+
+def _discard_pool(pool) -> None:
+    """Stop ``pool``'s workers without waiting for their running fits, and start afresh next time."""
+    global _POOL
+    if _POOL is not None and _POOL[1] is pool:
+        _POOL = None
+    pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _dask_client(scheduler: str):

@@ -774,6 +774,24 @@ def test_each_set_is_yielded_once_when_its_fits_are_done(sphere_curve):
     assert out[1][0].parameters["radius"][0] == pytest.approx(30.0, rel=0.05)
 
 
+
+def test_parallel_fits_keep_their_worker_processes_for_the_next_fits_unless_interrupted(sphere_curve):
+    """A loop over files starts its fit processes once (about a second a file otherwise); a run
+    stopped before its fits finish does not leave its workers behind."""
+    from sasnets.fitting import batch
+
+    jobs = [fitting.FitJob(sphere_curve, m, {"budget_s": 2, "seed": 0, "quick": True}) for m in ("sphere", "lamellar")]
+    dict(fitting.map_fits(jobs, workers=2))
+    pool = batch._POOL[1]
+    workers = set(pool._processes)
+    again = dict(fitting.map_fits(jobs, workers=2))
+    assert batch._POOL[1] is pool and set(pool._processes) == workers  # the same processes fitted again
+    assert again[0].acceptable and again[0].model == "sphere"
+    stopped = fitting.map_fits(jobs, workers=2)
+    next(stopped)
+    stopped.close()  # the consumer stops after the first fit
+    assert batch._POOL is None
+
 def test_reserve_candidates_are_the_next_most_probable_after_the_nested_ones(sphere_curve):
     probabilities = {"ellipsoid": 0.5, "cylinder": 0.2, "lamellar": 0.15, "sphere": 0.1, "power_law": 0.05}
     jobs = fitting.candidate_jobs(sphere_curve, probabilities, top=2, extend=2)
