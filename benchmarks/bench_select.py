@@ -129,14 +129,12 @@ def true_model_alone(per_model: int, budget: float | None, workers: int, seed: i
                      pd_points: int = PD_POINTS) -> dict:
     """Each curve's true model fitted alone, as ``sasnets fit --model TRUE`` would: how often the fitter
     itself finds an adequate fit, per model, without the classifier (what any candidate order can reach)."""
-    from sasnets.fitting import DEFAULT_BUDGET_S, FitJob, map_fits
+    from sasnets.fitting import DEFAULT_BUDGET_S
 
     data = curves(models, per_model, seed, pd_points)
     options = dict(budget_s=budget or DEFAULT_BUDGET_S, seed=seed)
-    fits = [None] * len(data)
     t0 = time.perf_counter()
-    for i, fit in map_fits([FitJob(c, c.model, dict(options)) for c in data], workers=workers):
-        fits[i] = fit
+    fits = _true_model_fits(data, [], options, workers)  # no runs to take fits from: every curve fitted now
     wall = time.perf_counter() - t0
     per_model_adequate = {m: int(sum(f.acceptable for f, c in zip(fits, data) if c.model == m)) for m in models}
     return {"curves": len(data), "adequate": float(np.mean([f.acceptable for f in fits])),
