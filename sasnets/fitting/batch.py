@@ -8,6 +8,7 @@ never TensorFlow or the classifier code.
 """
 from __future__ import annotations
 
+import atexit
 import os
 from dataclasses import dataclass, field
 from typing import Iterator, Sequence
@@ -208,8 +209,16 @@ def _worker_pool(workers: int):
 
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
                                initializer=_worker_init)
-    _POOL = (workers, pool)  # concurrent.futures stops idle workers when this process exits
+    _POOL = (workers, pool)
     return pool
+
+
+@atexit.register
+def _close_kept_pool() -> None:
+    """Stop the kept workers while this process still has its modules: an executor first collected
+    when they are torn down prints an ignored AttributeError from concurrent.futures' own clean-up."""
+    if _POOL is not None:
+        _discard_pool(_POOL[1])
 
 
 def _discard_pool(pool) -> None:
