@@ -28,6 +28,10 @@ Which parameters are fitted (:func:`_shape_parameters`)
     the constant (scale) direction and the parameters already kept.  So for
     ``core_shell_sphere`` the radius, thickness and the core SLD are fitted
     (the contrast *ratio*), while the overall contrast lives in ``scale``.
+    The test is made with the fitted SLDs set apart from each other and a
+    length is tried at both ends of its range too: at core_shell_cylinder's
+    defaults (core and shell of one SLD, a long rod) its length is no more
+    than a factor, while a disk's sets the shape.
     ``fit_params`` overrides the choice (polydispersity parameters such as
     ``radius_pd`` may be named there).  A product (``sphere@hayter_msa``)
     ties its effective radius to the form factor and holds the sample's
@@ -78,6 +82,8 @@ _PD_RANGE = (0.0, 0.5)
 _PD_POINTS, _PD_NSIGMA = PD_POINTS, PD_NSIGMA  # dispersity integration, set explicitly (dispersity.py)
 _MIN_LENGTH = 1.0
 _DEGENERACY_TOL = 1e-4
+#: the degeneracy test sets the fitted SLDs this far apart (1e-6/Å²), so that equal defaults do not mislead it
+_SLD_SPREAD = 0.5
 
 
 @dataclass
@@ -182,6 +188,10 @@ class _Param:
     log: bool
     centre: float | None = None
     spread: float = 1.0
+    #: a length (Å), searched in log space
+    length: bool = False
+    #: a scattering length density
+    sld: bool = False
 
     def to_search(self, value: float) -> float:
         value = min(max(value, self.lo), self.hi)
@@ -342,7 +352,8 @@ def _bounds_for(p, qmin: float) -> _Param:
         lo, hi, log = max(lo, default - span), min(hi, default + span), False
     if not lo < hi:
         hi = lo + max(1.0, abs(lo))
-    return _Param(p.name, min(max(default, lo), hi), lo, hi, log)
+    return _Param(p.name, min(max(default, lo), hi), lo, hi, log, length=log and units in ("Ang", "A", "Å"),
+                  sld=p.type == "sld")
 
 
 def _pd_param(name: str, defaults: dict) -> _Param:
@@ -413,40 +424,61 @@ def _non_degenerate(params: list, calc, defaults: dict, vector_entries: set = fr
     """Drop parameters whose effect on log I(q) is a combination of a constant
     factor (degenerate with scale) and the effects of parameters kept earlier.
 
+    The test is made at the defaults with the fitted SLDs set apart (a core
+    and shell of the same default SLD would make a core-shell cylinder's
+    length a mere mix of its shell thickness and radius), and a length that
+    fails there is tried again a fifth of its range from either end (a long
+    rod's length is only a factor on its curve, a disk's sets its shape).
+
     Names in ``vector_entries`` stay whatever the test says: the entries of a vector
     parameter share one default (every shell the same SLD), where the test
     would call all but one shell's thickness redundant."""
     base = {k: v for k, v in defaults.items()}
     base.update({p.name: p.default for p in params})
+    slds = [p for p in params if p.sld]
+    base.update({p.name: p.default + _SLD_SPREAD * i for i, p in enumerate(slds)})
     base.update(scale=1.0, background=0.0)
     i0 = calc(**base)
     if not np.all(np.isfinite(i0)) or np.any(i0 <= 0):
         return params  # cannot linearise in log space here: keep them all
-    log0 = np.log(i0)
-    basis = [np.ones_like(log0) / math.sqrt(log0.size)]
+    effects = {}  # {name: the change of log I with it} at base
     kept = []
     for p in params:
-        step = 1e-4 * max(abs(p.default), 1e-3 * (p.hi - p.lo), 1e-6)
-        up, down = calc(**{**base, p.name: p.default + step}), calc(**{**base, p.name: p.default - step})
-        if not (np.all(np.isfinite(up)) and np.all(np.isfinite(down)) and np.all(up > 0) and np.all(down > 0)):
+        column = effects[p.name] = _log_effect(calc, base, p)
+        if p.name in vector_entries or _independent(column, [effects[k.name] for k in kept]):
             kept.append(p)
-            continue
-        column = np.log(up) - np.log(down)  # central difference: the degeneracy test needs accuracy
-        norm = np.linalg.norm(column)
-        if norm == 0:
-            if p.name in vector_entries:
+        elif p.length:
+            lo, hi = p.search_bounds
+            elsewhere = [{**base, p.name: p.from_search(lo + f * (hi - lo))} for f in (0.2, 0.8)]
+            if any(_independent(_log_effect(calc, at, p), [_log_effect(calc, at, k) for k in kept]) for at in elsewhere):
                 kept.append(p)
-            continue
-        column = column / norm
-        B = np.array(basis).T
-        residual = column - B @ (B.T @ column)
-        rnorm = np.linalg.norm(residual)
-        if rnorm > _DEGENERACY_TOL:
-            basis.append(residual / rnorm)
-            kept.append(p)
-        elif p.name in vector_entries:
-            kept.append(p)
     return kept
+
+
+def _log_effect(calc, at: dict, p):
+    """The change of log I(q) with ``p`` at ``at`` (a central difference: the
+    degeneracy test needs accuracy), or None where I is not positive and finite."""
+    step = 1e-4 * max(abs(at[p.name]), 1e-3 * (p.hi - p.lo), 1e-6)
+    up, down = calc(**{**at, p.name: at[p.name] + step}), calc(**{**at, p.name: at[p.name] - step})
+    if not (np.all(np.isfinite(up)) and np.all(np.isfinite(down)) and np.all(up > 0) and np.all(down > 0)):
+        return None
+    return np.log(up) - np.log(down)
+
+
+def _independent(column, others: list) -> bool:
+    """Whether ``column`` is more than a constant plus a combination of the
+    ``others`` (None entries skipped); a column that is None (I not positive
+    and finite there) counts as independent."""
+    if column is None:
+        return True
+    norm = np.linalg.norm(column)
+    if norm == 0:
+        return False
+    span = [np.ones_like(column)] + [c for c in others if c is not None and np.linalg.norm(c) > 0]
+    U, sv, _ = np.linalg.svd(np.array([c / np.linalg.norm(c) for c in span]).T, full_matrices=False)
+    U = U[:, sv > _DEGENERACY_TOL]
+    residual = column / norm - U @ (U.T @ (column / norm))
+    return bool(np.linalg.norm(residual) > _DEGENERACY_TOL)
 
 
 def _model_info(model_name: str):

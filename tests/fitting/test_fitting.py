@@ -146,6 +146,17 @@ def test_core_shell_contrast_ratio_is_fitted_and_overall_contrast_is_not():
     assert r.parameters["radius"][0] + r.parameters["thickness"][0] == pytest.approx(65.0, rel=0.05)
 
 
+def test_a_length_that_only_scales_at_the_defaults_is_still_fitted():
+    """At core_shell_cylinder's defaults (core and shell of one SLD, a 400 Å rod seen above q = 0.012 1/Å)
+    the length is no more than a factor and a mix of the radius and shell; on a disk it sets the shape."""
+    pars = dict(radius=150.0, thickness=20.0, length=10.0, sld_core=1.0, sld_shell=4.0, sld_solvent=6.0,
+                scale=0.01, background=0.01)
+    curve = simulate("core_shell_cylinder", pars, qmin=0.012, qmax=0.5)
+    r = fit_model(curve, "core_shell_cylinder", budget_s=30, seed=0)
+    assert "length" in r.parameters
+    assert r.reduced_chi2 < 2
+
+
 def test_volume_fraction_degenerate_with_scale_is_not_fitted():
     curve = simulate("vesicle", dict(radius=80.0, thickness=20.0, volfraction=0.1, scale=1.0, background=0.01))
     r = fit_model(curve, "vesicle", budget_s=30)
