@@ -28,8 +28,8 @@ Which parameters are fitted (:func:`_shape_parameters`)
     the constant (scale) direction and the parameters already kept.  So for
     ``core_shell_sphere`` the radius, thickness and the core SLD are fitted
     (the contrast *ratio*), while the overall contrast lives in ``scale``.
-    The test is made with the fitted SLDs set apart from each other and a
-    length is tried at both ends of its range too: at core_shell_cylinder's
+    The test is made with the SLDs set apart from each other and a length
+    is tried towards both ends of its range too: at core_shell_cylinder's
     defaults (core and shell of one SLD, a long rod) its length is no more
     than a factor, while a disk's sets the shape.
     ``fit_params`` overrides the choice (polydispersity parameters such as
@@ -82,7 +82,7 @@ _PD_RANGE = (0.0, 0.5)
 _PD_POINTS, _PD_NSIGMA = PD_POINTS, PD_NSIGMA  # dispersity integration, set explicitly (dispersity.py)
 _MIN_LENGTH = 1.0
 _DEGENERACY_TOL = 1e-4
-#: the degeneracy test sets the fitted SLDs this far apart (1e-6/Å²), so that equal defaults do not mislead it
+#: the degeneracy test sets the SLDs at least this far apart (1e-6/Å²), so that equal defaults do not mislead it
 _SLD_SPREAD = 0.5
 
 
@@ -424,9 +424,10 @@ def _non_degenerate(params: list, calc, defaults: dict, vector_entries: set = fr
     """Drop parameters whose effect on log I(q) is a combination of a constant
     factor (degenerate with scale) and the effects of parameters kept earlier.
 
-    The test is made at the defaults with the fitted SLDs set apart (a core
-    and shell of the same default SLD would make a core-shell cylinder's
-    length a mere mix of its shell thickness and radius), and a length that
+    The test is made at the defaults with every SLD set ``_SLD_SPREAD`` apart
+    from the others (a core and shell of the same default SLD would make a
+    core-shell cylinder's length a mere mix of its shell thickness and
+    radius), and a length (in sasmodels' tables, some ratios too) that
     fails there is tried again a fifth of its range from either end (a long
     rod's length is only a factor on its curve, a disk's sets its shape).
 
@@ -435,8 +436,12 @@ def _non_degenerate(params: list, calc, defaults: dict, vector_entries: set = fr
     would call all but one shell's thickness redundant."""
     base = {k: v for k, v in defaults.items()}
     base.update({p.name: p.default for p in params})
-    slds = [p for p in params if p.sld]
-    base.update({p.name: p.default + _SLD_SPREAD * i for i, p in enumerate(slds)})
+    placed = [float(v) for n, v in defaults.items() if n.startswith("sld") and n not in {p.name for p in params}]
+    for p in params:
+        if p.sld:  # moved up until no other SLD is within _SLD_SPREAD
+            while any(abs(base[p.name] - v) < _SLD_SPREAD for v in placed):
+                base[p.name] += _SLD_SPREAD
+            placed.append(base[p.name])
     base.update(scale=1.0, background=0.0)
     i0 = calc(**base)
     if not np.all(np.isfinite(i0)) or np.any(i0 <= 0):
