@@ -455,7 +455,8 @@ def _non_degenerate(params: list, calc, defaults: dict, vector_entries: set = fr
         elif p.length:
             lo, hi = p.search_bounds
             elsewhere = [{**base, p.name: p.from_search(lo + f * (hi - lo))} for f in (0.2, 0.8)]
-            if any(_independent(_log_effect(calc, at, p), [_log_effect(calc, at, k) for k in kept]) for at in elsewhere):
+            if any(_independent(_log_effect(calc, at, p), [_log_effect(calc, at, k) for k in kept])
+                   for at in elsewhere):
                 kept.append(p)
     return kept
 
