@@ -78,6 +78,16 @@ class ClassifierMeta:
         extra = {k: v for k, v in d.items() if k not in names and k not in ("format", "version")}
         return cls(**values, extra=extra)
 
+    @property
+    def trained_on_slit(self) -> bool | None:
+        """Whether any curve of the training data was simulated slit-smeared (a ``generate`` run of its
+        provenance with a positive ``slit`` share), or None when the provenance does not say (a
+        classifier trained on a store without it, or imported)."""
+        runs = [p for p in self.data.get("provenance") or () if p.get("command") == "generate"]
+        if not runs:
+            return None
+        return any(float((run.get("options") or {}).get("slit") or 0.0) > 0 for run in runs)
+
     def to_dict(self) -> dict:
         """The JSON content of ``classifier.json``."""
         out = {"format": FORMAT, "version": VERSION, **self.extra}

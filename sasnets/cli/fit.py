@@ -199,6 +199,12 @@ def _condition_notes(results) -> list[str]:
     return lines
 
 
+def _comma_list(ctx, param, values) -> tuple:
+    """A repeatable option's values with comma-separated lists split (``--polydisperse radius,length``
+    reads as ``--polydisperse radius --polydisperse length``)."""
+    return tuple(part.strip() for value in values for part in value.split(",") if part.strip())
+
+
 def _parse_fix(values) -> dict:
     """``--fix NAME=VALUE`` options as {name: float}."""
     held = {}
@@ -231,8 +237,8 @@ def _overruled(results):
 @click.option("--extend", default=DEFAULT_EXTEND, show_default=True, type=click.IntRange(min=0),
               help="When none of the --top candidates fits adequately (chi2/dof < 2), fit this many more, the next "
               "most probable ones (off by default: docs/fitting.md measures what it changes).")
-@click.option("--model", "models", multiple=True, metavar="NAME",
-              help="Fit this scattering model (repeatable) instead of the classifier's candidates.")
+@click.option("--model", "models", multiple=True, metavar="NAME", callback=_comma_list,
+              help="Fit this scattering model (repeatable, or comma-separated) instead of the classifier's candidates.")
 @click.option("--resolution", type=float, metavar="PCT",
               help="1-sigma dQ/Q in percent; replaces the files' own dQ (give it when a file has none).")
 @click.option("--budget", default=DEFAULT_BUDGET_S, show_default=True, type=click.FloatRange(min=0, min_open=True),
@@ -262,8 +268,9 @@ def _overruled(results):
               help="Hold a parameter you know at VALUE in every candidate that has it (repeatable): a solvent SLD, "
               "a polydispersity (radius_pd=0.1), background or scale on absolute data, or a count of shells or "
               "levels (n=3) which fits that many instead of searching 1-3. `sasnets models NAME --parameters` lists the names.")
-@click.option("--polydisperse", "polydisperse", multiple=True, metavar="NAME",
-              help="Fit the distribution width NAME_pd of this size parameter (repeatable, e.g. radius) in every "
+@click.option("--polydisperse", "polydisperse", multiple=True, metavar="NAME", callback=_comma_list,
+              help="Fit the distribution width NAME_pd of this size parameter (repeatable or comma-separated, e.g. "
+              "radius,length) in every "
               "candidate that has it. Without it a poor fit is tried again with the width of each size parameter in "
               "turn, the one that lowers chi-square the most first, until one fits (right after a poor first search "
               "round), keeping the lowest BIC.")

@@ -266,6 +266,16 @@ def test_polydisperse_and_pd_type_options(cli_runner, sphere_file):
     assert "radius: gaussian distribution" in table.stdout
 
 
+def test_model_and_polydisperse_take_comma_separated_lists(cli_runner, sphere_file):
+    result = cli_runner.invoke(cli, ["fit", sphere_file, "--model", "sphere,core_shell_sphere",
+                                     "--polydisperse", "radius,thickness", "--json", *FAST])
+    assert result.exit_code == 0, result.output
+    fits = {c["model"]: c for c in json.loads(result.stdout)[0]["candidates"]}
+    assert set(fits) == {"sphere", "core_shell_sphere"}
+    assert set(fits["sphere"]["dispersity"]) == {"radius"}
+    assert set(fits["core_shell_sphere"]["dispersity"]) == {"radius", "thickness"}
+
+
 def test_slit_length_option(cli_runner, tmp_path):
     from sasmodels import core
     from sasmodels.data import Data1D
