@@ -2,14 +2,8 @@
 import click
 
 from ..stores.convert import convert as convert_store
+from ._options import comma_separated
 from ._progress import ProgressBars
-
-
-def _split(values):
-    out = []
-    for v in values:
-        out.extend(x.strip() for x in v.split(",") if x.strip())
-    return out or None
 
 
 @click.command("convert")
@@ -35,8 +29,8 @@ def convert(src, dst, tags, models, chunk_size):
       sasnets convert data.h5 postgresql://me@dbhost/sas --tag train
     """
     with ProgressBars(units={"convert": "curve"}, leave=True) as bars:
-        result = convert_store(src, dst, tags=_split(tags), models=_split(models), chunk_size=chunk_size,
-                               progress=bars)
+        result = convert_store(src, dst, tags=comma_separated(tags) or None, models=comma_separated(models) or None,
+                               chunk_size=chunk_size, progress=bars)
     for tag in result.read:
         click.echo(f"{tag}: {result.written[tag]} curves written, {result.skipped[tag]} already present")
     click.echo(f"{result.total_written} curves written to {result.destination}")

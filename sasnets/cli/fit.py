@@ -20,6 +20,7 @@ from ..errors import SasnetsError, UsageError
 from ..fitting.batch import DEFAULT_EXTEND, MAX_REFINED
 from ..fitting.search import DEFAULT_BUDGET_S
 from ..fitting.ranking import DEFAULT_RANKING
+from ._options import comma_separated
 
 
 def _plot_path(template: str, source: str, several: bool) -> str:
@@ -200,9 +201,7 @@ def _condition_notes(results) -> list[str]:
 
 
 def _comma_list(ctx, param, values) -> tuple:
-    """A repeatable option's values with comma-separated lists split (``--polydisperse radius,length``
-    reads as ``--polydisperse radius --polydisperse length``)."""
-    return tuple(part.strip() for value in values for part in value.split(",") if part.strip())
+    return tuple(comma_separated(values))
 
 
 def _parse_fix(values) -> dict:
