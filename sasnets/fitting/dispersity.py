@@ -97,10 +97,11 @@ def search_dispersity(fit, first, held: dict, polydisperse: list, widen: list, t
     """Of ``first`` (a fit with the widths of ``polydisperse``) and fits with
     the width of one more size parameter, the one with the lowest BIC.
     ``widen`` lists ``(size parameter, starting width)`` in the order they
-    are tried, each fit starting from ``first`` and that width, until one
+    are tried, each fit descending first from ``first`` with that width
+    (the box is sampled only when that does not fit well), until one
     fits acceptably or ``time_left()`` says no more; none when ``first``
     stopped on the budget (a fit whose evaluations are 35 times dearer
-    would be cut shorter).  ``fit(held, polydisperse=..., guess=...)`` runs
+    would be cut shorter).  ``fit(held, polydisperse=..., guess=..., descend_guess=...)`` runs
     one fit."""
     if not widen or not first.success or first.stopped_on_budget:
         return first
@@ -108,7 +109,8 @@ def search_dispersity(fit, first, held: dict, polydisperse: list, widen: list, t
     for k, (size, width) in enumerate(widen):
         if k and (best.acceptable or not time_left()):
             break
-        wider = fit(held, polydisperse=[*polydisperse, size], guess={**first.values, size + "_pd": width})
+        wider = fit(held, polydisperse=[*polydisperse, size], guess={**first.values, size + "_pd": width},
+                    descend_guess=True)
         wider.counts_tried = dict(first.counts_tried)
         if wider.success and wider.bic < best.bic:
             best = wider

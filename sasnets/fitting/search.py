@@ -258,9 +258,11 @@ def _evaluation_seconds(prep, kmodel, pars: dict) -> float:
 
 def _fit_at(prep, model_name, info, kmodel, held: dict, *, budget_s, starts, seed, fit_params,
             probability, guess: dict | None = None, polydisperse=(), pd_type=DEFAULT_PD_TYPE,
-            rounds: int = 1, first_round: int = 0, start: float | None = None) -> FitResult:
+            rounds: int = 1, first_round: int = 0, start: float | None = None,
+            descend_guess: bool = False) -> FitResult:
     """One fit of ``model_name`` with the ``held`` parameters held; ``guess``
-    ({parameter: value}) is one more starting point of the global search.
+    ({parameter: value}) is one more starting point of the global search
+    (descended from before the search samples the box with ``descend_guess``).
     The global search runs rounds ``first_round`` .. ``rounds - 1``, timed
     from ``start`` (a ``time.perf_counter()``; now by default)."""
     t0 = time.perf_counter() if start is None else start
@@ -271,7 +273,7 @@ def _fit_at(prep, model_name, info, kmodel, held: dict, *, budget_s, starts, see
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             _fit(result, prep, info, kmodel, budget_s, max(1, int(starts)), seed, fit_params, held, t0, guess,
-                 polydisperse, pd_type, rounds, first_round)
+                 polydisperse, pd_type, rounds, first_round, descend_guess)
     except UsageError:
         raise
     except Exception as exc:  # a kernel or fitter failure is a result, not a crash
@@ -284,7 +286,7 @@ def _fit_at(prep, model_name, info, kmodel, held: dict, *, budget_s, starts, see
 
 
 def _fit(result, prep, info, kmodel, budget_s, starts, seed, fit_params, held, t0, guess=None,
-         polydisperse=(), pd_type=DEFAULT_PD_TYPE, rounds=1, first_round=0):
+         polydisperse=(), pd_type=DEFAULT_PD_TYPE, rounds=1, first_round=0, descend_guess=False):
     from sasmodels.direct_model import DirectModel
 
     data = prep.data()
@@ -338,7 +340,8 @@ def _fit(result, prep, info, kmodel, budget_s, starts, seed, fit_params, held, t
             npoints = len(prep.q) if full else len(search_points)
             good_enough = _EARLY_STOP * ACCEPTABLE_REDUCED_CHI2 * max(1, npoints - len(shape) - 2)
             starts_x, stopped = _global_search(shape, residuals, seed + round_, t0 + 0.8 * budget_s, starts,
-                                               sample_power=round_, guess=guess, good_enough=good_enough)
+                                               sample_power=round_, guess=guess, good_enough=good_enough,
+                                               descend_guess=descend_guess)
             result.stopped_on_budget |= stopped
         else:
             starts_x = [np.zeros(0)]
@@ -388,9 +391,10 @@ def _distinct_best(points, energies, width, n, separation=0.01):
 
 #: the count and width searches start another fit only while this share of the budget is left
 _MIN_SEARCH_SHARE = 0.1
-#: the width search runs only when the budget left allows this many evaluations with the width: a slow
-#: kernel (an elliptical bicelle: 0.45 s an evaluation with a width on 100 points) would overrun it by seconds
-_MIN_WIDER_EVALUATIONS = 50
+#: the width search runs only when the budget left allows this many evaluations with the width, about what a
+#: width fit whose descent from the monodisperse minimum fits costs: a slow kernel (an elliptical bicelle:
+#: 0.45 s an evaluation with a width on 100 points) would overrun it by seconds
+_MIN_WIDER_EVALUATIONS = 25
 #: widths of each size parameter a poor fit is tried with (:func:`_widths_to_try`)
 _PROBE_WIDTHS = (0.05, 0.1, 0.2, 0.3)
 #: most data points the first global search round evaluates the model on
@@ -417,7 +421,7 @@ class _OutOfTime(Exception):
 
 
 def _global_search(shape, residuals, seed, deadline, n_minima, sample_power=0, guess=None,
-                   good_enough: float = 0.0):
+                   good_enough: float = 0.0, descend_guess: bool = False):
     """Multi-start search over the shape parameters (search coordinates).
 
     A scrambled Sobol sample of the box (plus the model defaults and the
@@ -427,7 +431,10 @@ def _global_search(shape, residuals, seed, deadline, n_minima, sample_power=0, g
     ``_LOCAL_STARTS`` points: half the best distinct sample points, half
     spread over the box (so that a narrow basin the best points miss still
     gets a start), until the deadline or until one reaches a chi-square
-    below ``good_enough``.  Returns (the ``n_minima`` best distinct local minima,
+    below ``good_enough``.  With ``descend_guess`` the guess is descended
+    from first, and where that fits well the box is not sampled at all: a
+    guess next to a minimum (a width added to a monodisperse fit's minimum)
+    needs no global search, whose sample costs 35 times more with a width.  Returns (the ``n_minima`` best distinct local minima,
     whether the deadline cut the search short).
     """
     from scipy.optimize import least_squares
@@ -458,7 +465,20 @@ def _global_search(shape, residuals, seed, deadline, n_minima, sample_power=0, g
     points = np.vstack([*starts, lo + sample * (hi - lo)])
     energies = np.full(len(points), np.inf)
     minima, values = [], []
+
+    def local(x):  # loose tolerances: this only finds the basin; the bumps LM polish refines
+        try:
+            fit = least_squares(tracked, x, bounds=(lo, hi), x_scale=width / 10, ftol=1e-4, xtol=1e-4,
+                                max_nfev=25 * (d + 1))
+        except ValueError:  # started where the model is non-finite all round (an S(q) closure failing)
+            return False
+        minima.append(fit.x)
+        values.append(float(fit.fun @ fit.fun))
+        return values[-1] < good_enough
+
     try:
+        if guess and descend_guess and local(np.array(starts[-1], dtype=float)):
+            return _distinct_best(np.array(minima), np.array(values), width, n_minima), False
         for i, x in enumerate(points):
             r = tracked(x)
             energies[i] = float(r @ r)
@@ -468,15 +488,7 @@ def _global_search(shape, residuals, seed, deadline, n_minima, sample_power=0, g
         launch += _distinct_best(np.vstack(launch + [points]), np.arange(len(points) + len(launch)), width,
                                  half + len(launch), 2 * _START_SEPARATION)[len(launch):]
         for x in launch:
-            # loose tolerances: this only finds the basin; the bumps LM polish refines
-            try:
-                fit = least_squares(tracked, x, bounds=(lo, hi), x_scale=width / 10, ftol=1e-4, xtol=1e-4,
-                                    max_nfev=25 * (d + 1))
-            except ValueError:  # started where the model is non-finite all round (an S(q) closure failing)
-                continue
-            minima.append(fit.x)
-            values.append(float(fit.fun @ fit.fun))
-            if values[-1] < good_enough:
+            if local(x):
                 break
         stopped = False
     except _OutOfTime:
