@@ -122,7 +122,7 @@ def _table(source: str, results, rank_by: str = DEFAULT_RANKING, extend: int = 0
         if r.success and r.message not in ("converged", ""):
             notes.setdefault(r.message, []).append(r.model)
     for message, models in sorted(notes.items()):
-        hint = " (raise --budget)" if "time budget" in message else ""
+        hint = " (raise --budget)" if "time budget" in message and "--budget" not in message else ""
         lines.append(f"  note: {', '.join(models)}: {message}{hint}")
     quick = [r.model for r in results if r.quick]
     if quick:

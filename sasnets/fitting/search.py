@@ -145,11 +145,16 @@ def fit_model(curve, model_name: str, *, resolution: float | None = None, budget
     free = [c for c in _length_controls(info) if c not in held]
     counts_searched = search_counts and bool(free) and fit_params is None
 
+    too_slow = {}  # the cost of one evaluation with a width, where it kept the width search from starting
+
     def time_to_widen(first) -> bool:  # a wider fit's evaluations are PD_POINTS times dearer than this one's
         if not time_left():
             return False
         cost = PD_POINTS * _evaluation_seconds(prep, kmodel, first.sasmodels_parameters)
-        return deadline - time.perf_counter() > _MIN_WIDER_EVALUATIONS * cost
+        if deadline - time.perf_counter() > _MIN_WIDER_EVALUATIONS * cost:
+            return True
+        too_slow.update(cost=cost, at=time.perf_counter() - t0)
+        return False
 
     # where the width search comes next, a poor first round goes on to the widths at once (each size in turn,
     # the most promising first) instead of more monodisperse rounds: a fit with a width contains the
@@ -185,8 +190,22 @@ def fit_model(curve, model_name: str, *, resolution: float | None = None, budget
         product_fit = functools.partial(fit, polydisperse=fitted_widths)
         result = search_effective_radius(product_fit, result, info, chosen, time_left)
         result = search_beta_approximation(product_fit, result, info, chosen, time_left)
+    if too_slow and result.success and not result.acceptable and not result.dispersity_tried:
+        result.message = _joined(result.message, _width_not_tried(**too_slow))
     result.elapsed = time.perf_counter() - t0
     return result
+
+
+def _width_not_tried(cost: float, at: float) -> str:
+    """What a poor fit says when the budget left was too short for a width fit, with a budget that allows one
+    (the time spent before it, and three times the evaluations the width search asks for)."""
+    budget = math.ceil(at + 3 * _MIN_WIDER_EVALUATIONS * cost)
+    return (f"no size distribution tried: one evaluation with a width takes {cost:.2g} s, too long for the budget "
+            f"left (--budget {budget} allows it)")
+
+
+def _joined(message: str, note: str) -> str:
+    return note if message in ("", "converged") else f"{message}; {note}"
 
 
 def _better_of(first, more):

@@ -199,6 +199,18 @@ def test_the_width_search_widens_the_size_that_is_polydisperse_not_always_the_fi
     assert fit.parameters["thickness"][0] == pytest.approx(150, rel=0.05)
 
 
+def test_a_poor_fit_whose_width_the_budget_cannot_afford_says_which_budget_would(pd_curve, monkeypatch):
+    # a large polydisperse cylinder on 230 points takes 70 ms an evaluation with a width: within 5 s its
+    # monodisperse fit leaves too little for a width fit, which a budget of 11 s allows
+    from sasnets.fitting import search
+
+    monkeypatch.setattr(search, "_MIN_WIDER_EVALUATIONS", 1e9)
+    fit = fit_model(pd_curve, "sphere", budget_s=2)
+    assert not fit.acceptable and not fit.dispersity_tried
+    assert "no size distribution tried" in fit.message and "--budget " in fit.message
+    assert "no size distribution" not in fit_model(pd_curve, "sphere", budget_s=2, search_widths=False).message
+
+
 def test_a_good_monodisperse_fit_costs_no_width_search(hayter_fit):
     assert not hayter_fit.dispersity_tried and hayter_fit.pd_types == {}
 
