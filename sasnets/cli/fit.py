@@ -242,7 +242,8 @@ def _overruled(results):
               help="1-sigma dQ/Q in percent; replaces the files' own dQ (give it when a file has none).")
 @click.option("--budget", default=DEFAULT_BUDGET_S, show_default=True, type=click.FloatRange(min=0, min_open=True),
               metavar="SECONDS", help="Wall-clock limit per fit, its searches over shell or level counts "
-              "(multi-shell and multi-level models) and size dispersity included.")
+              "(multi-shell and multi-level models) and size dispersity included; when no candidate fits adequately, "
+              "one whose size distribution the limit left no time for is fitted again with up to 3 times it.")
 @click.option("--starts", default=3, show_default=True, type=click.IntRange(min=1),
               help="Local polishes (bumps Levenberg-Marquardt) from distinct minima of the global search.")
 @click.option("--plot", "plot_path", metavar="PATH",

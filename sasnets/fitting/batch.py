@@ -34,6 +34,9 @@ QUICK_BUDGET_SHARE = 0.3
 #: 32 curves from sasmodels' sampler, nor an accepted one on SasView's 16 labelled files, at twice
 #: the time (docs/fitting.md, "Classify-then-fit against fitting every model").
 MAX_REFINED = 2
+#: when no candidate of a set fits adequately, a poor fit whose width search its budget could not afford is
+#: fitted again with the budget that allows it, up to this many times its own (:func:`fit_job_sets`)
+WIDTH_BUDGET_FACTOR = 3.0
 #: a simpler relative of the adequate answer is searched again (:func:`fit_job_sets`) when the network
 #: finds it at least 1/RELATIVE_ODDS as probable as the answer: a cost cut, not a rule of the
 #: posterior (two fewer parameters at the same chi-square outweigh odds of 1/100), measured in
@@ -260,7 +263,9 @@ def fit_job_sets(job_sets: Sequence[Sequence[FitJob]], *, workers: int | None = 
     quick fit, and the fit with the lower BIC is kept.  The other poor
     candidates keep their quick fit (``FitResult.quick``).  When still no
     fit of a set is adequate, its ``reserve`` jobs (the next candidates,
-    :func:`candidate_jobs` ``extend``) are fitted in full.
+    :func:`candidate_jobs` ``extend``) are fitted in full, and up to two fits
+    whose width search the budget could not afford get the budget that
+    allows it, at most :data:`WIDTH_BUDGET_FACTOR` times theirs (:func:`_to_widen`).
     ``progress(done, total)`` is called as fits finish (the total grows as
     sets need harder searches).
     """
@@ -301,6 +306,7 @@ def fit_job_sets(job_sets: Sequence[Sequence[FitJob]], *, workers: int | None = 
                     submit = []
                 else:
                     submit = [(j2, {}) for j2, job in enumerate(job_sets[s]) if job.reserve]
+                    submit += _to_widen(results[s], job_sets[s])
                 for j2, extra in submit:
                     job = job_sets[s][j2]
                     runner.submit((s, j2), FitJob(job.curve, job.model, {**job.options, **extra}))
@@ -378,6 +384,22 @@ def _to_refine(results: list, jobs: Sequence[FitJob], rank_by: str, default_prob
         else:  # adequate: what it may lack is a size distribution
             refine[i] = {"guess": results[i].values, "widen_adequate": True, **share}
     return sorted(refine.items())
+
+
+def _to_widen(results: list, jobs: Sequence[FitJob]) -> list:
+    """``[(index, options)]``, for a set that no fit fits adequately: of the fits whose width search the
+    budget left could not afford (``FitResult.width_budget_s``: a large polydisperse cylinder, 70 ms an
+    evaluation with a width), the :data:`MAX_REFINED` most probable by the network, each fitted again from
+    its own parameters with the budget that allows the width, where that is at most
+    :data:`WIDTH_BUDGET_FACTOR` times its own.  A curve some candidate fits, or whose fits can all afford
+    their widths (every one of SasView's 16 labelled files), costs nothing more."""
+    def budget(i):
+        return jobs[i].options.get("budget_s", DEFAULT_BUDGET_S)
+
+    slow = [i for i, r in enumerate(results)
+            if r is not None and 0 < r.width_budget_s <= WIDTH_BUDGET_FACTOR * budget(i)]
+    slow.sort(key=lambda i: results[i].probability or 0.0, reverse=True)
+    return [(i, {"guess": results[i].values, "budget_s": results[i].width_budget_s}) for i in slow[:MAX_REFINED]]
 
 
 def _unwidened_behind(fit, answer) -> bool:

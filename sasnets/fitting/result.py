@@ -40,6 +40,9 @@ class FitResult:
     because a candidate ranked above it fits adequately, or two others were
     searched in full instead (:func:`~sasnets.fitting.fit_job_sets`; the
     network's first choice is never quick).
+    ``width_budget_s`` is, for a poor fit whose width search the budget
+    left could not afford, a budget that would allow it (0 otherwise; its
+    ``message`` says so).
     """
 
     model: str
@@ -58,6 +61,7 @@ class FitResult:
     pd_types: dict = field(default_factory=dict)
     dispersity_tried: bool = False
     quick: bool = False
+    width_budget_s: float = 0.0
     q: np.ndarray | None = None
     iq_fit: np.ndarray | None = None
     probability: float | None = None

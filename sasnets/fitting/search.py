@@ -191,21 +191,18 @@ def fit_model(curve, model_name: str, *, resolution: float | None = None, budget
         result = search_effective_radius(product_fit, result, info, chosen, time_left)
         result = search_beta_approximation(product_fit, result, info, chosen, time_left)
     if too_slow and result.success and not result.acceptable and not result.dispersity_tried:
-        result.message = _joined(result.message, _width_not_tried(**too_slow))
+        result.width_budget_s = _width_budget(**too_slow)
+        note = (f"no size distribution tried: one evaluation with a width takes {too_slow['cost']:.2g} s, too long "
+                f"for the budget left (--budget {result.width_budget_s:.0f} allows it)")
+        result.message = note if result.message in ("", "converged") else f"{result.message}; {note}"
     result.elapsed = time.perf_counter() - t0
     return result
 
 
-def _width_not_tried(cost: float, at: float) -> str:
-    """What a poor fit says when the budget left was too short for a width fit, with a budget that allows one
-    (the time spent before it, and three times the evaluations the width search asks for)."""
-    budget = math.ceil(at + 3 * _MIN_WIDER_EVALUATIONS * cost)
-    return (f"no size distribution tried: one evaluation with a width takes {cost:.2g} s, too long for the budget "
-            f"left (--budget {budget} allows it)")
-
-
-def _joined(message: str, note: str) -> str:
-    return note if message in ("", "converged") else f"{message}; {note}"
+def _width_budget(cost: float, at: float) -> float:
+    """A budget that allows the width search a fit could not afford after ``at`` seconds, one evaluation with
+    a width taking ``cost``: the time spent before it, and three times the evaluations the search asks for."""
+    return float(math.ceil(at + 3 * _MIN_WIDER_EVALUATIONS * cost))
 
 
 def _better_of(first, more):

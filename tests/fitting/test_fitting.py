@@ -338,6 +338,18 @@ def test_widen_adequate_tries_a_width_after_an_adequate_monodisperse_fit():
     assert widened.pd_types == {"radius": "gaussian"} and widened.bic < plain.bic
     assert widened.parameters["radius_pd"][0] == pytest.approx(0.03, abs=0.01)
 
+def test_a_set_nothing_fits_refits_the_most_probable_fits_whose_width_the_budget_left_out():
+    from sasnets.fitting.batch import FitJob, _to_widen
+
+    jobs = [FitJob(None, m, {"budget_s": 5.0}) for m in ("a", "b", "c", "d")]
+    results = [FitResult("a", probability=0.1, width_budget_s=10.0, parameters={"radius": (900.0, 1.0)}),
+               FitResult("b", probability=0.5),
+               FitResult("c", probability=0.3, width_budget_s=12.0, parameters={"radius": (20.0, 1.0)}),
+               FitResult("d", probability=0.6, width_budget_s=40.0)]  # beyond 3 times its budget
+    assert _to_widen(results, jobs) == [(2, {"guess": {"radius": 20.0}, "budget_s": 12.0}),
+                                        (0, {"guess": {"radius": 900.0}, "budget_s": 10.0})]
+
+
 def test_a_guess_descended_from_first_spares_the_sample_where_it_fits():
     """A width fit starts next to a minimum (the monodisperse one plus a probed width): descending from
     there first finds it without evaluating the Sobol sample, whose points cost 35 times more with a width."""
