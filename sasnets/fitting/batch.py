@@ -292,7 +292,7 @@ def fit_job_sets(job_sets: Sequence[Sequence[FitJob]], *, workers: int | None = 
         for (s, j), result in runner.completed():
             done += 1
             quick = results[s][j]
-            if quick is not None:  # the full fit of a poor quick one: the better of the two
+            if quick is not None:  # a fit again (in full, or with a wider budget): the better of the two
                 elapsed = quick.elapsed + result.elapsed
                 result = quick if quick.success and quick.bic <= result.bic else result
                 result.quick, result.elapsed = False, elapsed

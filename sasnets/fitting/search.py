@@ -450,8 +450,9 @@ def _global_search(shape, residuals, seed, deadline, n_minima, sample_power=0, g
     below ``good_enough``.  With ``descend_guess`` the guess is descended
     from first, and where that fits well the box is not sampled at all: a
     guess next to a minimum (a width added to a monodisperse fit's minimum)
-    needs no global search, whose sample costs 35 times more with a width.  Returns (the ``n_minima`` best distinct local minima,
-    whether the deadline cut the search short).
+    needs no global search, whose sample costs 35 times more with a width.
+    Returns (the ``n_minima`` best distinct local minima, whether the
+    deadline cut the search short).
     """
     from scipy.optimize import least_squares
     from scipy.stats import qmc
@@ -492,8 +493,9 @@ def _global_search(shape, residuals, seed, deadline, n_minima, sample_power=0, g
         values.append(float(fit.fun @ fit.fun))
         return values[-1] < good_enough
 
+    descended = np.array(starts[-1], dtype=float) if guess and descend_guess else None
     try:
-        if guess and descend_guess and local(np.array(starts[-1], dtype=float)):
+        if descended is not None and local(descended):
             return _distinct_best(np.array(minima), np.array(values), width, n_minima), False
         for i, x in enumerate(points):
             r = tracked(x)
@@ -504,6 +506,8 @@ def _global_search(shape, residuals, seed, deadline, n_minima, sample_power=0, g
         launch += _distinct_best(np.vstack(launch + [points]), np.arange(len(points) + len(launch)), width,
                                  half + len(launch), 2 * _START_SEPARATION)[len(launch):]
         for x in launch:
+            if descended is not None and np.array_equal(x, descended):
+                continue  # descended from already, to the same minimum
             if local(x):
                 break
         stopped = False
