@@ -65,6 +65,11 @@ class FitJob:
     reserve: bool = False
     reference: bool = False
 
+    @property
+    def budget_s(self) -> float:
+        """The job's wall-clock budget (``fit_model``'s default unless its options give one)."""
+        return self.options.get("budget_s", DEFAULT_BUDGET_S)
+
 
 def _run_job(job: FitJob) -> FitResult:
     try:
@@ -287,7 +292,7 @@ def fit_job_sets(job_sets: Sequence[Sequence[FitJob]], *, workers: int | None = 
                 if j == favourite:  # the network's first choice is searched in full from the start
                     runner.submit((s, j), job)
                     continue
-                budget = QUICK_BUDGET_SHARE * job.options.get("budget_s", DEFAULT_BUDGET_S)
+                budget = QUICK_BUDGET_SHARE * job.budget_s
                 runner.submit((s, j), FitJob(job.curve, job.model, {**job.options, "quick": True, "budget_s": budget}))
         for (s, j), result in runner.completed():
             done += 1
@@ -377,7 +382,7 @@ def _to_refine(results: list, jobs: Sequence[FitJob], rank_by: str, default_prob
         and (results[i].probability or 0.0) * RELATIVE_ODDS >= (answer.probability or 0.0)]
     if simpler:
         i = max(simpler, key=probability)
-        quick_budget = QUICK_BUDGET_SHARE * jobs[i].options.get("budget_s", DEFAULT_BUDGET_S)
+        quick_budget = QUICK_BUDGET_SHARE * jobs[i].budget_s
         share = {} if i in refine else {"budget_s": quick_budget}
         if results[i].quick:
             refine[i] = {"guess": {**results[i].values, **answer.values}, **share}
@@ -393,11 +398,8 @@ def _to_widen(results: list, jobs: Sequence[FitJob]) -> list:
     its own parameters with the budget that allows the width, where that is at most
     :data:`WIDTH_BUDGET_FACTOR` times its own.  A curve some candidate fits, or whose fits can all afford
     their widths (every one of SasView's 16 labelled files), costs nothing more."""
-    def budget(i):
-        return jobs[i].options.get("budget_s", DEFAULT_BUDGET_S)
-
     slow = [i for i, r in enumerate(results)
-            if r is not None and 0 < r.width_budget_s <= WIDTH_BUDGET_FACTOR * budget(i)]
+            if r is not None and 0 < r.width_budget_s <= WIDTH_BUDGET_FACTOR * jobs[i].budget_s]
     slow.sort(key=lambda i: results[i].probability or 0.0, reverse=True)
     return [(i, {"guess": results[i].values, "budget_s": results[i].width_budget_s}) for i in slow[:MAX_REFINED]]
 

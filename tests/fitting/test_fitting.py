@@ -338,6 +338,7 @@ def test_widen_adequate_tries_a_width_after_an_adequate_monodisperse_fit():
     assert widened.pd_types == {"radius": "gaussian"} and widened.bic < plain.bic
     assert widened.parameters["radius_pd"][0] == pytest.approx(0.03, abs=0.01)
 
+
 def test_a_set_nothing_fits_refits_the_most_probable_fits_whose_width_the_budget_left_out():
     from sasnets.fitting.batch import FitJob, _to_widen
 

@@ -200,8 +200,9 @@ def test_the_width_search_widens_the_size_that_is_polydisperse_not_always_the_fi
 
 
 def test_a_poor_fit_whose_width_the_budget_cannot_afford_says_which_budget_would(pd_curve, monkeypatch):
-    # a large polydisperse cylinder on 230 points takes 70 ms an evaluation with a width: within 5 s its
-    # monodisperse fit leaves too little for a width fit, which a budget of 11 s allows
+    # a large polydisperse cylinder on 230 points takes 70 ms an evaluation with a width, so within 5 s its
+    # monodisperse fit leaves too little for a width fit; here the width search asks for more evaluations
+    # than any budget allows, so the same happens to a cheap sphere
     from sasnets.fitting import search
 
     monkeypatch.setattr(search, "_MIN_WIDER_EVALUATIONS", 1e9)
