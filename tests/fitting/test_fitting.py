@@ -253,7 +253,9 @@ def test_the_count_and_width_searches_stay_within_the_fit_budget(monkeypatch):
 def test_the_network_picks_which_poor_quick_fits_are_searched_in_full():
     """Of the poor quick fits above the first adequate one, the MAX_REFINED most probable are
     fitted in full, whatever their quick chi-square (a quick fit cut short can be far from its
-    minimum), and the reference sphere too, however improbable."""
+    minimum), and the reference sphere too, however improbable.  Below an adequate answer, every
+    poor quick fit the network finds at least as probable as the answer is fitted in full: a
+    quick fit alone does not overrule the network."""
     from sasnets.fitting.batch import _to_refine
 
     results = [_result("a", 900.0, 3, 0.05), _result("b", 5000.0, 3, 0.5), _result("c", 4000.0, 3, 0.3),
@@ -269,8 +271,12 @@ def test_the_network_picks_which_poor_quick_fits_are_searched_in_full():
     assert fitting.MAX_REFINED == 2 and refined() == [1, 2]
     jobs[0].reference = True
     assert refined() == [0, 1, 2]
-    results.append(_result("e", 150.0, 3, 0.01))  # adequate and ranked first: nothing to search harder
+    results.append(_result("e", 150.0, 3, 0.01))  # adequate and ranked first, but the least probable
     jobs.append(fitting.FitJob(None, "e"))
+    assert refined() == [0, 1, 2, 3]
+    results[4].probability = 0.2  # only those the network prefers to the answer
+    assert refined() == [1, 2]
+    results[4].probability = 0.6  # the most probable and adequate: nothing to search harder
     assert refined() == []
 
 
@@ -278,8 +284,9 @@ def test_a_poor_quick_fit_of_the_answers_form_factor_or_a_simpler_one_is_searche
     """A model that draws nearly the adequate answer's curve (the same form factor with another
     or no structure factor, or the simpler form factor nested in it) but fitted poorly in its
     quick pass missed its minimum: it is fitted in full, starting from the answer's parameters,
-    when the network finds it at least a third as probable as the answer.  A more complex
-    relative (ellipsoid behind sphere) and an unrelated model are left alone."""
+    when the network finds it at least a third as probable as the answer, and so is every other
+    such relative.  A more complex relative (ellipsoid behind sphere) and an unrelated model are
+    left alone."""
     from sasnets.fitting.batch import _to_refine, as_simple_relative
 
     assert as_simple_relative("sphere@hardsphere", "sphere@hayter_msa") and as_simple_relative("sphere", "sphere@squarewell")
@@ -300,7 +307,15 @@ def test_a_poor_quick_fit_of_the_answers_form_factor_or_a_simpler_one_is_searche
     answer.probability = 0.2  # in the network's order the poor reference now comes before the answer
     assert _to_refine(results, jobs, "network", None) == [(1, {"guess": {"radius": 40.0, "volfraction": 0.2, "charge": 20.0}})]
     jobs[1].reference, answer.probability = False, 0.5
-    results[1].probability = 0.1  # far less probable than the answer: not worth the time
+    squarewell = _result("sphere@squarewell", 4500.0, 6, 0.25)
+    squarewell.quick = True
+    squarewell.parameters = {"radius": (90.0, 9.0)}
+    results.append(squarewell)
+    jobs.append(fitting.FitJob(None, squarewell.model))
+    from_answer = {"guess": {"radius": 40.0, "volfraction": 0.2, "charge": 20.0},
+                   "budget_s": 0.3 * fitting.DEFAULT_BUDGET_S}
+    assert _to_refine(results, jobs, "posterior", None) == [(1, from_answer), (5, from_answer)]
+    results[1].probability = squarewell.probability = 0.1  # far less probable than the answer: not worth the time
     assert _to_refine(results, jobs, "posterior", None) == []
 
 
