@@ -126,9 +126,9 @@ def _table(source: str, results, rank_by: str = DEFAULT_RANKING, extend: int = 0
         lines.append(f"  note: {', '.join(models)}: {message}{hint}")
     quick = [r.model for r in results if r.quick]
     if quick:
-        lines.append(f"  note: {', '.join(quick)}: quick fit, not searched further (an adequate candidate ranked "
-                     f"above it is more probable, or {MAX_REFINED} others were searched in full; name one with --model "
-                     "to fit it in full)")
+        lines.append(f"  note: {', '.join(quick)}: quick fit, not searched further (a candidate ranked above fits "
+                     f"adequately, or {MAX_REFINED} others were searched in full; name one with --model to fit it "
+                     "in full)")
     held = {k: v for r in results for k, v in r.held.items()}
     if held:
         lines.append("  held: " + ", ".join(f"{k}={v:g}" for k, v in held.items()))
