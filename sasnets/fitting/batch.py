@@ -375,19 +375,19 @@ def _to_refine(results: list, jobs: Sequence[FitJob], rank_by: str, default_prob
     index = {id(r): i for i, r in enumerate(results) if r is not None}
     ranked = rank_fits([r for r in results if r is not None], default_probability=default_probability, by=order)
     answer = next((r for r in ranked if r.acceptable), None)
-    above = ranked[:ranked.index(answer)] if answer is not None else ranked
-    poor = [index[id(r)] for r in above if r.quick]
+    at = ranked.index(answer) if answer is not None else len(ranked)
+    poor = [index[id(r)] for r in ranked[:at] if r.quick]
+    # below the answer, the poor quick fits the network finds at least as probable as the answer
+    preferred = [] if answer is None or answer.probability is None else [
+        index[id(r)] for r in ranked[at + 1:]
+        if r.quick and r.probability is not None and r.probability >= answer.probability]
 
     def probability(i):  # the network's; a model it does not know last
         return -1.0 if results[i].probability is None else results[i].probability
 
     chosen = sorted(poor, key=probability, reverse=True)
     refine = {i: {"guess": results[i].values}
-              for i in sorted({*chosen[:MAX_REFINED], *(i for i in poor if jobs[i].reference)})}
-    if answer is not None and answer.probability is not None:  # poor quick fits the network prefers to the answer
-        for r in ranked[ranked.index(answer) + 1:]:
-            if r.quick and r.probability is not None and r.probability >= answer.probability:
-                refine.setdefault(index[id(r)], {"guess": r.values})
+              for i in sorted({*chosen[:MAX_REFINED], *(i for i in poor if jobs[i].reference), *preferred})}
     simpler = [] if answer is None else [
         i for i in index.values() if results[i] is not answer and results[i].nparams <= answer.nparams
         and (results[i].quick or _unwidened_behind(results[i], answer))
